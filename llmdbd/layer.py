@@ -1,0 +1,57 @@
+"""What a source hands the engine: one layer of record fragments, written in llmdb's field names.
+
+A layer is one unit of precedence: the models.dev catalog, one patch file, the config overrides or the code
+overrides. Fragments are plain dicts so that partial records (a patch that only sets `cost.input`) and the
+`"__delete__"` marker can flow through normalize, validate and merge before anything becomes a `Model`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from llmdb.schema import BuildIssue, SourceInfo
+from msgspec import Struct
+
+DELETE = "__delete__"
+"""A patch value that removes the field a lower source set."""
+
+
+class Fragment(Struct, kw_only=True):
+    """Part (or all) of one provider or model record, as one source wrote it."""
+
+    provider: str
+    """Provider id as the source wrote it; normalize makes it canonical."""
+    model: str | None
+    """Model id, verbatim; None for a provider record."""
+    data: dict[str, Any]
+    full: bool = False
+    """True for a complete upstream record: when invalid, the whole record is dropped."""
+    where: str | None = None
+    """Where in the file the fragment sits (`models[3]`), for reports."""
+    order: int = 0
+    """Position in its file: of two definitions of one record in a layer, the later one wins."""
+
+
+class Layer(Struct, kw_only=True):
+    """The fragments, excludes and problems of one source, with its version stamp."""
+
+    info: SourceInfo
+    fragments: list[Fragment]
+    excludes: list[str] = []
+    """Spec globs (`provider:glob`) of models to remove from the catalog."""
+    issues: list[BuildIssue] = []
+    atomic: bool = False
+    """All or nothing: one error keeps every fragment and exclude of the layer out (patch files)."""
+
+    def issue(self, stage: str, message: str, *, severity: str = "error", **where: str | None) -> None:
+        """Record a problem found in this layer, naming its source and file."""
+        self.issues.append(
+            BuildIssue(
+                severity="warning" if severity == "warning" else "error",
+                stage=stage,
+                message=message,
+                source=self.info.name,
+                file=self.info.file,
+                **where,
+            )
+        )

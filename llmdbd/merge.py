@@ -1,0 +1,151 @@
+"""Merge stage: fold the layers, lowest precedence first, into one record per provider and per model.
+
+Tables merge key by key, the union lists (aliases, tags, modalities) de-duplicate keeping order, every other
+value from a higher layer replaces the lower one, and `"__delete__"` removes what lower layers set. For every
+leaf the merge records which layer set it and which values it replaced: that is the provenance `explain` shows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from llmdb.schema import BuildIssue
+from msgspec import Struct
+
+from llmdbd.layer import DELETE, Fragment, Layer
+
+UNION_LISTS = frozenset({"aliases", "tags", "modalities.input", "modalities.output", "env"})
+"""List fields where layers add items instead of replacing the list."""
+
+FieldSource = tuple[int, bool, tuple[tuple[int, Any], ...]]
+"""`(layer index, deleted, ((layer index, value replaced), ...))`: compact, turned into `Provenance` later."""
+ModelKey = tuple[str, str]
+"""(canonical provider id, model id)."""
+
+
+class Merged(Struct, kw_only=True):
+    providers: dict[str, dict[str, Any]]
+    models: dict[ModelKey, dict[str, Any]]
+    provider_sources: dict[str, dict[str, FieldSource]]
+    model_sources: dict[ModelKey, dict[str, FieldSource]]
+    issues: list[BuildIssue]
+
+
+def merge(layers: list[Layer]) -> Merged:
+    """Fold `layers` (lowest precedence first); fragments of one layer apply in a deterministic order."""
+    out = Merged(providers={}, models={}, provider_sources={}, model_sources={}, issues=[])
+    for index, layer in enumerate(layers):
+        seen: set[tuple[str, str | None]] = set()
+        for frag in sorted(layer.fragments, key=_fragment_order):
+            key = (frag.provider, frag.model)
+            if key in seen:
+                out.issues.append(
+                    BuildIssue(
+                        severity="warning",
+                        stage="merge",
+                        message=f"defined more than once in this source; the later definition ({frag.where}) wins"
+                        " where they differ",
+                        source=layer.info.name,
+                        file=layer.info.file,
+                        provider=frag.provider,
+                        model=frag.model,
+                    )
+                )
+            seen.add(key)
+            if frag.model is None:
+                record = out.providers.setdefault(frag.provider, {})
+                sources = out.provider_sources.setdefault(frag.provider, {})
+            else:
+                mkey = (frag.provider, frag.model)
+                record = out.models.setdefault(mkey, {})
+                sources = out.model_sources.setdefault(mkey, {})
+            if record:
+                merge_into(record, sources, frag.data, index)
+            else:
+                adopt(record, sources, frag.data, (index, False, ()))
+    return out
+
+
+def _fragment_order(frag: Fragment) -> tuple[str, str, int, str]:
+    # Independent of dict and directory order: by target, then by where the fragment sits in its file.
+    return (frag.provider, frag.model or "", frag.order, frag.where or "")
+
+
+def merge_into(
+    record: dict[str, Any],
+    sources: dict[str, FieldSource],
+    data: dict[str, Any],
+    layer: int,
+    prefix: str = "",
+) -> None:
+    """Deep-merge `data` (from layer number `layer`) into `record`, updating the field sources."""
+    for key, value in data.items():
+        path = prefix + key
+        current = record.get(key, _MISSING)
+        if isinstance(value, str) and value == DELETE:
+            replaced = _take_sources(record, sources, key, path) if current is not _MISSING else ()
+            record.pop(key, None)
+            sources[path] = (layer, True, replaced)
+        elif isinstance(value, dict):
+            if not isinstance(current, dict):
+                replaced = _take_sources(record, sources, key, path) if current is not _MISSING else ()
+                current = record[key] = {}
+                if replaced:
+                    sources[path] = (layer, False, replaced)
+            merge_into(current, sources, value, layer, path + ".")
+        elif path in UNION_LISTS and isinstance(current, list) and isinstance(value, list):
+            combined = list(dict.fromkeys([*current, *value]))
+            if combined != current:
+                before = sources.get(path)
+                replaced = (*before[2], (before[0], current)) if before else ((layer, current),)
+                record[key] = combined
+                sources[path] = (layer, False, replaced)
+        else:
+            replaced = _take_sources(record, sources, key, path) if current is not _MISSING else ()
+            record[key] = value
+            sources[path] = (layer, False, replaced)
+
+
+def adopt(
+    record: dict[str, Any],
+    sources: dict[str, FieldSource],
+    data: dict[str, Any],
+    source: FieldSource,
+    prefix: str = "",
+) -> None:
+    """`merge_into` for an empty record: the common case, so it shares one `source` tuple across leaves."""
+    for key, value in data.items():
+        if isinstance(value, dict):
+            inner: dict[str, Any] = {}
+            record[key] = inner
+            adopt(inner, sources, value, source, prefix + key + ".")
+        elif not (isinstance(value, str) and value == DELETE):
+            record[key] = value
+            sources[prefix + key] = source
+
+
+def _take_sources(
+    record: dict[str, Any], sources: dict[str, FieldSource], key: str, path: str
+) -> tuple[tuple[int, Any], ...]:
+    """Forget the sources of the value at `path` (and below it), returning what it replaced, lowest first."""
+    before = sources.pop(path, None)
+    if before is not None:
+        return (*before[2], (before[0], None if before[1] else record.get(key)))
+    if not isinstance(record.get(key), dict):
+        return ()
+    replaced: list[tuple[int, Any]] = []
+    inner = path + "."
+    for sub in [p for p in sources if p.startswith(inner)]:
+        src = sources.pop(sub)
+        replaced.extend(src[2])
+        replaced.append((src[0], _lookup(record[key], sub[len(inner) :])))
+    return tuple(replaced)
+
+
+def _lookup(table: Any, path: str) -> Any:
+    for part in path.split("."):
+        table = table.get(part) if isinstance(table, dict) else None
+    return table
+
+
+_MISSING: Any = object()

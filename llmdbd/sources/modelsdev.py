@@ -1,0 +1,76 @@
+"""The models.dev catalog (`api.json`): providers with their models, the lowest-precedence source."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import msgspec
+from llmdb.schema import SourceInfo
+
+from llmdbd.layer import Fragment, Layer
+from llmdbd.sources.fields import Unknown, model_fields, provider_fields
+
+NAME = "models.dev"
+
+
+def load_path(path: str | Path) -> Layer:
+    """Read an `api.json` file; a file that cannot be read becomes a layer holding only the error."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        layer = Layer(info=SourceInfo(name=NAME, kind="upstream", file=str(path)), fragments=[])
+        layer.issue("load", f"cannot read file: {exc.strerror or exc}")
+        return layer
+    return load_bytes(data, file=str(path))
+
+
+def load_bytes(data: bytes, *, file: str | None = None, version: str | None = None) -> Layer:
+    """Turn an `api.json` body into one layer; `version` defaults to the sha256 of the bytes."""
+    stamp = version or "sha256:" + hashlib.sha256(data).hexdigest()
+    layer = Layer(info=SourceInfo(name=NAME, kind="upstream", file=file, version=stamp), fragments=[])
+    try:
+        doc = msgspec.json.decode(data)
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+        layer.issue("load", f"not valid JSON: {exc}")
+        return layer
+    if not isinstance(doc, dict):
+        layer.issue("load", f"expected an object of providers, got {type(doc).__name__}")
+        return layer
+    for key, raw in doc.items():
+        _provider(layer, key, raw)
+    return layer
+
+
+def _provider(layer: Layer, key: str, raw: Any) -> None:
+    if not isinstance(raw, dict):
+        layer.issue("load", f"provider entry is {type(raw).__name__}, not an object", provider=key)
+        return
+    pid = raw.get("id", key)
+    if not isinstance(pid, str) or not pid:
+        layer.issue("load", "provider id is not a non-empty string", provider=key, field="id")
+        return
+    fields = {k: v for k, v in raw.items() if k not in ("id", "models")}
+    layer.fragments.append(
+        Fragment(provider=pid, model=None, data=provider_fields(fields, strict=False), full=True, where=key)
+    )
+    models = raw.get("models", {})
+    if not isinstance(models, dict):
+        layer.issue("load", "`models` is not an object", provider=pid, field="models")
+        return
+    for mkey, mraw in models.items():
+        if not isinstance(mraw, dict):
+            layer.issue("load", f"model entry is {type(mraw).__name__}, not an object", provider=pid, model=mkey)
+            continue
+        mid = mraw.get("id", mkey)
+        if not isinstance(mid, str) or not mid:
+            layer.issue("load", "model id is not a non-empty string", provider=pid, model=mkey, field="id")
+            continue
+        try:
+            data = model_fields({k: v for k, v in mraw.items() if k != "id"}, strict=False)
+        except Unknown as exc:
+            layer.issue("load", exc.reason, provider=pid, model=mid, field=exc.path)
+            continue
+        layer.fragments.append(Fragment(provider=pid, model=mid, data=data, full=True, where=f"{key}.models.{mkey}"))
