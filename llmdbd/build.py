@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 import msgspec
+
 from llmdb.schema import (
     BuildIssue,
     BuildReport,
@@ -16,7 +17,6 @@ from llmdb.schema import (
     SourceInfo,
     make_spec,
 )
-
 from llmdbd.catalog import Catalog, content_hash
 from llmdbd.enrich import enrich
 from llmdbd.filters import Rules, apply_rules, exclude

@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 
 import msgspec
-from llmdb.schema import SCHEMA_VERSION, BuildReport, Model, Provenance, Provider
 from msgspec import Struct
+
+from llmdb.schema import SCHEMA_VERSION, BuildReport, Model, Provenance, Provider
 
 _ENCODER = msgspec.msgpack.Encoder(order="deterministic")
 

@@ -9,8 +9,9 @@ import fnmatch
 import re
 from collections.abc import Iterable
 
-from llmdb.schema import BuildIssue, canonical_provider_id
 from msgspec import Struct
+
+from llmdb.schema import BuildIssue, canonical_provider_id
 
 Globs = str | list[str]
 """`"*"` for every model of a provider, or a list of model-id globs."""

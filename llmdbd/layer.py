@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from llmdb.schema import BuildIssue, SourceInfo
 from msgspec import Struct
+
+from llmdb.schema import BuildIssue, SourceInfo
 
 DELETE = "__delete__"
 """A patch value that removes the field a lower source set."""

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from llmdb.schema import BuildIssue
 from msgspec import Struct
 
+from llmdb.schema import BuildIssue
 from llmdbd.layer import DELETE, Fragment, Layer
 
 UNION_LISTS = frozenset({"aliases", "tags", "modalities.input", "modalities.output", "env"})

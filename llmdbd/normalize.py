@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from llmdb.schema import canonical_provider_id
-
 from llmdbd.layer import DELETE, Layer
 
 SIGNIFICANT_DIGITS = 10

@@ -11,8 +11,8 @@ import re
 from typing import Any
 
 import msgspec
-from llmdb.schema import MAX_STRING, Model, Provider
 
+from llmdb.schema import MAX_STRING, Model, Provider
 from llmdbd.layer import DELETE, Fragment, Layer
 
 MAX_DEPTH = 32

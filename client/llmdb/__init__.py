@@ -1,17 +1,220 @@
-"""llmdb: the catalog of LLM models (limits, prices, capabilities), read from a memory-mapped snapshot."""
+"""llmdb: the catalog of LLM models (limits, prices, capabilities), read from a memory-mapped snapshot.
 
-from llmdb.schema import SCHEMA_VERSION, Capabilities, Cost, CostTier, Limits, Modalities, Model, Provider
+    import llmdb
+    llmdb.get("openai:gpt-4o").limits.context          # 128000
+    llmdb.cost("openai:gpt-4o", input_tokens=1000, output_tokens=200).total
+    llmdb.models(require=["tools", "json_schema"], input="image", order_by="cost")
+
+Module-level functions use a default `Catalog` opened on first use: `$LLMDB_SNAPSHOT`, else the daemon's
+`/var/lib/llmdb/catalog.llmdb`, else the snapshot packaged with this library.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from llmdb._catalog import Catalog, default_path, packaged_path
+from llmdb._cost import CostBreakdown
+from llmdb._features import FEATURES
+from llmdb._query import Requirements, Selection, TraceStep
+from llmdb.errors import (
+    AmbiguousModel,
+    InvalidSpec,
+    LLMDBError,
+    ModelNotFound,
+    NoMatch,
+    PriceUnknown,
+    SnapshotError,
+    UnknownProvider,
+)
+from llmdb.schema import (
+    SCHEMA_VERSION,
+    BuildIssue,
+    BuildReport,
+    Capabilities,
+    Cost,
+    CostTier,
+    Limits,
+    Modalities,
+    Model,
+    Provenance,
+    Provider,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "FEATURES",
     "SCHEMA_VERSION",
+    "AmbiguousModel",
+    "BuildIssue",
+    "BuildReport",
     "Capabilities",
+    "Catalog",
     "Cost",
+    "CostBreakdown",
     "CostTier",
+    "InvalidSpec",
+    "LLMDBError",
     "Limits",
     "Modalities",
     "Model",
+    "ModelNotFound",
+    "NoMatch",
+    "PriceUnknown",
+    "Provenance",
     "Provider",
+    "Selection",
+    "SnapshotError",
+    "TraceStep",
+    "UnknownProvider",
     "__version__",
+    "allowed",
+    "capabilities",
+    "cost",
+    "default_catalog",
+    "default_path",
+    "explain",
+    "find",
+    "get",
+    "info",
+    "models",
+    "packaged_path",
+    "parse_spec",
+    "provider",
+    "providers",
+    "resolve",
+    "select",
+    "supports",
 ]
+
+_default: Catalog | None = None
+_default_lock = threading.Lock()
+
+
+def default_catalog() -> Catalog:
+    """The process-wide catalog behind the module-level functions (opened once, on first use)."""
+    global _default
+    catalog = _default
+    if catalog is None:
+        with _default_lock:
+            if _default is None:
+                _default = Catalog()
+            catalog = _default
+    return catalog
+
+
+def get(spec: str) -> Model:
+    """The model `spec` names; `ModelNotFound` (a `KeyError`) with close matches otherwise."""
+    return (_default or default_catalog()).get(spec)
+
+
+def find(spec: str) -> Model | None:
+    """The model `spec` names, or None."""
+    return (_default or default_catalog()).find(spec)
+
+
+def resolve(spec: str | tuple[str, str], *, scope: str | Sequence[str] | None = None) -> Model:
+    """Like `get`, also for (provider, id) tuples and bare model ids (unique, or within `scope`)."""
+    return default_catalog().resolve(spec, scope=scope)
+
+
+def parse_spec(text: str) -> tuple[str, str]:
+    """(canonical provider id, model id) from `provider:model`, `model@provider` or `provider/model`."""
+    return default_catalog().parse_spec(text)
+
+
+def models(
+    provider: str | None = None,
+    *,
+    require: Requirements = None,
+    forbid: Requirements = None,
+    input: str | Iterable[str] | None = None,
+    output: str | Iterable[str] | None = None,
+    min_context: int | None = None,
+    min_output: int | None = None,
+    max_input_cost: float | None = None,
+    max_output_cost: float | None = None,
+    include_deprecated: bool = False,
+    order_by: str | None = None,
+) -> list[Model]:
+    """Allowed models matching every condition (see `Catalog.models`)."""
+    return default_catalog().models(
+        provider,
+        require=require,
+        forbid=forbid,
+        input=input,
+        output=output,
+        min_context=min_context,
+        min_output=min_output,
+        max_input_cost=max_input_cost,
+        max_output_cost=max_output_cost,
+        include_deprecated=include_deprecated,
+        order_by=order_by,
+    )
+
+
+def select(
+    *,
+    require: Requirements = None,
+    forbid: Requirements = None,
+    prefer: Sequence[str] = (),
+    like: str | None = None,
+    scope: str | Sequence[str] | None = None,
+    order_by: str | None = None,
+) -> Selection:
+    """The first allowed model meeting the requirements, with the trace of how it was found (see `Catalog.select`)."""
+    return default_catalog().select(
+        require=require, forbid=forbid, prefer=prefer, like=like, scope=scope, order_by=order_by
+    )
+
+
+def providers() -> list[Provider]:
+    return default_catalog().providers()
+
+
+def provider(id: str) -> Provider:
+    return default_catalog().provider(id)
+
+
+def capabilities(spec: str) -> Capabilities:
+    return default_catalog().capabilities(spec)
+
+
+def supports(spec: str, *features: str) -> bool:
+    """True when the model has every feature named (`tools`, `json_schema`, `input:image`, ...)."""
+    return (_default or default_catalog()).supports(spec, *features)
+
+
+def allowed(spec: str) -> bool:
+    return default_catalog().allowed(spec)
+
+
+def explain(spec: str) -> dict[str, Provenance]:
+    return default_catalog().explain(spec)
+
+
+def info() -> dict[str, Any]:
+    return default_catalog().info()
+
+
+def cost(
+    spec: str,
+    *,
+    input_tokens: int,
+    output_tokens: int,
+    cache_read_tokens: int = 0,
+    cache_write_tokens: int = 0,
+    reasoning_tokens: int = 0,
+) -> CostBreakdown:
+    """USD for one request with context tiers applied; `PriceUnknown` when the catalog has no price."""
+    return (_default or default_catalog()).cost(
+        spec,
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        cache_read_tokens=cache_read_tokens,
+        cache_write_tokens=cache_write_tokens,
+        reasoning_tokens=reasoning_tokens,
+    )

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
-from llmdb.schema import SourceInfo
 
+from llmdb.schema import SourceInfo
 from llmdbd.layer import Fragment, Layer
 from llmdbd.sources.fields import Unknown, model_fields, provider_fields
 

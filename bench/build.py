@@ -1,0 +1,74 @@
+"""Full engine build of models.dev `api.json` plus 50 patch files, with time per stage.
+
+python -m bench.build [--repeat 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from llmdbd.build import build, collect_layers
+from llmdbd.sources import modelsdev
+
+API = Path(__file__).resolve().parents[2] / "shared" / "upstream" / "models.dev" / "api.json"
+PATCHES = 50
+
+
+def write_patches(directory: Path, api: dict[str, dict[str, object]]) -> None:
+    """50 realistic patches: each touches 10 models of one provider (prices, limits, tags, a capability)."""
+    providers = sorted(api)
+    for i in range(PATCHES):
+        pid = providers[i % len(providers)]
+        models = sorted(api[pid]["models"])[:10]  # type: ignore[call-overload]
+        doc = {
+            "provider": {"id": pid, "env": [f"{pid.upper().replace('-', '_')}_KEY_{i}"]},
+            "models": [
+                {
+                    "id": m,
+                    "cost": {"input": 1.0 + i / 100},
+                    "limits": {"output": 4096 + i},
+                    "tags": [f"patch-{i}"],
+                    "capabilities": {"tools": {"parallel": True}},
+                }
+                for m in models
+            ],
+        }
+        (directory / f"{i:02d}-{pid}.json").write_text(json.dumps(doc))
+
+
+def run(repeat: int) -> dict[str, float]:
+    """Median milliseconds of each stage and of the whole build (load included) over `repeat` runs."""
+    data = API.read_bytes()
+    with tempfile.TemporaryDirectory() as tmp:
+        write_patches(Path(tmp), json.loads(data))
+        samples: dict[str, list[float]] = {}
+        for _ in range(repeat):
+            start = time.perf_counter()
+            upstream = modelsdev.load_bytes(data, file=str(API))
+            layers = collect_layers(upstream=upstream, patch_dirs=[tmp])
+            loaded = time.perf_counter()
+            catalog = build(layers)
+            done = time.perf_counter()
+            samples.setdefault("load", []).append((loaded - start) * 1000)
+            for stage, ms in catalog.report.stage_ms.items():
+                samples.setdefault(stage, []).append(ms)
+            samples.setdefault("total", []).append((done - start) * 1000)
+        assert catalog.report.errors == (), catalog.report.errors
+    return {stage: statistics.median(values) for stage, values in samples.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeat", type=int, default=7)
+    args = parser.parse_args()
+    for stage, ms in run(args.repeat).items():
+        print(f"{stage:<10} {ms:8.1f} ms")
+
+
+if __name__ == "__main__":
+    main()

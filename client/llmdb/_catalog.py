@@ -1,0 +1,316 @@
+"""`Catalog`: the query API over whichever snapshot file is current, following new publishes lock-free."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from llmdb import _query
+from llmdb._cost import CostBreakdown, compute
+from llmdb._features import FEATURES, features_of
+from llmdb._snapshot import Snapshot, SnapshotHandle
+from llmdb._spec import did_you_mean, parse_spec, provider_id
+from llmdb.errors import AmbiguousModel, InvalidSpec, ModelNotFound, UnknownProvider
+from llmdb.schema import Capabilities, Model, Provenance, Provider
+
+ENV_VAR = "LLMDB_SNAPSHOT"
+SYSTEM_PATH = Path("/var/lib/llmdb/catalog.llmdb")
+"""Where the daemon publishes by default (its state directory)."""
+
+
+def packaged_path() -> Path:
+    """The snapshot shipped inside the wheel, built by `llmdbd build` from models.dev."""
+    return Path(str(resources.files("llmdb") / "catalog.llmdb"))
+
+
+def default_path() -> Path:
+    """`$LLMDB_SNAPSHOT`, else the daemon's `/var/lib/llmdb/catalog.llmdb` if present, else the packaged file."""
+    env = os.environ.get(ENV_VAR)
+    if env:
+        return Path(env)
+    if SYSTEM_PATH.exists():
+        return SYSTEM_PATH
+    return packaged_path()
+
+
+class Catalog:
+    """Lookups over one snapshot path; a newly published file is picked up at the first call after it lands."""
+
+    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+        self._handle = SnapshotHandle(Path(path) if path is not None else default_path())
+        self._bare: tuple[Snapshot, dict[str, list[str]]] | None = None
+
+    @property
+    def snapshot(self) -> Snapshot:
+        """The current mapping (for tools that need the raw file: epoch, content hash, sections)."""
+        return self._handle.current()
+
+    # -- lookups -------------------------------------------------------------------------------------------
+
+    def get(self, spec: str) -> Model:
+        """The model `spec` names (`provider:model`, `model@provider`, `provider/model`, or a model alias).
+
+        Raises `ModelNotFound` (a `KeyError`) with close matches, `UnknownProvider` or `InvalidSpec`.
+        """
+        snap = self._handle.current()
+        model = snap.model(spec)
+        if model is not None:
+            return model
+        return self._lookup(snap, spec)
+
+    def find(self, spec: str) -> Model | None:
+        """Like `get`, but None when there is no such model (bad specs still raise)."""
+        try:
+            return self.get(spec)
+        except ModelNotFound:
+            return None
+
+    def _lookup(self, snap: Snapshot, spec: str) -> Model:
+        pid, model_id = parse_spec(spec, snap.provider_alias_map)
+        return self._by_parts(snap, pid, model_id, spec)
+
+    def _by_parts(self, snap: Snapshot, pid: str, model_id: str, asked: str) -> Model:
+        key = f"{pid}:{model_id}"
+        model = snap.model(key)
+        if model is None:
+            target = snap.model_alias(key)
+            model = snap.model(target) if target is not None else None
+        if model is None:
+            raise ModelNotFound(
+                f"no model {key!r}"
+                + (f" (from {asked!r})" if asked != key else "")
+                + did_you_mean(key, snap.specs_of_provider(pid)),
+                suggestions=_close(key, snap.specs_of_provider(pid)),
+            )
+        return model
+
+    def resolve(self, spec: str | tuple[str, str], *, scope: str | Sequence[str] | None = None) -> Model:
+        """Like `get`, also accepting a (provider, model id) tuple and a bare model id.
+
+        A bare id must be unique across providers (or within `scope`), else `AmbiguousModel` lists candidates.
+        """
+        snap = self._handle.current()
+        if isinstance(spec, tuple):
+            pid = provider_id(spec[0], snap.provider_alias_map)
+            if pid is None:
+                raise UnknownProvider(f"unknown provider {spec[0]!r}" + did_you_mean(spec[0], snap.provider_alias_map))
+            return self._by_parts(snap, pid, spec[1], f"{spec[0]}:{spec[1]}")
+        model = snap.model(spec)
+        if model is not None:
+            return model
+        try:
+            return self._lookup(snap, spec)
+        except (UnknownProvider, InvalidSpec, ModelNotFound) as exc:
+            scopes = self._scope(snap, scope)
+            candidates = [
+                s for s in self._bare_ids(snap).get(spec, []) if scopes is None or s.split(":", 1)[0] in scopes
+            ]
+            if len(candidates) == 1:
+                found = snap.model(candidates[0])
+                assert found is not None
+                return found
+            if len(candidates) > 1:
+                raise AmbiguousModel(
+                    f"{spec!r} is a model id of {len(candidates)} providers: {', '.join(candidates[:10])}"
+                    + (" ..." if len(candidates) > 10 else "")
+                    + "; name the provider or pass scope=",
+                    candidates=candidates,
+                ) from None
+            if isinstance(exc, ModelNotFound):
+                raise
+            raise ModelNotFound(
+                f"no model {spec!r}" + did_you_mean(spec, self._bare_ids(snap)),
+                suggestions=_close(spec, self._bare_ids(snap)),
+            ) from None
+
+    def _bare_ids(self, snap: Snapshot) -> dict[str, list[str]]:
+        """Model id → specs having it, built once per mapping (only for bare-id resolution)."""
+        bare = self._bare
+        if bare is None or bare[0] is not snap:
+            index: dict[str, list[str]] = {}
+            for spec in snap.specs:
+                index.setdefault(spec.split(":", 1)[1], []).append(spec)
+            bare = self._bare = (snap, index)
+        return bare[1]
+
+    def _scope(self, snap: Snapshot, scope: str | Sequence[str] | None) -> list[str] | None:
+        if scope is None:
+            return None
+        out = []
+        for name in [scope] if isinstance(scope, str) else scope:
+            pid = provider_id(name, snap.provider_alias_map)
+            if pid is None:
+                raise UnknownProvider(
+                    f"unknown provider {name!r} in scope" + did_you_mean(name, snap.provider_alias_map)
+                )
+            out.append(pid)
+        return out
+
+    def parse_spec(self, text: str) -> tuple[str, str]:
+        """(canonical provider id, model id) from any accepted spec form; see `llmdb.parse_spec`."""
+        return parse_spec(text, self._handle.current().provider_alias_map)
+
+    # -- queries -------------------------------------------------------------------------------------------
+
+    def models(
+        self,
+        provider: str | None = None,
+        *,
+        require: _query.Requirements = None,
+        forbid: _query.Requirements = None,
+        input: str | Iterable[str] | None = None,
+        output: str | Iterable[str] | None = None,
+        min_context: int | None = None,
+        min_output: int | None = None,
+        max_input_cost: float | None = None,
+        max_output_cost: float | None = None,
+        include_deprecated: bool = False,
+        order_by: str | None = None,
+    ) -> list[Model]:
+        """Allowed models matching every condition; ordered by spec unless `order_by` is cost, context or
+        release_date (newest first). Filters run on precomputed bitsets and columns: only results are decoded."""
+        snap = self._handle.current()
+        needs = _query.requirements(require, forbid)
+        providers = self._scope(snap, provider)
+        bits = _query.mask(
+            snap, providers=providers, needs=needs, input=input, output=output, include_deprecated=include_deprecated
+        )
+        found = _query.ordinals(
+            snap,
+            bits,
+            min_context=min_context,
+            min_output=min_output,
+            max_input_cost=max_input_cost,
+            max_output_cost=max_output_cost,
+            order_by=order_by,
+        )
+        return [snap.model_at(i) for i in found]
+
+    def select(
+        self,
+        *,
+        require: _query.Requirements = None,
+        forbid: _query.Requirements = None,
+        prefer: Sequence[str] = (),
+        like: str | None = None,
+        scope: str | Sequence[str] | None = None,
+        order_by: str | None = None,
+    ) -> _query.Selection:
+        """The first allowed model meeting the requirements from: the `prefer` providers in order, then the
+        family of `like`, then any model (in `scope`). Newest first within a step unless `order_by` says.
+
+        Raises `NoMatch` carrying the trace of every step."""
+        snap = self._handle.current()
+        needs = _query.requirements(require, forbid)
+        preferred = self._scope(snap, list(prefer)) or []
+        like_model = self.get(like) if like is not None else None
+        return _query.select(
+            snap, needs, prefer=preferred, like=like_model, scope=self._scope(snap, scope), order_by=order_by
+        )
+
+    def providers(self) -> list[Provider]:
+        """Every provider, by id."""
+        return list(self._handle.current().providers)
+
+    def provider(self, id: str) -> Provider:
+        """One provider by canonical id or any alias; `UnknownProvider` with suggestions otherwise."""
+        snap = self._handle.current()
+        pid = provider_id(id, snap.provider_alias_map)
+        found = snap.provider(pid) if pid is not None else None
+        if found is None:
+            raise UnknownProvider(f"unknown provider {id!r}" + did_you_mean(id, snap.provider_alias_map))
+        return found
+
+    def capabilities(self, spec: str) -> Capabilities:
+        return self.get(spec).capabilities
+
+    def supports(self, spec: str, *features: str) -> bool:
+        """True when the model has every feature (`tools`, `json_schema`, ... or an `input:image` modality)."""
+        model = self.get(spec)
+        flags: dict[str, bool] | None = None
+        for feature in features:
+            if feature.startswith(("input:", "output:")):
+                direction, _, name = feature.partition(":")
+                if name not in (model.modalities.input if direction == "input" else model.modalities.output):
+                    return False
+                continue
+            if feature not in FEATURES:
+                raise ValueError(f"unknown feature {feature!r}; valid keys: {', '.join(FEATURES)}")
+            flags = flags or features_of(model)
+            if not flags[feature]:
+                return False
+        return True
+
+    def allowed(self, spec: str) -> bool:
+        """False for a model in the catalog that the allow/deny rules deny (`explain` says which rule)."""
+        model = self.get(spec)
+        return self._handle.current().denied_reason(model.spec) is None
+
+    def explain(self, spec: str) -> dict[str, Provenance]:
+        """Field path → where its value came from; a denied model also gets an `allowed` entry naming the rule."""
+        model = self.get(spec)
+        snap = self._handle.current()
+        out = dict(snap.provenance(model.spec))
+        reason = snap.denied_reason(model.spec)
+        if reason is not None:
+            out["allowed"] = Provenance(source=f"rule: {reason}")
+        return out
+
+    def cost(
+        self,
+        spec: str,
+        *,
+        input_tokens: int,
+        output_tokens: int,
+        cache_read_tokens: int = 0,
+        cache_write_tokens: int = 0,
+        reasoning_tokens: int = 0,
+    ) -> CostBreakdown:
+        """USD for one request, with context tiers; raises `PriceUnknown` rather than guessing 0."""
+        return compute(
+            self.get(spec),
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            cache_read_tokens=cache_read_tokens,
+            cache_write_tokens=cache_write_tokens,
+            reasoning_tokens=reasoning_tokens,
+        )
+
+    def info(self) -> dict[str, Any]:
+        """What is being served: file, epoch, content hash, build time, sources, counts, daemon status."""
+        snap = self._handle.current()
+        report = snap.report()
+        out: dict[str, Any] = {
+            "path": str(snap.path),
+            "epoch": snap.epoch,
+            "content_hash": snap.content_hash,
+            "built_at": snap.built_at,
+            "schema_version": snap.schema_version,
+            "format_version": snap.format_version,
+            "models": len(snap.specs),
+            "providers": len(snap.providers),
+            "denied": report.denied,
+            "sources": [{"name": s.name, "kind": s.kind, "file": s.file, "version": s.version} for s in report.sources],
+        }
+        status = snap.path.parent / "status.json"
+        if snap.path.name == "catalog.llmdb" and status.exists():
+            try:
+                out["daemon"] = json.loads(status.read_text())
+            except (OSError, ValueError) as exc:
+                out["daemon"] = {"error": f"unreadable {status}: {exc}"}
+        if self._handle.last_error is not None:
+            out["refused"] = str(self._handle.last_error)
+        return out
+
+    def close(self) -> None:
+        self._handle.close()
+
+
+def _close(word: str, choices: Iterable[str] | Mapping[str, Any]) -> list[str]:
+    import difflib
+
+    return difflib.get_close_matches(word, list(choices), n=3, cutoff=0.6)

@@ -1,0 +1,79 @@
+"""What a request costs: token counts times the model's prices, with context tiers applied."""
+
+from __future__ import annotations
+
+from msgspec import Struct
+
+from llmdb.errors import PriceUnknown
+from llmdb.schema import Model
+
+PER_TOKENS = 1_000_000
+"""Catalog prices are USD per 1M tokens."""
+
+
+class CostBreakdown(Struct, frozen=True, kw_only=True):
+    """USD per part of a request; `tier` is the `above` of the context tier applied, None for base prices."""
+
+    spec: str
+    input: float
+    output: float
+    cache_read: float
+    cache_write: float
+    reasoning: float
+    total: float
+    tier: int | None = None
+    currency: str = "USD"
+
+
+def compute(
+    model: Model,
+    *,
+    input_tokens: int,
+    output_tokens: int,
+    cache_read_tokens: int = 0,
+    cache_write_tokens: int = 0,
+    reasoning_tokens: int = 0,
+) -> CostBreakdown:
+    """Price a request; raises `PriceUnknown` for any part whose price the catalog does not know.
+
+    The tier is chosen by prompt size (input + cache read + cache write tokens): the highest tier whose
+    `above` the prompt exceeds. A tier's missing prices fall back to the base prices. Reasoning tokens are
+    billed at the reasoning price, or the output price when the model has none.
+    """
+    cost = model.cost
+    if cost is None:
+        raise PriceUnknown(f"{model.spec} has no price in the catalog")
+    prompt = input_tokens + cache_read_tokens + cache_write_tokens
+    tier = None
+    for candidate in cost.tiers:
+        if prompt > candidate.above and (tier is None or candidate.above > tier.above):
+            tier = candidate
+
+    def price(name: str, tokens: int, fallback: str | None = None) -> float:
+        if tokens == 0:
+            return 0.0
+        for table in (tier, cost):
+            value = getattr(table, name, None) if table is not None else None
+            if value is not None:
+                return float(value) * tokens / PER_TOKENS
+        if fallback is not None:
+            return price(fallback, tokens)
+        raise PriceUnknown(f"{model.spec} has no {name} price in the catalog ({tokens} {name} tokens)")
+
+    parts = (
+        price("input", input_tokens),
+        price("output", output_tokens),
+        price("cache_read", cache_read_tokens),
+        price("cache_write", cache_write_tokens),
+        price("reasoning", reasoning_tokens, "output"),
+    )
+    return CostBreakdown(
+        spec=model.spec,
+        input=parts[0],
+        output=parts[1],
+        cache_read=parts[2],
+        cache_write=parts[3],
+        reasoning=parts[4],
+        total=sum(parts),
+        tier=tier.above if tier is not None else None,
+    )

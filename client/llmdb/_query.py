@@ -1,0 +1,183 @@
+"""Filtering and selection over a snapshot's bitsets and columns, decoding only the models returned."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Literal
+
+from msgspec import Struct
+
+from llmdb._features import FEATURES
+from llmdb._snapshot import Snapshot
+from llmdb.errors import NoMatch
+from llmdb.schema import Model
+
+OrderBy = Literal["spec", "cost", "context", "release_date"]
+ORDERS = ("spec", "cost", "context", "release_date")
+Requirements = Mapping[str, bool] | Iterable[str] | None
+"""`{"tools": True, "reasoning": False}`, or just the names that must hold (`["tools", "json_schema"]`)."""
+
+
+class TraceStep(Struct, frozen=True, kw_only=True):
+    """One fallback step of `select`: what it considered and why candidates were rejected."""
+
+    step: str
+    candidates: int
+    matched: int
+    rejected_by: dict[str, int] = {}
+    """Requirement → how many candidates it rejected (each candidate counted once, for its first failure)."""
+    rejected: tuple[tuple[str, str], ...] = ()
+    """Up to `REJECTED_SHOWN` (spec, failed requirement) examples."""
+    chosen: str | None = None
+
+
+class Selection(Struct, frozen=True, kw_only=True):
+    model: Model
+    trace: tuple[TraceStep, ...]
+
+
+REJECTED_SHOWN = 20
+
+
+def requirements(require: Requirements, forbid: Requirements) -> list[tuple[str, bool]]:
+    """Normalize `require`/`forbid` into (feature, wanted) pairs; unknown names raise `ValueError`."""
+    out: list[tuple[str, bool]] = []
+    for given, wanted in ((require, True), (forbid, False)):
+        if given is None:
+            continue
+        items = given.items() if isinstance(given, Mapping) else ((k, True) for k in _names(given))
+        for key, value in items:
+            if key not in FEATURES:
+                raise ValueError(f"unknown feature {key!r}; valid keys: {', '.join(FEATURES)}")
+            out.append((key, bool(value) == wanted))
+    return out
+
+
+def _names(given: Iterable[str]) -> Iterable[str]:
+    if isinstance(given, str):
+        return [k.strip() for k in given.split(",") if k.strip()]
+    return given
+
+
+def mask(
+    snap: Snapshot,
+    *,
+    providers: Sequence[str] | None = None,
+    needs: Sequence[tuple[str, bool]] = (),
+    input: str | Iterable[str] | None = None,
+    output: str | Iterable[str] | None = None,
+    include_deprecated: bool = False,
+    include_denied: bool = False,
+) -> int:
+    """The bitset of models passing every boolean condition."""
+    bits = snap.all_bits if include_denied else snap.bits("allowed")
+    if not include_deprecated:
+        bits &= ~snap.bits("deprecated")
+    if providers is not None:
+        bits &= provider_bits(snap, providers)
+    for key, wanted in needs:
+        bits = bits & snap.bits(key) if wanted else bits & ~snap.bits(key)
+    for direction, modalities in (("input", input), ("output", output)):
+        for name in [modalities] if isinstance(modalities, str) else modalities or ():
+            bits &= snap.bits(f"{direction}:{name}")
+    return bits
+
+
+def provider_bits(snap: Snapshot, providers: Iterable[str]) -> int:
+    bits = 0
+    for pid in providers:
+        for spec in snap.specs_of_provider(pid):
+            ordinal = snap.ordinal(spec)
+            if ordinal is not None:
+                bits |= 1 << ordinal
+    return bits
+
+
+def ordinals(
+    snap: Snapshot,
+    bits: int,
+    *,
+    min_context: int | None = None,
+    min_output: int | None = None,
+    max_input_cost: float | None = None,
+    max_output_cost: float | None = None,
+    order_by: str | None = None,
+) -> list[int]:
+    """Ordinals in `bits` that pass the numeric limits, in the requested order (default: by spec)."""
+    found = list(snap.iter_ordinals(bits))
+    for column, bound, is_min in (
+        ("context", min_context, True),
+        ("output", min_output, True),
+        ("input_cost", max_input_cost, False),
+        ("output_cost", max_output_cost, False),
+    ):
+        if bound is None:
+            continue
+        values = snap.column(column)
+        found = [i for i in found if (v := values[i]) is not None and (v >= bound if is_min else v <= bound)]
+    order = order_by or "spec"
+    if order not in ORDERS:
+        raise ValueError(f"unknown order_by {order_by!r}; valid: {', '.join(ORDERS)}")
+    if order == "cost":
+        inp, out = snap.column("input_cost"), snap.column("output_cost")
+        found.sort(key=lambda i: (inp[i] is None, inp[i] or 0.0, out[i] is None, out[i] or 0.0, i))
+    elif order == "context":
+        ctx = snap.column("context")
+        found.sort(key=lambda i: (-(ctx[i] or 0), i))
+    elif order == "release_date":
+        dates = snap.column("release_date")
+        found.sort(key=lambda i: (_negate(dates[i] or ""), i))
+    return found
+
+
+def _negate(date: str) -> tuple[int, ...]:
+    # Newest first, with a missing date last: "2025-06" sorts as (-2025, -6, 0).
+    parts = [int(p) for p in date.split("-") if p.isdigit()] if date else []
+    return tuple(-p for p in parts) + (0,) * (3 - len(parts)) if parts else (1,)
+
+
+def select(
+    snap: Snapshot,
+    needs: list[tuple[str, bool]],
+    *,
+    prefer: Sequence[str],
+    like: Model | None,
+    scope: Sequence[str] | None,
+    order_by: str | None,
+) -> Selection:
+    """Walk the fallback steps (preferred providers, `like`'s family, any model) and take the first match."""
+    trace: list[TraceStep] = []
+    base = mask(snap, providers=scope)
+    steps: list[tuple[str, int]] = [(f"prefer {pid}", base & provider_bits(snap, [pid])) for pid in prefer]
+    if like is not None:
+        family = like.family
+        families = snap.column("family")
+        same = sum(1 << i for i in snap.iter_ordinals(base) if family is not None and families[i] == family)
+        steps.append((f"family {family} (like {like.spec})", same))
+    steps.append(("any allowed model" + (f" in {', '.join(scope)}" if scope else ""), base))
+    for name, candidates in steps:
+        passing = candidates
+        failures: dict[str, int] = {}
+        for key, wanted in needs:
+            has = snap.bits(key)
+            fails = passing & ~has if wanted else passing & has
+            if fails:
+                failures[("" if wanted else "not ") + key] = fails
+            passing &= ~fails
+        found = ordinals(snap, passing, order_by=order_by or "release_date")
+        rejected = [(snap.spec_at(i), reason) for reason, bits in failures.items() for i in snap.iter_ordinals(bits)]
+        step = TraceStep(
+            step=name,
+            candidates=candidates.bit_count(),
+            matched=len(found),
+            rejected_by={reason: bits.bit_count() for reason, bits in failures.items()},
+            rejected=tuple(rejected[:REJECTED_SHOWN]),
+            chosen=snap.spec_at(found[0]) if found else None,
+        )
+        trace.append(step)
+        if found:
+            model = snap.model(snap.spec_at(found[0]))
+            assert model is not None
+            return Selection(model=model, trace=tuple(trace))
+    wanted_text = ", ".join(("" if w else "not ") + k for k, w in needs) or "no requirements"
+    raise NoMatch(f"no allowed model satisfies {wanted_text}", trace=tuple(trace))

@@ -1,0 +1,316 @@
+"""Reading snapshot files: `Snapshot` owns one verified read-only mapping; `SnapshotHandle` follows a path.
+
+Lookups never lock and make no system call in steady state: a handle notices a newer file through the
+superseded bit the publisher sets in the old file's header (a plain memory read of the shared mapping), and,
+as a fallback in case the publisher died between its rename and that write, by a `stat` at most once a second.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+import threading
+import time
+import warnings
+import weakref
+import zlib
+from array import array
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from llmdb import _format as fmt
+from llmdb.errors import SnapshotError
+from llmdb.schema import SCHEMA_VERSION, BuildReport, Model, Overridden, Provenance, Provider
+
+FALLBACK_CHECK_SECONDS = 1.0
+_MODEL = msgspec.msgpack.Decoder(Model)
+_INDEX = msgspec.msgpack.Decoder(fmt.Index)
+_PROVENANCE = msgspec.msgpack.Decoder(fmt.ProvenanceTable)
+_REPORT = msgspec.msgpack.Decoder(BuildReport)
+
+
+class Snapshot:
+    """One snapshot file mapped read-only and shared, verified once; records decode lazily and are cached."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        try:
+            with open(self.path, "rb") as f:
+                st = os.fstat(f.fileno())
+                if st.st_size < fmt.HEADER_SIZE:
+                    raise SnapshotError(f"{self.path}: truncated: {st.st_size} bytes, shorter than the header")
+                self._mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        except OSError as exc:
+            raise SnapshotError(f"{self.path}: cannot open snapshot: {exc.strerror or exc}") from None
+        self.identity = (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
+        """What `stat` said of the file when it was mapped: the fallback freshness check compares it."""
+        view = memoryview(self._mm)
+        self._sections = self._verify(view)
+        self._view = view
+        index = self._section(fmt.INDEX)
+        try:
+            self._index = _INDEX.decode(index)
+        except msgspec.DecodeError as exc:
+            raise SnapshotError(f"{self.path}: index section cannot be decoded: {exc}") from None
+        self.specs: list[str] = self._index.specs
+        self._ordinal = {spec: i for i, spec in enumerate(self.specs)}
+        self._offsets = array("Q")
+        self._offsets.frombytes(self._index.offsets)
+        self._records = self._sections[fmt.RECORDS][0]
+        self._cache: dict[str, Model] = {}
+        self._providers = {p.id: p for p in self._index.providers}
+        self._bits: dict[str, int] = {}
+        self._provenance: fmt.ProvenanceTable | None = None
+        self.all_bits = (1 << len(self.specs)) - 1
+
+    def _verify(self, view: memoryview) -> dict[int, tuple[int, int]]:
+        size = len(view)
+        try:
+            magic, major, minor, schema, epoch, built_at, digest, _flags, count, crc = fmt.HEADER.unpack_from(view)
+        except Exception as exc:
+            raise SnapshotError(f"{self.path}: unreadable header: {exc}") from None
+        if magic != fmt.MAGIC:
+            raise SnapshotError(f"{self.path}: not an llmdb snapshot (bad magic {bytes(magic)!r})")
+        if major != fmt.FORMAT_MAJOR:
+            raise SnapshotError(
+                f"{self.path}: snapshot format {major}.{minor} is not supported (this llmdb reads {fmt.FORMAT_MAJOR}.x)"
+            )
+        if schema != SCHEMA_VERSION:
+            raise SnapshotError(
+                f"{self.path}: schema version {schema} is not supported (this llmdb reads {SCHEMA_VERSION})"
+            )
+        table_end = fmt.HEADER_SIZE + fmt.SECTION.size * count
+        if table_end > size:
+            raise SnapshotError(f"{self.path}: truncated: section table ends at {table_end}, file has {size} bytes")
+        if fmt.header_crc(bytes(view[: fmt.HEADER_SIZE]), bytes(view[fmt.HEADER_SIZE : table_end])) != crc:
+            raise SnapshotError(f"{self.path}: header checksum mismatch (corrupt file)")
+        sections: dict[int, tuple[int, int]] = {}
+        for i in range(count):
+            sid, scrc, offset, length = fmt.SECTION.unpack_from(view, fmt.HEADER_SIZE + i * fmt.SECTION.size)
+            name = fmt.SECTION_NAMES.get(sid, f"#{sid}")
+            if offset + length > size:
+                raise SnapshotError(
+                    f"{self.path}: truncated: {name} section ends at {offset + length}, file has {size}"
+                )
+            if zlib.crc32(view[offset : offset + length]) != scrc:
+                raise SnapshotError(f"{self.path}: {name} section checksum mismatch (corrupt file)")
+            sections[sid] = (offset, length)
+        missing = [fmt.SECTION_NAMES[s] for s in fmt.SECTION_NAMES if s not in sections]
+        if missing:
+            raise SnapshotError(f"{self.path}: missing section(s): {', '.join(missing)}")
+        self.format_version = f"{major}.{minor}"
+        self.schema_version: int = schema
+        self.epoch: int = epoch
+        self.built_at: float = built_at
+        self.content_hash: str = bytes(digest).hex()
+        return sections
+
+    def _section(self, sid: int) -> memoryview:
+        offset, length = self._sections[sid]
+        return self._view[offset : offset + length]
+
+    @property
+    def superseded(self) -> bool:
+        """True once the publisher has replaced this file with a newer one (a memory read, no system call)."""
+        return bool(self._mm[fmt.FLAGS_OFFSET] & fmt.SUPERSEDED)
+
+    # -- models --------------------------------------------------------------------------------------------
+
+    def model(self, spec: str) -> Model | None:
+        """The model with exactly this spec, decoded on first use and cached for the life of the mapping."""
+        model = self._cache.get(spec)
+        if model is None:
+            ordinal = self._ordinal.get(spec)
+            if ordinal is None:
+                return None
+            model = self._decode(ordinal)
+        return model
+
+    def model_at(self, ordinal: int) -> Model:
+        model = self._cache.get(self.specs[ordinal])
+        return model if model is not None else self._decode(ordinal)
+
+    def _decode(self, ordinal: int) -> Model:
+        start = self._records + self._offsets[ordinal]
+        end = self._records + self._offsets[ordinal + 1]
+        model = _MODEL.decode(self._view[start:end])
+        # Two threads may decode the same record at once; both results are equal, either may stay cached.
+        self._cache[model.spec] = model
+        return model
+
+    def ordinal(self, spec: str) -> int | None:
+        return self._ordinal.get(spec)
+
+    def spec_at(self, ordinal: int) -> str:
+        return self.specs[ordinal]
+
+    def model_alias(self, spec: str) -> str | None:
+        """The spec an alias spec (`openai:gpt4o`) stands for."""
+        return self._index.model_aliases.get(spec)
+
+    def denied_reason(self, spec: str) -> str | None:
+        """The allow/deny rule that denies `spec`, or None when it is allowed."""
+        return self._index.denied.get(spec)
+
+    # -- providers -----------------------------------------------------------------------------------------
+
+    @property
+    def providers(self) -> list[Provider]:
+        return self._index.providers
+
+    def provider(self, pid: str) -> Provider | None:
+        return self._providers.get(pid)
+
+    @property
+    def provider_alias_map(self) -> dict[str, str]:
+        """Every canonical provider id and alias → canonical id."""
+        return self._index.provider_aliases
+
+    def specs_of_provider(self, pid: str) -> Sequence[str]:
+        start, end = self._index.provider_ranges.get(pid, (0, 0))
+        return self.specs[start:end]
+
+    def provider_bits(self, pid: str) -> int:
+        """The bitset of one provider's models: a contiguous run of ordinals."""
+        start, end = self._index.provider_ranges.get(pid, (0, 0))
+        return ((1 << (end - start)) - 1) << start
+
+    # -- bitsets and columns -------------------------------------------------------------------------------
+
+    def bits(self, name: str) -> int:
+        """The bitset `name` (a feature, `status:beta`, `input:image`, `allowed`...); 0 for a modality no model has."""
+        found = self._bits.get(name)
+        if found is None:
+            raw = self._index.bitsets.get(name)
+            found = self._bits[name] = int.from_bytes(raw, "little") if raw is not None else 0
+        return found
+
+    def column(self, name: str) -> list[Any]:
+        """Per-ordinal values (`context`, `output`, `input_cost`, `output_cost`, `release_date`, `family`)."""
+        return self._index.columns[name]
+
+    @staticmethod
+    def iter_ordinals(bits: int) -> Iterator[int]:
+        """The set bits' positions, ascending."""
+        text = format(bits, "b")[::-1]
+        i = text.find("1")
+        while i >= 0:
+            yield i
+            i = text.find("1", i + 1)
+
+    # -- provenance and report (decoded only when asked for) ---------------------------------------------
+
+    def _provenance_table(self) -> fmt.ProvenanceTable:
+        table = self._provenance
+        if table is None:
+            table = self._provenance = _PROVENANCE.decode(self._section(fmt.PROVENANCE))
+        return table
+
+    def provenance(self, spec: str) -> dict[str, Provenance]:
+        ordinal = self._ordinal.get(spec)
+        if ordinal is None:
+            return {}
+        table = self._provenance_table()
+        return _expand(table, table.models[ordinal])
+
+    def provider_provenance(self, pid: str) -> dict[str, Provenance]:
+        table = self._provenance_table()
+        return _expand(table, table.providers.get(pid, []))
+
+    def report(self) -> BuildReport:
+        return _REPORT.decode(self._section(fmt.REPORT))
+
+
+def _expand(table: fmt.ProvenanceTable, entries: list[list[Any]]) -> dict[str, Provenance]:
+    out = {}
+    for path, source, deleted, overridden in entries:
+        s = table.sources[source]
+        out[table.paths[path]] = Provenance(
+            source=s.name,
+            file=s.file,
+            version=s.version,
+            deleted=deleted,
+            overridden=tuple(
+                Overridden(
+                    source=table.sources[i].name, file=table.sources[i].file, version=table.sources[i].version, value=v
+                )
+                for i, v in overridden
+            ),
+        )
+    return out
+
+
+class SnapshotHandle:
+    """The current `Snapshot` at a path, reopened when a newer file is published there.
+
+    A file that fails verification is refused: the handle keeps serving the mapping it has, records the
+    error in `last_error`, warns once, and does not retry that same file.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self.last_error: SnapshotError | None = None
+        self._lock = threading.Lock()
+        self._refused: tuple[int, int, int, int] | None = None
+        self._next_check = 0.0
+        self._snap: Snapshot | None = None
+        self._watch_flag = True
+        _HANDLES.add(self)
+
+    def current(self) -> Snapshot:
+        """The mapping to answer from; steady state costs one memory read and one clock read."""
+        snap = self._snap
+        if (
+            snap is None
+            or (self._watch_flag and snap._mm[fmt.FLAGS_OFFSET] & fmt.SUPERSEDED)
+            or time.monotonic() >= self._next_check
+        ):
+            return self._refresh()
+        return snap
+
+    def _refresh(self) -> Snapshot:
+        with self._lock:
+            snap = self._snap
+            self._next_check = time.monotonic() + FALLBACK_CHECK_SECONDS
+            try:
+                st = os.stat(self.path)
+                identity = (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
+            except OSError as exc:
+                if snap is None:
+                    raise SnapshotError(f"{self.path}: cannot open snapshot: {exc.strerror or exc}") from None
+                return snap  # the file vanished: keep serving what we have
+            if snap is not None and identity == snap.identity:
+                # Same file; its superseded bit is set but nothing newer is there yet (or it is a retained copy).
+                self._watch_flag = not snap.superseded
+                return snap
+            if identity == self._refused and snap is not None:
+                self._watch_flag = False
+                return snap
+            try:
+                fresh = Snapshot(self.path)
+            except SnapshotError as exc:
+                if snap is None:
+                    raise
+                self._refused, self.last_error, self._watch_flag = identity, exc, False
+                warnings.warn(f"llmdb: refusing new snapshot, still serving epoch {snap.epoch}: {exc}", stacklevel=3)
+                return snap
+            self._snap, self._watch_flag, self.last_error = fresh, True, None
+            return fresh
+
+    def close(self) -> None:
+        self._snap = None
+
+
+_HANDLES: weakref.WeakSet[SnapshotHandle] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    # A fork taken while another thread was reopening would leave the child's copy of the lock held forever.
+    for handle in list(_HANDLES):
+        handle._lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -1,0 +1,272 @@
+"""`llmdb`: look models up from the shell. Tables by default, the schema's JSON with `--json`.
+
+Exit codes: 0 success, 1 not found / no match / price unknown, 2 invalid usage or spec, 3 unreadable snapshot.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import msgspec
+
+from llmdb._catalog import Catalog
+from llmdb._features import FEATURES, features_of
+from llmdb.errors import InvalidSpec, LLMDBError, ModelNotFound, NoMatch, PriceUnknown, SnapshotError, UnknownProvider
+from llmdb.schema import Model
+
+_JSON = msgspec.json.Encoder()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        catalog = Catalog(args.snapshot)
+        out = args.run(catalog, args)
+    except (ModelNotFound, NoMatch, PriceUnknown) as exc:
+        if getattr(args, "json", False) and isinstance(exc, NoMatch):
+            _print_json({"model": None, "trace": exc.trace, "error": str(exc)})
+        print(f"llmdb: {exc}", file=sys.stderr)
+        return 1
+    except (InvalidSpec, UnknownProvider, ValueError) as exc:
+        print(f"llmdb: {exc}", file=sys.stderr)
+        return 2
+    except SnapshotError as exc:
+        print(f"llmdb: {exc}", file=sys.stderr)
+        return 3
+    except LLMDBError as exc:
+        print(f"llmdb: {exc}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        return 0
+    if out is not None:
+        print(out)
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--json", action="store_true", help="print the schema's JSON instead of a table")
+    common.add_argument("--snapshot", metavar="PATH", help="read this snapshot file")
+    parser = argparse.ArgumentParser(prog="llmdb", description=__doc__, parents=[common])
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    p = sub.add_parser("get", parents=[common], help="one model")
+    p.add_argument("spec", help="provider:model, model@provider or provider/model")
+    p.set_defaults(run=_get)
+
+    p = sub.add_parser("list", parents=[common], help="models matching filters")
+    p.add_argument("--provider")
+    _filters(p)
+    p.add_argument("--input", action="append", metavar="MODALITY", help="required input modality (repeatable)")
+    p.add_argument("--output", action="append", metavar="MODALITY", help="required output modality (repeatable)")
+    p.add_argument("--min-context", type=int)
+    p.add_argument("--min-output", type=int)
+    p.add_argument("--max-input-cost", type=float)
+    p.add_argument("--max-output-cost", type=float)
+    p.add_argument("--include-deprecated", action="store_true")
+    p.set_defaults(run=_list)
+
+    p = sub.add_parser("select", parents=[common], help="the best model for requirements, with a trace")
+    _filters(p)
+    p.add_argument("--prefer", type=_csv, default=[], help="providers to try first, in order (comma-separated)")
+    p.add_argument("--like", metavar="SPEC", help="fall back to models of this model's family")
+    p.add_argument("--scope", type=_csv, help="only these providers (comma-separated)")
+    p.set_defaults(run=_select)
+
+    p = sub.add_parser("explain", parents=[common], help="where each field's value came from")
+    p.add_argument("spec")
+    p.set_defaults(run=_explain)
+
+    p = sub.add_parser("providers", parents=[common], help="all providers")
+    p.set_defaults(run=_providers)
+
+    p = sub.add_parser("cost", parents=[common], help="price one request")
+    p.add_argument("spec")
+    p.add_argument("--input-tokens", type=int, required=True)
+    p.add_argument("--output-tokens", type=int, required=True)
+    p.add_argument("--cache-read-tokens", type=int, default=0)
+    p.add_argument("--cache-write-tokens", type=int, default=0)
+    p.add_argument("--reasoning-tokens", type=int, default=0)
+    p.set_defaults(run=_cost)
+
+    p = sub.add_parser("info", parents=[common], help="the snapshot being read")
+    p.set_defaults(run=_info)
+    return parser
+
+
+def _filters(p: argparse.ArgumentParser) -> None:
+    keys = ", ".join(FEATURES)
+    p.add_argument("--require", type=_csv, help=f"features that must hold (comma-separated: {keys})")
+    p.add_argument("--forbid", type=_csv, help="features that must not hold")
+    p.add_argument("--order-by", choices=["spec", "cost", "context", "release_date"])
+
+
+def _csv(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _get(catalog: Catalog, args: argparse.Namespace) -> str:
+    model = catalog.get(args.spec)
+    if args.json:
+        return _json(model)
+    return _model_card(model, catalog.allowed(model.spec))
+
+
+def _list(catalog: Catalog, args: argparse.Namespace) -> str:
+    found = catalog.models(
+        args.provider,
+        require=args.require,
+        forbid=args.forbid,
+        input=args.input,
+        output=args.output,
+        min_context=args.min_context,
+        min_output=args.min_output,
+        max_input_cost=args.max_input_cost,
+        max_output_cost=args.max_output_cost,
+        include_deprecated=args.include_deprecated,
+        order_by=args.order_by,
+    )
+    if args.json:
+        return _json(found)
+    return _model_table(found) + f"\n{len(found)} model(s)"
+
+
+def _select(catalog: Catalog, args: argparse.Namespace) -> str:
+    chosen = catalog.select(
+        require=args.require,
+        forbid=args.forbid,
+        prefer=args.prefer,
+        like=args.like,
+        scope=args.scope,
+        order_by=args.order_by,
+    )
+    if args.json:
+        return _json({"model": chosen.model, "trace": chosen.trace})
+    lines = [f"{chosen.model.spec}  ({chosen.model.name or chosen.model.id})", ""]
+    for step in chosen.trace:
+        why = ", ".join(f"{n} failed {r}" for r, n in step.rejected_by.items())
+        lines.append(
+            f"  {step.step}: {step.candidates} candidate(s), {step.matched} matched" + (f"; {why}" if why else "")
+        )
+    return "\n".join(lines)
+
+
+def _explain(catalog: Catalog, args: argparse.Namespace) -> str:
+    prov = catalog.explain(args.spec)
+    if args.json:
+        return _json(prov)
+    rows = []
+    for path, p in prov.items():
+        note = " (deleted)" if p.deleted else ""
+        over = "; over " + ", ".join(f"{o.source}={o.value!r}" for o in p.overridden) if p.overridden else ""
+        rows.append((path, p.source + note, (p.file or "") + over))
+    return _table(("field", "source", "file / overridden"), rows)
+
+
+def _providers(catalog: Catalog, args: argparse.Namespace) -> str:
+    providers = catalog.providers()
+    if args.json:
+        return _json(providers)
+    counts: dict[str, int] = {}
+    for spec in catalog.snapshot.specs:
+        pid = spec.split(":", 1)[0]
+        counts[pid] = counts.get(pid, 0) + 1
+    rows = [(p.id, p.name or "", str(counts.get(p.id, 0)), ", ".join(p.aliases)) for p in providers]
+    return _table(("id", "name", "models", "aliases"), rows) + f"\n{len(providers)} provider(s)"
+
+
+def _cost(catalog: Catalog, args: argparse.Namespace) -> str:
+    result = catalog.cost(
+        args.spec,
+        input_tokens=args.input_tokens,
+        output_tokens=args.output_tokens,
+        cache_read_tokens=args.cache_read_tokens,
+        cache_write_tokens=args.cache_write_tokens,
+        reasoning_tokens=args.reasoning_tokens,
+    )
+    if args.json:
+        return _json(result)
+    rows = [(k, f"${getattr(result, k):.6f}") for k in ("input", "output", "cache_read", "cache_write", "reasoning")]
+    rows.append(("total", f"${result.total:.6f}"))
+    tier = f" (tier above {result.tier} tokens)" if result.tier is not None else ""
+    return f"{result.spec}{tier}\n" + _table(("part", "USD"), rows)
+
+
+def _info(catalog: Catalog, args: argparse.Namespace) -> str:
+    data = catalog.info()
+    if args.json:
+        return _json(data)
+    lines = [f"{k}: {v}" for k, v in data.items() if k not in ("sources", "daemon")]
+    lines += [
+        f"source: {s['name']} ({s['kind']}) {s['file'] or '-'} {s['version'] or ''}".rstrip() for s in data["sources"]
+    ]
+    if "daemon" in data:
+        lines.append("daemon status: " + _JSON.encode(data["daemon"]).decode())
+    return "\n".join(lines)
+
+
+def _model_card(m: Model, allowed: bool) -> str:
+    c = m.capabilities
+    price = "unknown"
+    if m.cost is not None:
+        price = f"${m.cost.input} in / ${m.cost.output} out per 1M tokens"
+        if m.cost.tiers:
+            price += "; tiers above " + ", ".join(str(t.above) for t in m.cost.tiers)
+    flags = [k for k, v in features_of(m).items() if v]
+    rows = [
+        ("spec", m.spec),
+        ("name", m.name or ""),
+        ("family", m.family or ""),
+        ("status", m.status + ("" if allowed else " (denied by rules)")),
+        ("context", _num(m.limits.context)),
+        ("input limit", _num(m.limits.input)),
+        ("output limit", _num(m.limits.output)),
+        ("price", price),
+        ("modalities", f"{','.join(m.modalities.input)} -> {','.join(m.modalities.output)}"),
+        ("features", ", ".join(flags)),
+        ("reasoning budget", f"{_num(c.reasoning.token_budget_min)}..{_num(c.reasoning.token_budget_max)}"),
+        ("released", m.release_date or ""),
+        ("knowledge", m.knowledge or ""),
+    ]
+    return "\n".join(f"{k:<17}{v}" for k, v in rows)
+
+
+def _model_table(models: list[Model]) -> str:
+    rows = [
+        (
+            m.spec,
+            _num(m.limits.context),
+            _num(m.limits.output),
+            "-" if m.cost is None or m.cost.input is None else f"{m.cost.input:g}",
+            "-" if m.cost is None or m.cost.output is None else f"{m.cost.output:g}",
+            m.release_date or "",
+        )
+        for m in models
+    ]
+    return _table(("spec", "context", "output", "$in/1M", "$out/1M", "released"), rows)
+
+
+def _num(value: int | None) -> str:
+    return "-" if value is None else str(value)
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
+    return "\n".join(fmt.format(*r).rstrip() for r in [header, *rows])
+
+
+def _json(value: Any) -> str:
+    return _JSON.encode(value).decode()
+
+
+def _print_json(value: Any) -> None:
+    print(_json(value))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

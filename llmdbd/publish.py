@@ -1,0 +1,173 @@
+"""Publishing snapshots atomically into a state directory, with monotonic epochs and retained history.
+
+Protocol (docs/snapshot-format.md): write a temp file in the same directory, fsync it, rename it over
+`catalog.llmdb`, fsync the directory, then set the superseded bit in the old file so every reader mapping it
+switches at its next lookup. A crash at any point leaves either the old or the new complete file in place.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import struct
+import time
+from pathlib import Path
+
+from msgspec import Struct
+
+from llmdb import _format as fmt
+from llmdbd.catalog import Catalog
+from llmdbd.snapshot import encode_snapshot
+
+CATALOG = "catalog.llmdb"
+HISTORY = "snapshots"
+EPOCH_FILE = "epoch"
+_RETAINED = re.compile(r"^catalog\.(\d+)\.llmdb$")
+
+
+class PublishResult(Struct, frozen=True, kw_only=True):
+    path: str
+    epoch: int
+    content_hash: str
+    size: int
+    built_at: float
+
+
+class Header(Struct, frozen=True, kw_only=True):
+    epoch: int
+    content_hash: str
+    built_at: float
+
+
+def read_header(path: Path) -> Header | None:
+    """Epoch, content hash and build time of a snapshot file, or None if it is missing or not one."""
+    try:
+        with open(path, "rb") as f:
+            raw = f.read(fmt.HEADER_SIZE)
+        magic, _major, _minor, _schema, epoch, built_at, digest, *_ = fmt.HEADER.unpack(raw)
+    except (OSError, struct.error):
+        return None
+    if magic != fmt.MAGIC:
+        return None
+    return Header(epoch=epoch, content_hash=digest.hex(), built_at=built_at)
+
+
+def build_time() -> float:
+    """Now, or `$SOURCE_DATE_EPOCH` for reproducible files."""
+    fixed = os.environ.get("SOURCE_DATE_EPOCH")
+    return float(fixed) if fixed else time.time()
+
+
+def publish(catalog: Catalog, state_dir: str | os.PathLike[str], *, keep: int = 5) -> PublishResult | None:
+    """Publish `catalog` as `state_dir/catalog.llmdb`; None (nothing written) if its content is already there."""
+    state = Path(state_dir)
+    history = state / HISTORY
+    history.mkdir(parents=True, exist_ok=True)
+    target = state / CATALOG
+    current = read_header(target)
+    if current is not None and current.content_hash == catalog.content_hash:
+        return None
+    epoch = last_epoch(state) + 1
+    built_at = build_time()
+    data = encode_snapshot(catalog, epoch=epoch, built_at=built_at)
+    _remove_stale_temps(state)
+    old = _open_for_flag(target)
+    try:
+        _atomic_write(target, data)
+        _atomic_write(state / EPOCH_FILE, f"{epoch}\n".encode())
+        retained = history / f"catalog.{epoch:010d}.llmdb"
+        with contextlib.suppress(FileExistsError):
+            os.link(target, retained)
+        _prune(history, keep)
+        if old is not None:
+            os.pwrite(old, struct.pack("<I", fmt.SUPERSEDED), fmt.FLAGS_OFFSET)
+    finally:
+        if old is not None:
+            os.close(old)
+    return PublishResult(
+        path=str(target), epoch=epoch, content_hash=catalog.content_hash, size=len(data), built_at=built_at
+    )
+
+
+def write_snapshot(
+    catalog: Catalog, path: str | os.PathLike[str], *, epoch: int = 1, built_at: float | None = None
+) -> PublishResult:
+    """Write a snapshot file to an explicit path, atomically (for `llmdbd build --output` and images)."""
+    target = Path(path)
+    when = build_time() if built_at is None else built_at
+    data = encode_snapshot(catalog, epoch=epoch, built_at=when)
+    old = _open_for_flag(target)
+    try:
+        _atomic_write(target, data)
+        if old is not None:
+            os.pwrite(old, struct.pack("<I", fmt.SUPERSEDED), fmt.FLAGS_OFFSET)
+    finally:
+        if old is not None:
+            os.close(old)
+    return PublishResult(
+        path=str(target), epoch=epoch, content_hash=catalog.content_hash, size=len(data), built_at=when
+    )
+
+
+def last_epoch(state_dir: str | os.PathLike[str]) -> int:
+    """The highest epoch this state directory has published: from the catalog, the epoch file and history."""
+    state = Path(state_dir)
+    epochs = [0]
+    header = read_header(state / CATALOG)
+    if header is not None:
+        epochs.append(header.epoch)
+    with contextlib.suppress(OSError, ValueError):
+        epochs.append(int((state / EPOCH_FILE).read_text().strip()))
+    with contextlib.suppress(OSError):
+        epochs += [int(m.group(1)) for p in (state / HISTORY).iterdir() if (m := _RETAINED.match(p.name))]
+    return max(epochs)
+
+
+def retained(state_dir: str | os.PathLike[str]) -> list[Path]:
+    """Retained snapshot files, oldest first (for rollback and diff)."""
+    history = Path(state_dir) / HISTORY
+    try:
+        return sorted(p for p in history.iterdir() if _RETAINED.match(p.name))
+    except OSError:
+        return []
+
+
+def _atomic_write(target: Path, data: bytes) -> None:
+    tmp = target.parent / f".{target.name}.{os.getpid()}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, target)
+    dir_fd = os.open(target.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def _open_for_flag(target: Path) -> int | None:
+    """The current file, opened before the rename, so the superseded bit lands in the old inode."""
+    try:
+        return os.open(target, os.O_WRONLY)
+    except OSError:
+        return None
+
+
+def _remove_stale_temps(state: Path) -> None:
+    """Temp files left by a publisher killed mid-write."""
+    for p in state.glob(f".{CATALOG}.*.tmp"):
+        with contextlib.suppress(OSError):
+            p.unlink()
+
+
+def _prune(history: Path, keep: int) -> None:
+    files = sorted(p for p in history.iterdir() if _RETAINED.match(p.name))
+    for p in files[: max(0, len(files) - max(keep, 1))]:
+        with contextlib.suppress(OSError):
+            p.unlink()

@@ -1,0 +1,122 @@
+"""Encoding a `Catalog` into the snapshot file format defined in `llmdb._format`."""
+
+from __future__ import annotations
+
+import zlib
+from array import array
+from typing import Any
+
+import msgspec
+
+from llmdb import _format as fmt
+from llmdb._features import FEATURES, features_of
+from llmdb.schema import SCHEMA_VERSION, STATUSES, Model, Provenance, SourceInfo
+from llmdbd.catalog import Catalog
+
+_ENCODER = msgspec.msgpack.Encoder(order="deterministic")
+
+
+def encode_snapshot(catalog: Catalog, *, epoch: int, built_at: float) -> bytes:
+    """The whole file; the same catalog, epoch and time always give the same bytes."""
+    specs = list(catalog.models)  # sorted by the engine
+    models = [catalog.models[s] for s in specs]
+    records, offsets = bytearray(), array("Q", [0])
+    for model in models:
+        records += _ENCODER.encode(model)
+        offsets.append(len(records))
+    index = fmt.Index(
+        specs=specs,
+        offsets=offsets.tobytes(),
+        model_aliases=catalog.model_aliases,
+        providers=list(catalog.providers.values()),
+        provider_aliases=catalog.provider_aliases(),
+        provider_ranges=_ranges(models),
+        denied=catalog.denied,
+        bitsets=_bitsets(models, catalog.denied),
+        columns=_columns(models),
+    )
+    sections = {
+        fmt.INDEX: _ENCODER.encode(index),
+        fmt.RECORDS: bytes(records),
+        fmt.PROVENANCE: _ENCODER.encode(_provenance(catalog, specs)),
+        fmt.REPORT: _ENCODER.encode(catalog.report),
+    }
+    table, body, offset = bytearray(), bytearray(), fmt.HEADER_SIZE + fmt.SECTION.size * len(sections)
+    for section_id, data in sections.items():
+        table += fmt.SECTION.pack(section_id, zlib.crc32(data), offset + len(body), len(data))
+        body += data
+    digest = bytes.fromhex(catalog.content_hash)
+    fields = [fmt.MAGIC, fmt.FORMAT_MAJOR, fmt.FORMAT_MINOR, SCHEMA_VERSION, epoch, built_at, digest, 0, len(sections)]
+    crc = fmt.header_crc(fmt.HEADER.pack(*fields, 0), bytes(table))
+    return fmt.HEADER.pack(*fields, crc) + bytes(table) + bytes(body)
+
+
+def _ranges(models: list[Model]) -> dict[str, tuple[int, int]]:
+    ranges: dict[str, tuple[int, int]] = {}
+    for i, model in enumerate(models):
+        start = ranges.get(model.provider, (i, i))[0]
+        ranges[model.provider] = (start, i + 1)
+    return ranges
+
+
+def _bitsets(models: list[Model], denied: dict[str, str]) -> dict[str, bytes]:
+    """Bit i of each set is model i; built column-wise from one set of names per model."""
+    rows: list[set[str]] = []
+    for model in models:
+        names = {k for k, v in features_of(model).items() if v}
+        names.add(f"status:{model.status}")
+        names.update(f"input:{m}" for m in model.modalities.input)
+        names.update(f"output:{m}" for m in model.modalities.output)
+        if model.spec not in denied:
+            names.add("allowed")
+        if model.deprecated:
+            names.add("deprecated")
+        if model.cost is not None:
+            names.add("has_cost")
+        rows.append(names)
+    every = {*FEATURES, "allowed", "deprecated", "has_cost", *(f"status:{s}" for s in STATUSES)}.union(*rows)
+    size = (len(models) + 7) // 8
+    return {
+        name: int("0" + "".join("1" if name in row else "0" for row in reversed(rows)), 2).to_bytes(size, "little")
+        for name in sorted(every)
+    }
+
+
+def _columns(models: list[Model]) -> dict[str, list[Any]]:
+    return {
+        "context": [m.limits.context for m in models],
+        "output": [m.limits.output for m in models],
+        "input_cost": [m.cost.input if m.cost is not None else None for m in models],
+        "output_cost": [m.cost.output if m.cost is not None else None for m in models],
+        "release_date": [m.release_date for m in models],
+        "family": [m.family for m in models],
+    }
+
+
+def _provenance(catalog: Catalog, specs: list[str]) -> fmt.ProvenanceTable:
+    sources = list(catalog.report.sources)
+    source_ids = {(s.name, s.file, s.version): i for i, s in enumerate(sources)}
+    paths: dict[str, int] = {}
+
+    def source(name: str, file: str | None, version: str | None) -> int:
+        found = source_ids.get((name, file, version))
+        if found is None:  # a stage rather than an input, such as `enrich`
+            found = source_ids[(name, file, version)] = len(sources)
+            sources.append(SourceInfo(name=name, kind="derived", file=file, version=version))
+        return found
+
+    encoded: dict[int, list[Any]] = {}  # most fields share one Provenance object per source: encode it once
+
+    def entry(p: Provenance) -> list[Any]:
+        found = encoded.get(id(p))
+        if found is None:
+            overridden = [[source(o.source, o.file, o.version), o.value] for o in p.overridden]
+            found = encoded[id(p)] = [source(p.source, p.file, p.version), p.deleted, overridden]
+        return found
+
+    def entries(fields: dict[str, Provenance]) -> list[list[Any]]:
+        return [[paths.setdefault(path, len(paths)), *entry(p)] for path, p in fields.items()]
+
+    models = [entries(catalog.model_provenance.get(s, {})) for s in specs]
+    providers = {pid: entries(fields) for pid, fields in catalog.provider_provenance.items()}
+    return fmt.ProvenanceTable(sources=sources, paths=list(paths), models=models, providers=providers)
