@@ -23,6 +23,7 @@ _JSON = msgspec.json.Encoder()
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    args.json, args.snapshot = getattr(args, "json", False), getattr(args, "snapshot", None)
     try:
         catalog = Catalog(args.snapshot)
         out = args.run(catalog, args)
@@ -48,7 +49,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    # SUPPRESS: options given before the command must not be reset by the command's own defaults.
+    common = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
     common.add_argument("--json", action="store_true", help="print the schema's JSON instead of a table")
     common.add_argument("--snapshot", metavar="PATH", help="read this snapshot file")
     parser = argparse.ArgumentParser(prog="llmdb", description=__doc__, parents=[common])

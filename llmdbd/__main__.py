@@ -1,0 +1,5 @@
+import sys
+
+from llmdbd.cli import main
+
+sys.exit(main())

@@ -1,0 +1,54 @@
+"""The snapshot packaged in the wheel: built by `llmdbd build` from models.dev, read with no daemon and no env."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import llmdb
+from llmdb._snapshot import Snapshot
+from llmdbd.build import build
+from llmdbd.sources import modelsdev
+
+API = Path(__file__).resolve().parents[2] / "shared" / "upstream" / "models.dev" / "api.json"
+HEAVY = ("anyio", "httpx", "watchfiles", "structlog", "llmdbd")
+
+
+def test_packaged_snapshot_is_the_build_of_the_shared_api_json() -> None:
+    packaged = Snapshot(llmdb.packaged_path())
+    rebuilt = build([modelsdev.load_path(API)])
+    assert packaged.content_hash == rebuilt.content_hash
+    assert len(packaged.specs) == 5276
+
+
+def _python(code: str, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if k != "LLMDB_SNAPSHOT"}
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env={**clean, **env}, timeout=60, check=True
+    )
+
+
+def test_a_fresh_process_reads_the_packaged_snapshot_without_heavy_imports() -> None:
+    code = (
+        "import sys, json, llmdb\n"
+        "m = llmdb.get('openai:gpt-4o')\n"
+        "llmdb.models(require=['tools']); llmdb.select(require=['tools']); llmdb.supports('openai:gpt-4o', 'tools')\n"
+        "llmdb.cost('openai:gpt-4o', input_tokens=10, output_tokens=10); llmdb.explain('openai:gpt-4o')\n"
+        f"heavy = [m for m in {HEAVY!r} if m in sys.modules]\n"
+        "print(json.dumps({'context': m.limits.context, 'heavy': heavy, 'path': llmdb.info()['path']}))\n"
+    )
+    out = json.loads(_python(code).stdout)
+    assert out["context"] == 128000
+    assert out["heavy"] == []
+    if not Path("/var/lib/llmdb/catalog.llmdb").exists():
+        assert out["path"] == str(llmdb.packaged_path())
+
+
+def test_llmdb_snapshot_env_var_chooses_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "custom.llmdb"
+    path.write_bytes(llmdb.packaged_path().read_bytes())
+    out = _python("import llmdb; print(llmdb.info()['path'])", LLMDB_SNAPSHOT=str(path))
+    assert out.stdout.strip() == str(path)
