@@ -1,0 +1,154 @@
+"""The snapshot file: every field round-trips; bad files are refused with a reason; a handle keeps serving."""
+
+from __future__ import annotations
+
+import os
+import struct
+import warnings
+from pathlib import Path
+
+import pytest
+from catalogs import make_catalog
+
+from llmdb import _format as fmt
+from llmdb._snapshot import Snapshot, SnapshotHandle
+from llmdb.errors import SnapshotError
+from llmdbd.build import build
+from llmdbd.publish import write_snapshot
+from llmdbd.snapshot import encode_snapshot
+from llmdbd.sources import modelsdev
+
+API = Path(__file__).resolve().parents[2] / "shared" / "upstream" / "models.dev" / "api.json"
+
+
+def test_every_model_provider_and_section_round_trips(tmp_path: Path) -> None:
+    catalog = build([modelsdev.load_path(API)])
+    path = tmp_path / "c.llmdb"
+    write_snapshot(catalog, path, epoch=7, built_at=1234.5)
+    snap = Snapshot(path)
+    assert (snap.epoch, snap.built_at, snap.content_hash) == (7, 1234.5, catalog.content_hash)
+    assert snap.specs == list(catalog.models)
+    assert all(snap.model(spec) == model for spec, model in catalog.models.items())
+    assert snap.providers == list(catalog.providers.values())
+    assert snap.provider_alias_map == catalog.provider_aliases()
+    assert snap.provenance("openai:gpt-4o") == catalog.model_provenance["openai:gpt-4o"]
+    assert snap.provider_provenance("openai") == catalog.provider_provenance["openai"]
+    assert snap.report() == catalog.report
+
+
+def test_bitsets_and_columns_agree_with_the_records(tmp_path: Path) -> None:
+    catalog = build([modelsdev.load_path(API)])
+    write_snapshot(catalog, tmp_path / "c.llmdb")
+    snap = Snapshot(tmp_path / "c.llmdb")
+    tools = set(snap.iter_ordinals(snap.bits("tools")))
+    assert tools == {i for i, s in enumerate(snap.specs) if catalog.models[s].capabilities.tools.enabled}
+    images = set(snap.iter_ordinals(snap.bits("input:image")))
+    assert images == {i for i, s in enumerate(snap.specs) if "image" in catalog.models[s].modalities.input}
+    assert snap.bits("status:deprecated").bit_count() == 121
+    assert snap.column("context")[snap.ordinal("openai:gpt-4o") or 0] == 128000
+    assert snap.bits("input:no-such-modality") == 0
+    assert list(snap.specs_of_provider("openai")) == [s for s in snap.specs if s.startswith("openai:")]
+
+
+def test_encoding_is_deterministic() -> None:
+    catalog = make_catalog()
+    assert encode_snapshot(catalog, epoch=3, built_at=9.0) == encode_snapshot(catalog, epoch=3, built_at=9.0)
+
+
+def _good(tmp_path: Path) -> bytes:
+    path = tmp_path / "good.llmdb"
+    write_snapshot(make_catalog(), path)
+    return path.read_bytes()
+
+
+def _corrupt(data: bytes, kind: str) -> bytes:
+    if kind == "magic":
+        return b"NOTLLMDB" + data[8:]
+    if kind == "major":
+        return data[:8] + struct.pack("<H", fmt.FORMAT_MAJOR + 1) + data[10:]
+    if kind == "schema":
+        return data[:12] + struct.pack("<I", 99) + data[16:]
+    if kind == "truncated":
+        return data[: len(data) - 10]
+    if kind == "header-only":
+        return data[:100]
+    if kind == "bitflip":
+        flipped = bytearray(data)
+        flipped[len(data) - 20] ^= 0x04
+        return bytes(flipped)
+    if kind == "header-bitflip":
+        flipped = bytearray(data)
+        flipped[20] ^= 0x01  # inside the epoch
+        return bytes(flipped)
+    raise AssertionError(kind)
+
+
+@pytest.mark.parametrize(
+    ("kind", "reason"),
+    [
+        ("magic", "bad magic"),
+        ("major", "format 2.0 is not supported"),
+        ("schema", "schema version 99"),
+        ("truncated", "truncated"),
+        ("header-only", "truncated"),
+        ("bitflip", "checksum mismatch"),
+        ("header-bitflip", "header checksum mismatch"),
+    ],
+)
+def test_bad_files_are_refused_with_a_reason(tmp_path: Path, kind: str, reason: str) -> None:
+    bad = tmp_path / "bad.llmdb"
+    bad.write_bytes(_corrupt(_good(tmp_path), kind))
+    with pytest.raises(SnapshotError, match=reason) as info:
+        Snapshot(bad)
+    assert str(bad) in str(info.value)
+
+
+def test_the_superseded_flag_is_outside_the_checksums(tmp_path: Path) -> None:
+    path = tmp_path / "c.llmdb"
+    write_snapshot(make_catalog(), path)
+    with open(path, "r+b") as f:
+        f.seek(fmt.FLAGS_OFFSET)
+        f.write(struct.pack("<I", fmt.SUPERSEDED))
+    assert Snapshot(path).superseded
+
+
+@pytest.mark.parametrize("kind", ["magic", "truncated", "bitflip"])
+def test_a_handle_refuses_a_bad_new_file_and_keeps_serving(tmp_path: Path, kind: str) -> None:
+    path = tmp_path / "catalog.llmdb"
+    write_snapshot(make_catalog(price=1.0), path, epoch=1)
+    handle = SnapshotHandle(path)
+    assert handle.current().model("t:m").cost.input == 1.0  # type: ignore[union-attr]
+    good = tmp_path / "next.llmdb"
+    write_snapshot(make_catalog(price=2.0), good, epoch=2)
+    (tmp_path / "incoming").write_bytes(_corrupt(good.read_bytes(), kind))
+    old = os.open(path, os.O_WRONLY)
+    os.replace(tmp_path / "incoming", path)
+    os.pwrite(old, struct.pack("<I", fmt.SUPERSEDED), fmt.FLAGS_OFFSET)
+    os.close(old)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        snap = handle.current()
+        assert snap.epoch == 1 and snap.model("t:m").cost.input == 1.0  # type: ignore[union-attr]
+        handle.current()
+    assert handle.last_error is not None and str(path) in str(handle.last_error)
+    assert len(caught) == 1 and "still serving epoch 1" in str(caught[0].message)
+    os.replace(good, path)  # then a good file arrives: picked up by the fallback check
+    handle._next_check = 0.0
+    assert handle.current().epoch == 2 and handle.last_error is None
+
+
+def test_fork_after_open_keeps_working(tmp_path: Path) -> None:
+    path = tmp_path / "c.llmdb"
+    write_snapshot(make_catalog(price=3.0), path)
+    handle = SnapshotHandle(path)
+    assert handle.current().model("t:x0") is not None
+    pid = os.fork()
+    if pid == 0:  # child: the inherited mapping must answer, including records not decoded before the fork
+        try:
+            snap = handle.current()
+            ok = snap.model("t:m").cost.input == 3.0 and snap.model("t:x1") is not None  # type: ignore[union-attr]
+            os._exit(0 if ok else 1)
+        except BaseException:
+            os._exit(2)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
