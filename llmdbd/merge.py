@@ -119,7 +119,9 @@ def adopt(
             inner: dict[str, Any] = {}
             record[key] = inner
             adopt(inner, sources, value, source, prefix + key + ".")
-        elif not (isinstance(value, str) and value == DELETE):
+        elif isinstance(value, str) and value == DELETE:
+            sources[prefix + key] = (source[0], True, ())
+        else:
             record[key] = value
             sources[prefix + key] = source
 
