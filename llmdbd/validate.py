@@ -12,7 +12,8 @@ from typing import Any
 
 import msgspec
 
-from llmdb.schema import MAX_STRING, Model, Provider
+from llmdb.schema import Model, Provider
+from llmdbd.rules import MAX_STRING, CheckedModel, CheckedProvider
 from llmdbd.layer import DELETE, Fragment, Layer
 
 MAX_DEPTH = 32
@@ -69,9 +70,9 @@ def check_fragment(frag: Fragment) -> tuple[str | None, str] | None:
         return unknown, "unknown field"
     try:
         if frag.model is None:
-            msgspec.convert({**data, "id": frag.provider}, Provider)
+            msgspec.convert({**data, "id": frag.provider}, CheckedProvider)
         else:
-            msgspec.convert({**data, "spec": "-", "id": frag.model, "provider": frag.provider}, Model)
+            msgspec.convert({**data, "spec": "-", "id": frag.model, "provider": frag.provider}, CheckedModel)
     except msgspec.ValidationError as exc:
         return split_error(str(exc))
     return None

@@ -7,11 +7,14 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
+from time import monotonic as _monotonic
 from typing import Any
 
 from llmdb import _query
 from llmdb._cost import CostBreakdown, compute
-from llmdb._features import FEATURES, features_of
+from llmdb._features import FEATURES, GETTERS
+from llmdb._format import FLAGS_OFFSET as _FLAGS
+from llmdb._format import SUPERSEDED as _SUPERSEDED
 from llmdb._snapshot import Snapshot, SnapshotHandle
 from llmdb._spec import did_you_mean, parse_spec, provider_id
 from llmdb.errors import AmbiguousModel, InvalidSpec, ModelNotFound, UnknownProvider
@@ -56,11 +59,21 @@ class Catalog:
 
         Raises `ModelNotFound` (a `KeyError`) with close matches, `UnknownProvider` or `InvalidSpec`.
         """
-        snap = self._handle.current()
-        model = snap.model(spec)
-        if model is not None:
-            return model
-        return self._lookup(snap, spec)
+        # The hot path, inlined: SnapshotHandle.current() and Snapshot.model() in a few attribute reads.
+        handle = self._handle
+        snap = handle._snap
+        if (
+            snap is None
+            or (handle._watch_flag and snap._mm[_FLAGS] & _SUPERSEDED)
+            or _monotonic() >= handle._next_check
+        ):
+            snap = handle.current()
+        model = snap._cache.get(spec)
+        if model is None:
+            model = snap.model(spec)
+            if model is None:
+                return self._lookup(snap, spec)
+        return model
 
     def find(self, spec: str) -> Model | None:
         """Like `get`, but None when there is no such model (bad specs still raise)."""
@@ -231,18 +244,17 @@ class Catalog:
     def supports(self, spec: str, *features: str) -> bool:
         """True when the model has every feature (`tools`, `json_schema`, ... or an `input:image` modality)."""
         model = self.get(spec)
-        flags: dict[str, bool] | None = None
         for feature in features:
-            if feature.startswith(("input:", "output:")):
+            getter = GETTERS.get(feature)
+            if getter is not None:
+                if not getter(model):
+                    return False
+            elif feature.startswith(("input:", "output:")):
                 direction, _, name = feature.partition(":")
                 if name not in (model.modalities.input if direction == "input" else model.modalities.output):
                     return False
-                continue
-            if feature not in FEATURES:
+            else:
                 raise ValueError(f"unknown feature {feature!r}; valid keys: {', '.join(FEATURES)}")
-            flags = flags or features_of(model)
-            if not flags[feature]:
-                return False
         return True
 
     def allowed(self, spec: str) -> bool:

@@ -2,45 +2,34 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from operator import attrgetter
+
 from llmdb.schema import Model
 
-FEATURES = (
-    "chat",
-    "embeddings",
-    "reasoning",
-    "tools",
-    "tools_streaming",
-    "tools_strict",
-    "tools_parallel",
-    "json_native",
-    "json_schema",
-    "json_strict",
-    "streaming_text",
-    "streaming_tool_calls",
-    "attachments",
-    "temperature",
-    "open_weights",
-)
+GETTERS: dict[str, Callable[[Model], bool]] = {
+    "chat": attrgetter("capabilities.chat"),
+    "embeddings": attrgetter("capabilities.embeddings"),
+    "reasoning": attrgetter("capabilities.reasoning.enabled"),
+    "tools": attrgetter("capabilities.tools.enabled"),
+    "tools_streaming": attrgetter("capabilities.tools.streaming"),
+    "tools_strict": attrgetter("capabilities.tools.strict"),
+    "tools_parallel": attrgetter("capabilities.tools.parallel"),
+    "json_native": attrgetter("capabilities.json.native"),
+    "json_schema": attrgetter("capabilities.json.schema"),
+    "json_strict": attrgetter("capabilities.json.strict"),
+    "streaming_text": attrgetter("capabilities.streaming.text"),
+    "streaming_tool_calls": attrgetter("capabilities.streaming.tool_calls"),
+    "attachments": attrgetter("capabilities.attachments"),
+    "temperature": attrgetter("capabilities.temperature"),
+    "open_weights": lambda m: m.open_weights is True,
+}
+"""Feature name → how to read it off a model."""
+
+FEATURES = tuple(GETTERS)
 """Keys of `require=` / `forbid=` and `supports()`; each has a precomputed bitset in the snapshot."""
 
 
 def features_of(model: Model) -> dict[str, bool]:
-    """Every feature flag of one model (what the bitsets hold), for `supports` and the CLI."""
-    c = model.capabilities
-    return {
-        "chat": c.chat,
-        "embeddings": c.embeddings,
-        "reasoning": c.reasoning.enabled,
-        "tools": c.tools.enabled,
-        "tools_streaming": c.tools.streaming,
-        "tools_strict": c.tools.strict,
-        "tools_parallel": c.tools.parallel,
-        "json_native": c.json.native,
-        "json_schema": c.json.schema,
-        "json_strict": c.json.strict,
-        "streaming_text": c.streaming.text,
-        "streaming_tool_calls": c.streaming.tool_calls,
-        "attachments": c.attachments,
-        "temperature": c.temperature,
-        "open_weights": model.open_weights is True,
-    }
+    """Every feature flag of one model (what the bitsets hold)."""
+    return {name: bool(get(model)) for name, get in GETTERS.items()}

@@ -1,0 +1,97 @@
+"""The value rules of `llmdb.schema`, as msgspec types: what the validate stage checks every fragment against.
+
+Each checked type subclasses the read type and redeclares only the fields that carry a rule, so msgspec
+reports a violation with its field path (`limits.context: Expected int >= 1`). Clients never decode into
+these: a verified snapshot only holds values that passed them.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from msgspec import Meta, field
+
+from llmdb.schema import Capabilities, Cost, CostTier, Limits, Modalities, Model, Provider, Reasoning
+
+MAX_STRING = 1 << 20
+"""Longest string accepted in a record (1 MiB): anything longer is an error, not a value."""
+
+Text = Annotated[str, Meta(max_length=MAX_STRING)]
+Name = Annotated[str, Meta(min_length=1, max_length=MAX_STRING)]
+PartialDate = Annotated[str, Meta(pattern=r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")]
+Price = Annotated[float, Meta(ge=0)]
+TokenCount = Annotated[int, Meta(ge=1)]
+NonNegative = Annotated[int, Meta(ge=0)]
+Modality = Annotated[str, Meta(pattern=r"^[a-z][a-z0-9_]*$")]
+
+
+class CheckedProvider(Provider, frozen=True, kw_only=True):
+    id: Name
+    name: Text | None = None
+    base_url: Text | None = None
+    env: tuple[Text, ...] = ()
+    doc: Text | None = None
+    npm: Text | None = None
+    aliases: tuple[Text, ...] = ()
+    extra: dict[Text, Any] = field(default_factory=dict)
+
+
+class CheckedLimits(Limits, frozen=True, kw_only=True):
+    context: TokenCount | None = None
+    input: TokenCount | None = None
+    output: TokenCount | None = None
+
+
+class CheckedCostTier(CostTier, frozen=True, kw_only=True):
+    above: NonNegative
+    input: Price | None = None
+    output: Price | None = None
+    cache_read: Price | None = None
+    cache_write: Price | None = None
+    reasoning: Price | None = None
+    input_audio: Price | None = None
+    output_audio: Price | None = None
+
+
+class CheckedCost(Cost, frozen=True, kw_only=True):
+    input: Price | None = None
+    output: Price | None = None
+    cache_read: Price | None = None
+    cache_write: Price | None = None
+    reasoning: Price | None = None
+    input_audio: Price | None = None
+    output_audio: Price | None = None
+    tiers: tuple[CheckedCostTier, ...] = ()
+
+
+class CheckedModalities(Modalities, frozen=True, kw_only=True):
+    input: tuple[Modality, ...] = ()
+    output: tuple[Modality, ...] = ()
+
+
+class CheckedReasoning(Reasoning, frozen=True, kw_only=True):
+    token_budget_min: NonNegative | None = None
+    token_budget_max: NonNegative | None = None
+
+
+class CheckedCapabilities(Capabilities, frozen=True, kw_only=True):
+    reasoning: CheckedReasoning = field(default_factory=CheckedReasoning)
+
+
+class CheckedModel(Model, frozen=True, kw_only=True):
+    spec: Name
+    id: Name
+    provider: Name
+    provider_model_id: Text | None = None
+    name: Text | None = None
+    family: Text | None = None
+    release_date: PartialDate | None = None
+    last_updated: PartialDate | None = None
+    knowledge: PartialDate | None = None
+    limits: CheckedLimits = field(default_factory=CheckedLimits)
+    cost: CheckedCost | None = None
+    modalities: CheckedModalities = field(default_factory=CheckedModalities)
+    capabilities: CheckedCapabilities = field(default_factory=CheckedCapabilities)
+    aliases: tuple[Text, ...] = ()
+    tags: tuple[Text, ...] = ()
+    extra: dict[Text, Any] = field(default_factory=dict)
