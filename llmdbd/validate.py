@@ -13,8 +13,8 @@ from typing import Any
 import msgspec
 
 from llmdb.schema import Model, Provider
-from llmdbd.rules import MAX_STRING, CheckedModel, CheckedProvider
 from llmdbd.layer import DELETE, Fragment, Layer
+from llmdbd.rules import MAX_STRING, CheckedModel, CheckedProvider
 
 MAX_DEPTH = 32
 """Deepest nesting of tables and lists accepted in a record."""
