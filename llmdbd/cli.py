@@ -7,6 +7,7 @@ llmdbd check [--upstream api.json] [--patches DIR]... [--overrides FILE]
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -14,6 +15,7 @@ import msgspec
 
 from llmdbd.build import BuildError, build, collect_layers
 from llmdbd.catalog import Catalog
+from llmdbd.config import Config, ConfigError, load
 from llmdbd.layer import Layer
 from llmdbd.report import render
 from llmdbd.sources import modelsdev
@@ -37,8 +39,76 @@ def main(argv: Sequence[str] | None = None) -> int:
             where.add_argument("--state-dir", metavar="DIR", help="publish into this state directory")
             p.add_argument("--keep", type=int, default=5, help="snapshots retained in the state directory")
         p.set_defaults(run=run)
+    p = sub.add_parser("run", help="run the daemon: publish, then watch patches and poll upstream")
+    p.add_argument("--config", metavar="FILE", help="TOML configuration (default /etc/llmdb/llmdbd.toml)")
+    p.add_argument("--state-dir", metavar="DIR", help="where catalog.llmdb is published (default /var/lib/llmdb)")
+    p.set_defaults(run=_run)
+    p = sub.add_parser("pull", help="fetch upstream into the state directory's cache")
+    p.add_argument("--config", metavar="FILE")
+    p.add_argument("--state-dir", metavar="DIR")
+    p.set_defaults(run=_pull)
+    p = sub.add_parser("status", help="print the daemon's status file")
+    p.add_argument("--config", metavar="FILE")
+    p.add_argument("--state-dir", metavar="DIR")
+    p.set_defaults(run=_status)
     args = parser.parse_args(argv)
     return int(args.run(args))
+
+
+def _config(args: argparse.Namespace) -> Config:
+    env = dict(os.environ)
+    if args.state_dir:
+        env["LLMDBD_STATE_DIR"] = args.state_dir
+    return load(args.config, env)[0]
+
+
+def _run(args: argparse.Namespace) -> int:
+    from llmdbd.daemon import main as run_daemon
+
+    return run_daemon(args.config, args.state_dir)
+
+
+def _pull(args: argparse.Namespace) -> int:
+    import anyio
+
+    from llmdbd import upstream
+
+    try:
+        config = _config(args)
+    except ConfigError as exc:
+        print(f"llmdbd: {exc}", file=sys.stderr)
+        return 2
+    cached = upstream.read_cache(config.state_dir)
+    try:
+        got = anyio.run(upstream.fetch, config.upstream, cached[1] if cached else None)
+        if got is None:
+            print(f"not modified: {config.upstream.url}", file=sys.stderr)
+            return 0
+        body, meta = got
+        layer = upstream.accept(body, cached[1].models if cached else 0, config.upstream.max_shrink, meta.url)
+    except upstream.FetchError as exc:
+        print(f"llmdbd: {exc}", file=sys.stderr)
+        return 1
+    meta.models = sum(1 for f in layer.fragments if f.model is not None)
+    upstream.write_cache(config.state_dir, body, meta)
+    print(f"cached {len(body)} bytes, {meta.models} models from {meta.url}", file=sys.stderr)
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    from llmdbd import status
+
+    try:
+        config = _config(args)
+    except ConfigError as exc:
+        print(f"llmdbd: {exc}", file=sys.stderr)
+        return 2
+    data = status.read(config.state_dir)
+    if data is None:
+        print(f"llmdbd: no status in {config.state_dir} (is the daemon running there?)", file=sys.stderr)
+        return 1
+    print(msgspec.json.format(msgspec.json.encode(data), indent=2).decode())
+    return 0
 
 
 def _layers(args: argparse.Namespace) -> list[Layer]:

@@ -24,8 +24,14 @@ TOP_LEVEL = frozenset({"provider", "models", "exclude"})
 
 def load_dirs(dirs: Iterable[str | Path]) -> list[Layer]:
     """One layer per patch file in `dirs`, in file-name order (then directory order for equal names)."""
-    files: list[tuple[str, int, Path]] = []
-    missing: list[Layer] = []
+    files, layers = list_files(dirs)
+    return layers + [load_file(p) for p in files]
+
+
+def list_files(dirs: Iterable[str | Path]) -> tuple[list[Path], list[Layer]]:
+    """The patch files of `dirs` in the order they apply, and a layer reporting each unlistable directory."""
+    found: list[tuple[str, int, Path]] = []
+    problems: list[Layer] = []
     for i, d in enumerate(dirs):
         d = Path(d)
         try:
@@ -35,10 +41,10 @@ def load_dirs(dirs: Iterable[str | Path]) -> list[Layer]:
         except OSError as exc:
             layer = Layer(info=SourceInfo(name="patches", kind="patch", file=str(d)), fragments=[])
             layer.issue("load", f"cannot list patch directory: {exc.strerror or exc}")
-            missing.append(layer)
+            problems.append(layer)
             continue
-        files += [(p.name, i, p) for p in entries if is_patch_file(p)]
-    return missing + [load_file(p) for _, _, p in sorted(files)]
+        found += [(p.name, i, p) for p in entries if is_patch_file(p)]
+    return [p for _, _, p in sorted(found)], problems
 
 
 def is_patch_file(path: Path) -> bool:
@@ -49,18 +55,19 @@ def is_patch_file(path: Path) -> bool:
 def load_file(path: str | Path) -> Layer:
     """Parse one patch file into a layer; problems are recorded on the layer, never raised."""
     path = Path(path)
-    layer = Layer(info=SourceInfo(name=f"patch:{path.name}", kind="patch", file=str(path)), fragments=[], atomic=True)
     try:
         data = path.read_bytes()
     except OSError as exc:
+        layer = _layer(path, None)
         layer.issue("load", f"cannot read file: {exc.strerror or exc}")
         return layer
-    layer.info = SourceInfo(
-        name=layer.info.name,
-        kind="patch",
-        file=str(path),
-        version="sha256:" + hashlib.sha256(data).hexdigest(),
-    )
+    return load_data(data, path)
+
+
+def load_data(data: bytes, path: str | Path) -> Layer:
+    """Parse patch bytes as if read from `path` (the daemon replays a file's last accepted bytes this way)."""
+    path = Path(path)
+    layer = _layer(path, "sha256:" + hashlib.sha256(data).hexdigest())
     try:
         doc = _decode(data, path.suffix)
     except ValueError as exc:
@@ -68,6 +75,11 @@ def load_file(path: str | Path) -> Layer:
         return layer
     fill_layer(layer, doc)
     return layer
+
+
+def _layer(path: Path, version: str | None) -> Layer:
+    info = SourceInfo(name=f"patch:{path.name}", kind="patch", file=str(path), version=version)
+    return Layer(info=info, fragments=[], atomic=True)
 
 
 def from_doc(doc: Any, *, name: str, kind: str, file: str | None = None, version: str | None = None) -> Layer:

@@ -1,0 +1,38 @@
+"""The catalog packaged with the client, as an upstream layer: the daemon's data with no network and no cache."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import msgspec
+
+from llmdb._catalog import packaged_path
+from llmdb._snapshot import Snapshot
+from llmdb.schema import SourceInfo
+from llmdbd.layer import Fragment, Layer
+
+_IDENTITY = ("spec", "id", "provider")
+
+
+def path() -> Path:
+    """`$LLMDBD_PACKAGED_SNAPSHOT`, else the snapshot inside the installed `llmdb` package."""
+    return Path(os.environ.get("LLMDBD_PACKAGED_SNAPSHOT") or packaged_path())
+
+
+def load(snapshot: str | os.PathLike[str] | None = None) -> Layer:
+    """Every provider and model of the packaged snapshot as full records (source `packaged`)."""
+    snap = Snapshot(snapshot or path())
+    layer = Layer(
+        info=SourceInfo(name="packaged", kind="upstream", file=str(snap.path), version="sha256:" + snap.content_hash),
+        fragments=[],
+    )
+    for provider in snap.providers:
+        data = msgspec.to_builtins(provider)
+        del data["id"]
+        layer.fragments.append(Fragment(provider=provider.id, model=None, data=data, full=True, where=provider.id))
+    for i, spec in enumerate(snap.specs):
+        model = snap.model_at(i)
+        data = {k: v for k, v in msgspec.to_builtins(model).items() if k not in _IDENTITY}
+        layer.fragments.append(Fragment(provider=model.provider, model=model.id, data=data, full=True, where=spec))
+    return layer

@@ -1,0 +1,142 @@
+"""Fetching the models.dev catalog over HTTP, and the cache of the last good body in the state directory.
+
+Conditional requests (a 304 costs nothing), a size limit enforced while streaming, TLS verification, plain
+http refused except to loopback, and a body accepted only if it still looks like the catalog it replaces.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import os
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+import msgspec
+from msgspec import Struct
+
+from llmdbd.config import Upstream
+from llmdbd.layer import Layer
+from llmdbd.sources import modelsdev
+from llmdbd.validate import validate
+
+CACHE_DIR = "upstream"
+BODY = "api.json"
+META = "meta.json"
+
+
+class FetchError(Exception):
+    """Upstream could not be fetched or its body was refused; the message says why."""
+
+
+class Cached(Struct, kw_only=True):
+    """What is known of the last good body."""
+
+    url: str
+    etag: str | None = None
+    last_modified: str | None = None
+    fetched_at: float = 0.0
+    sha256: str = ""
+    models: int = 0
+
+
+def check_url(url: str, allow_http: bool) -> None:
+    """Refuse plain http:// except to loopback (or when explicitly allowed)."""
+    parts = urlsplit(url)
+    if parts.scheme == "https":
+        return
+    if parts.scheme != "http":
+        raise FetchError(f"{url}: only https:// (or http:// to loopback) is fetched")
+    host = parts.hostname or ""
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not (loopback or allow_http):
+        raise FetchError(f"{url}: plain http:// is refused for non-loopback hosts (set upstream.allow_http)")
+
+
+def read_cache(state_dir: str | os.PathLike[str]) -> tuple[bytes, Cached] | None:
+    directory = Path(state_dir) / CACHE_DIR
+    try:
+        body = (directory / BODY).read_bytes()
+        meta = msgspec.json.decode((directory / META).read_bytes(), type=Cached)
+    except (OSError, msgspec.DecodeError, msgspec.ValidationError):
+        return None
+    if hashlib.sha256(body).hexdigest() != meta.sha256:
+        return None  # a torn cache: never trust it
+    return body, meta
+
+
+def write_cache(state_dir: str | os.PathLike[str], body: bytes, meta: Cached) -> None:
+    """Body first, then its metadata (with the body's hash), each atomically."""
+    directory = Path(state_dir) / CACHE_DIR
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, data in ((BODY, body), (META, msgspec.json.encode(meta))):
+        tmp = directory / f".{name}.{os.getpid()}.tmp"
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, directory / name)
+
+
+def accept(body: bytes, previous_models: int, max_shrink: float, url: str) -> Layer:
+    """The body as a layer if it is a usable catalog; `FetchError` naming the reason otherwise."""
+    layer = modelsdev.load_bytes(body, file=url)
+    errors = [i for i in layer.issues if i.severity == "error"]
+    if errors:
+        raise FetchError(f"{url}: rejected body: {errors[0].message}")
+    total = sum(1 for f in layer.fragments if f.model is not None)
+    validate([layer])
+    models = sum(1 for f in layer.fragments if f.model is not None)
+    if total == 0 or models < total / 2:
+        raise FetchError(f"{url}: rejected body: only {models} of {total} models are valid (schema drift?)")
+    if previous_models and models < previous_models * (1 - max_shrink):
+        raise FetchError(
+            f"{url}: rejected body: {models} models, down from {previous_models} (more than {max_shrink:.0%} fewer)"
+        )
+    return layer
+
+
+async def fetch(settings: Upstream, cached: Cached | None) -> tuple[bytes, Cached] | None:
+    """The new body and its metadata, or None when upstream says it has not changed (304)."""
+    check_url(settings.url, settings.allow_http)
+    headers = {"Accept": "application/json", "User-Agent": "llmdbd"}
+    if cached is not None and cached.url == settings.url:
+        if cached.etag:
+            headers["If-None-Match"] = cached.etag
+        if cached.last_modified:
+            headers["If-Modified-Since"] = cached.last_modified
+    timeout = httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout)
+    try:
+        async with (
+            httpx.AsyncClient(timeout=timeout, verify=True, follow_redirects=True, max_redirects=3) as client,
+            client.stream("GET", settings.url, headers=headers) as response,
+        ):
+            if response.status_code == 304:
+                return None
+            if response.status_code != 200:
+                raise FetchError(f"{settings.url}: HTTP {response.status_code}")
+            declared = response.headers.get("Content-Length")
+            if declared is not None and declared.isdigit() and int(declared) > settings.max_bytes:
+                raise FetchError(f"{settings.url}: body of {declared} bytes is over the {settings.max_bytes} limit")
+            chunks, size = [], 0
+            async for chunk in response.aiter_bytes():  # a body cut short raises (h11 checks Content-Length)
+                size += len(chunk)
+                if size > settings.max_bytes:
+                    raise FetchError(f"{settings.url}: body is over the {settings.max_bytes} byte limit")
+                chunks.append(chunk)
+            body = b"".join(chunks)
+    except httpx.HTTPError as exc:
+        raise FetchError(f"{settings.url}: {type(exc).__name__}: {exc}") from None
+    meta = Cached(
+        url=settings.url,
+        etag=response.headers.get("ETag"),
+        last_modified=response.headers.get("Last-Modified"),
+        fetched_at=time.time(),
+        sha256=hashlib.sha256(body).hexdigest(),
+    )
+    return body, meta
