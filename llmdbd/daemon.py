@@ -53,6 +53,7 @@ class Daemon:
         self._wake = anyio.Event()
         self._watch_scope: anyio.CancelScope | None = None
         self._fingerprint: list[tuple[str, int, int]] = [("", 0, 0)]
+        self._last_build: tuple[Any, Any, str] = ((), (), "")
 
     # -- start-up ------------------------------------------------------------------------------------------
 
@@ -102,7 +103,8 @@ class Daemon:
             self.published = {"epoch": result.epoch, "content_hash": result.content_hash, "built_at": result.built_at}
         fields["epoch"] = self.published.get("epoch")
         fields["event"] = "catalog_published" if result is not None else "catalog_unchanged"
-        self._write_status(catalog.report.sources, catalog.report.issues, trigger)
+        self._last_build = (catalog.report.sources, catalog.report.issues, trigger)
+        self.write_status()
         return fields
 
     def _upstream_layer(self) -> Layer:
@@ -171,7 +173,9 @@ class Daemon:
         with contextlib.suppress(OSError):
             (self.state / ACCEPTED / quote(key, safe="")).unlink()
 
-    def _write_status(self, sources: Any, issues: Any, trigger: str) -> None:
+    def write_status(self) -> None:
+        """The status file: what the last build served and refused, and how upstream is doing."""
+        sources, issues, trigger = self._last_build
         status.write(
             self.state,
             {
@@ -351,6 +355,7 @@ class Daemon:
                 delay = min(settings.backoff_max, settings.poll_interval, 2.0 ** min(failures, 16))
                 delay *= random.uniform(0.5, 1.0)
                 log.warning("upstream_rejected", error=str(exc), retry_in=round(delay, 1), failures=failures)
+                self.write_status()
             await anyio.sleep(delay)
 
     async def _watchdog(self, interval: float) -> None:

@@ -86,13 +86,13 @@ def write_cache(state_dir: str | os.PathLike[str], body: bytes, meta: Cached) ->
 def accept(body: bytes, previous_models: int, max_shrink: float, url: str) -> Layer:
     """The body as a layer if it is a usable catalog; `FetchError` naming the reason otherwise."""
     layer = modelsdev.load_bytes(body, file=url)
-    errors = [i for i in layer.issues if i.severity == "error"]
-    if errors:
-        raise FetchError(f"{url}: rejected body: {errors[0].message}")
-    total = sum(1 for f in layer.fragments if f.model is not None)
+    total = sum(1 for f in layer.fragments if f.model is not None) + sum(1 for i in layer.issues if i.model)
+    if total == 0:
+        reason = next((i.message for i in layer.issues if i.severity == "error"), "no models")
+        raise FetchError(f"{url}: rejected body: {reason}")
     validate([layer])
     models = sum(1 for f in layer.fragments if f.model is not None)
-    if total == 0 or models < total / 2:
+    if models < total / 2:
         raise FetchError(f"{url}: rejected body: only {models} of {total} models are valid (schema drift?)")
     if previous_models and models < previous_models * (1 - max_shrink):
         raise FetchError(

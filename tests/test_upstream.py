@@ -1,0 +1,117 @@
+"""Fetching upstream from a real HTTP server on 127.0.0.1: conditional requests, failures, limits, the cache."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import anyio
+import pytest
+from daemon_helpers import Daemon, price, wait_for
+from upstream_server import SHARED, Upstream
+
+from llmdbd import status, upstream
+from llmdbd.config import Upstream as Settings
+
+
+@pytest.fixture
+def server() -> Upstream:
+    with Upstream() as s:
+        yield s  # type: ignore[misc]
+
+
+def fetch(settings: Settings, cached: upstream.Cached | None = None) -> tuple[bytes, upstream.Cached] | None:
+    return anyio.run(upstream.fetch, settings, cached)
+
+
+def test_fetch_then_not_modified(server: Upstream) -> None:
+    settings = Settings(url=server.url)
+    got = fetch(settings)
+    assert got is not None
+    body, meta = got
+    assert body == server.body and meta.etag and meta.sha256
+    assert fetch(settings, meta) is None  # 304: nothing downloaded
+    assert server.requests[-1]["If-None-Match"] == meta.etag
+
+
+@pytest.mark.parametrize(
+    ("mode", "reason", "settings"),
+    [
+        ("500", "HTTP 500", {}),
+        ("truncated", "RemoteProtocolError", {}),
+        ("huge", "byte limit", {"max_bytes": 10 * 1024 * 1024}),
+        ("slow", "ReadTimeout", {"read_timeout": 0.5}),
+    ],
+)
+def test_failures_are_errors_with_a_reason(
+    server: Upstream, mode: str, reason: str, settings: dict[str, float]
+) -> None:
+    server.mode = mode
+    with pytest.raises(upstream.FetchError, match=reason):
+        fetch(Settings(url=server.url, **settings))  # type: ignore[arg-type]
+
+
+def test_oversized_declared_body_is_refused_before_download(server: Upstream) -> None:
+    with pytest.raises(upstream.FetchError, match="over the 1000 limit"):
+        fetch(Settings(url=server.url, max_bytes=1000))
+
+
+def test_plain_http_is_refused_except_to_loopback() -> None:
+    with pytest.raises(upstream.FetchError, match="plain http"):
+        upstream.check_url("http://models.example/api.json", allow_http=False)
+    upstream.check_url("http://127.0.0.1:1/api.json", allow_http=False)
+    upstream.check_url("http://[::1]:1/api.json", allow_http=False)
+    upstream.check_url("http://models.example/api.json", allow_http=True)
+    with pytest.raises(upstream.FetchError, match="only https"):
+        upstream.check_url("ftp://models.example/api.json", allow_http=True)
+
+
+def test_bodies_that_are_not_a_usable_catalog_are_rejected() -> None:
+    with pytest.raises(upstream.FetchError, match="not valid JSON"):
+        upstream.accept(b"<html>", 0, 0.5, "u")
+    older = (SHARED / "api-older.json").read_bytes()
+    with pytest.raises(upstream.FetchError, match="1936 models, down from 5276"):
+        upstream.accept(older, 5276, 0.5, "u")
+    assert upstream.accept(older, 5276, 0.7, "u").fragments
+    with pytest.raises(upstream.FetchError, match="only 1 of 3 models are valid"):
+        upstream.accept(b'{"p": {"models": {"a": {"name": "ok"}, "b": 5, "c": [1]}}}', 0, 0.5, "u")
+    with pytest.raises(upstream.FetchError, match="expected an object of providers"):
+        upstream.accept(b"[]", 0, 0.5, "u")
+
+
+def test_cache_round_trip_and_torn_cache_is_ignored(tmp_path: Path) -> None:
+    meta = upstream.Cached(url="u", etag='"e"', sha256="")
+    body = b'{"p": {}}'
+    import hashlib
+
+    meta.sha256 = hashlib.sha256(body).hexdigest()
+    upstream.write_cache(tmp_path, body, meta)
+    cached = upstream.read_cache(tmp_path)
+    assert cached is not None and cached[0] == body and cached[1].etag == '"e"'
+    (tmp_path / "upstream" / "api.json").write_bytes(body[:-1])
+    assert upstream.read_cache(tmp_path) is None
+
+
+def test_daemon_polls_keeps_the_last_good_body_and_reuses_the_cache(tmp_path: Path) -> None:
+    with Upstream() as server:
+        config = f'[upstream]\nurl = "{server.url}"\npoll_interval = 0.3\nmax_shrink = 0.8\n'
+        d = Daemon(tmp_path, config).start()
+        try:
+            catalog = d.state / "catalog.llmdb"
+            # api.json has openai:gpt-5.4, the packaged catalog does too; use a price only the old file differs in
+            wait_for(lambda: (s := status.read(d.state)) and s["upstream"].get("source") == "http", "first fetch")
+            assert price(catalog, "deepseek:deepseek-chat") == 0.14
+            server.mode = "500"
+            wait_for(lambda: "HTTP 500" in (status.read(d.state) or {}).get("upstream", {}).get("error", ""), "500")
+            assert price(catalog, "deepseek:deepseek-chat") == 0.14  # still serving the last good data
+            server.mode = "ok"
+            server.body = (SHARED / "api-older.json").read_bytes()
+            wait_for(lambda: price(catalog, "deepseek:deepseek-chat") == 0.28, "older catalog published")
+        finally:
+            d.stop()
+        server.mode = "500"
+        d.start()  # upstream unreachable at start: the cached body is used
+        try:
+            assert price(d.state / "catalog.llmdb", "deepseek:deepseek-chat") == 0.28
+            assert any(e["event"] == "upstream_rejected" for e in d.events())
+        finally:
+            d.stop()
