@@ -11,8 +11,6 @@ from llmdb.schema import (
     BuildIssue,
     BuildReport,
     Model,
-    Overridden,
-    Provenance,
     Provider,
     SourceInfo,
     make_spec,
@@ -21,7 +19,7 @@ from llmdbd.catalog import Catalog, content_hash
 from llmdbd.enrich import enrich
 from llmdbd.filters import Rules, apply_rules, exclude
 from llmdbd.layer import Layer
-from llmdbd.merge import FieldSource, merge
+from llmdbd.merge import merge
 from llmdbd.normalize import normalize
 from llmdbd.validate import split_error, validate
 
@@ -73,11 +71,8 @@ def build(layers: list[Layer], rules: Rules | None = None, *, stage_ms: dict[str
     lap("filters")
     model_aliases = _model_aliases(models, issues)
     models = dict(sorted(models.items()))
-    plain = [Provenance(source=o.name, file=o.file, version=o.version) for o in origins]
-    model_provenance = {
-        spec: _provenance(merged.model_sources[(m.provider, m.id)], origins, plain) for spec, m in models.items()
-    }
-    provider_provenance = {pid: _provenance(merged.provider_sources.get(pid, {}), origins, plain) for pid in providers}
+    model_sources = {spec: merged.model_sources[(m.provider, m.id)] for spec, m in models.items()}
+    provider_sources = {pid: merged.provider_sources.get(pid, {}) for pid in providers}
     digest = content_hash(providers, models, model_aliases, denied)
     lap("catalog")
     report = BuildReport(
@@ -95,8 +90,9 @@ def build(layers: list[Layer], rules: Rules | None = None, *, stage_ms: dict[str
         models=models,
         model_aliases=model_aliases,
         denied=dict(sorted(denied.items())),
-        model_provenance=model_provenance,
-        provider_provenance=provider_provenance,
+        sources=tuple(origins),
+        model_sources=model_sources,
+        provider_sources=provider_sources,
         report=report,
         content_hash=digest,
     )
@@ -201,29 +197,6 @@ def _model_aliases(models: dict[str, Model], issues: list[BuildIssue]) -> dict[s
         if len(kept) != len(model.aliases):
             models[spec] = msgspec.structs.replace(model, aliases=tuple(kept))
     return dict(sorted(index.items()))
-
-
-def _provenance(
-    sources: dict[str, FieldSource], origins: list[SourceInfo], plain: list[Provenance]
-) -> dict[str, Provenance]:
-    """Field path → `Provenance`; a value set by one source with nothing replaced shares `plain[layer]`."""
-    out = {}
-    for path, (layer, deleted, replaced) in sorted(sources.items()):
-        if not deleted and not replaced:
-            out[path] = plain[layer]
-            continue
-        origin = origins[layer]
-        out[path] = Provenance(
-            source=origin.name,
-            file=origin.file,
-            version=origin.version,
-            deleted=deleted,
-            overridden=tuple(
-                Overridden(source=origins[i].name, file=origins[i].file, version=origins[i].version, value=value)
-                for i, value in replaced
-            ),
-        )
-    return out
 
 
 def collect_layers(

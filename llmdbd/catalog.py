@@ -7,7 +7,8 @@ import hashlib
 import msgspec
 from msgspec import Struct
 
-from llmdb.schema import SCHEMA_VERSION, BuildReport, Model, Provenance, Provider
+from llmdb._format import FieldSource, expand
+from llmdb.schema import SCHEMA_VERSION, BuildReport, Model, Provenance, Provider, SourceInfo
 
 _ENCODER = msgspec.msgpack.Encoder(order="deterministic")
 
@@ -23,11 +24,20 @@ class Catalog(Struct, frozen=True, kw_only=True):
     """Alias spec (`provider:alias`) → spec of the model it names."""
     denied: dict[str, str]
     """Spec → the allow/deny rule that denies it; every other model is allowed."""
-    model_provenance: dict[str, dict[str, Provenance]]
-    """Spec → field path (`cost.input`) → where its value came from."""
-    provider_provenance: dict[str, dict[str, Provenance]]
+    sources: tuple[SourceInfo, ...]
+    """Every layer of the build, then the stages that set values (`enrich`): what `FieldSource`s point at."""
+    model_sources: dict[str, dict[str, FieldSource]]
+    """Spec → field path (`cost.input`) → where its value came from, compactly (see `provenance`)."""
+    provider_sources: dict[str, dict[str, FieldSource]]
     report: BuildReport
     content_hash: str
+
+    def provenance(self, spec: str) -> dict[str, Provenance]:
+        """Field path → `Provenance` for one model."""
+        return expand(self.sources, self.model_sources.get(spec, {}))
+
+    def provider_provenance(self, pid: str) -> dict[str, Provenance]:
+        return expand(self.sources, self.provider_sources.get(pid, {}))
 
     def provider_aliases(self) -> dict[str, str]:
         """Every id a provider answers to (its upstream ids too) → canonical id."""

@@ -8,7 +8,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from llmdbd.merge import FieldSource, ModelKey
+from llmdb._format import FieldSource
+from llmdbd.merge import ModelKey
 
 _VERSION_SUFFIXES = (
     re.compile(r"@.*$"),  # vertex: claude-sonnet-4-5@20250929

@@ -11,14 +11,13 @@ from typing import Any
 
 from msgspec import Struct
 
+from llmdb._format import FieldSource
 from llmdb.schema import BuildIssue
 from llmdbd.layer import DELETE, Fragment, Layer
 
 UNION_LISTS = frozenset({"aliases", "tags", "modalities.input", "modalities.output", "env"})
 """List fields where layers add items instead of replacing the list."""
 
-FieldSource = tuple[int, bool, tuple[tuple[int, Any], ...]]
-"""`(layer index, deleted, ((layer index, value replaced), ...))`: compact, turned into `Provenance` later."""
 ModelKey = tuple[str, str]
 """(canonical provider id, model id)."""
 

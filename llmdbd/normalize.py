@@ -13,6 +13,8 @@ SIGNIFICANT_DIGITS = 10
 def normalize(layers: list[Layer]) -> None:
     """Rewrite every fragment in place; layers own their data."""
     for layer in layers:
+        if layer.prepared:
+            continue
         for frag in layer.fragments:
             upstream = frag.provider
             frag.provider = canonical_provider_id(upstream)

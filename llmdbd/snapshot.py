@@ -10,7 +10,7 @@ import msgspec
 
 from llmdb import _format as fmt
 from llmdb._features import FEATURES, features_of
-from llmdb.schema import SCHEMA_VERSION, STATUSES, Model, Provenance, SourceInfo
+from llmdb.schema import SCHEMA_VERSION, STATUSES, Model
 from llmdbd.catalog import Catalog
 
 _ENCODER = msgspec.msgpack.Encoder(order="deterministic")
@@ -38,7 +38,13 @@ def encode_snapshot(catalog: Catalog, *, epoch: int, built_at: float) -> bytes:
     sections = {
         fmt.INDEX: _ENCODER.encode(index),
         fmt.RECORDS: bytes(records),
-        fmt.PROVENANCE: _ENCODER.encode(_provenance(catalog, specs)),
+        fmt.PROVENANCE: _ENCODER.encode(
+            fmt.ProvenanceTable(
+                sources=list(catalog.sources),
+                models=[catalog.model_sources.get(s, {}) for s in specs],
+                providers=catalog.provider_sources,
+            )
+        ),
         fmt.REPORT: _ENCODER.encode(catalog.report),
     }
     table, body, offset = bytearray(), bytearray(), fmt.HEADER_SIZE + fmt.SECTION.size * len(sections)
@@ -91,32 +97,3 @@ def _columns(models: list[Model]) -> dict[str, list[Any]]:
         "release_date": [m.release_date for m in models],
         "family": [m.family for m in models],
     }
-
-
-def _provenance(catalog: Catalog, specs: list[str]) -> fmt.ProvenanceTable:
-    sources = list(catalog.report.sources)
-    source_ids = {(s.name, s.file, s.version): i for i, s in enumerate(sources)}
-    paths: dict[str, int] = {}
-
-    def source(name: str, file: str | None, version: str | None) -> int:
-        found = source_ids.get((name, file, version))
-        if found is None:  # a stage rather than an input, such as `enrich`
-            found = source_ids[(name, file, version)] = len(sources)
-            sources.append(SourceInfo(name=name, kind="derived", file=file, version=version))
-        return found
-
-    encoded: dict[int, list[Any]] = {}  # most fields share one Provenance object per source: encode it once
-
-    def entry(p: Provenance) -> list[Any]:
-        found = encoded.get(id(p))
-        if found is None:
-            overridden = [[source(o.source, o.file, o.version), o.value] for o in p.overridden]
-            found = encoded[id(p)] = [source(p.source, p.file, p.version), p.deleted, overridden]
-        return found
-
-    def entries(fields: dict[str, Provenance]) -> list[list[Any]]:
-        return [[paths.setdefault(path, len(paths)), *entry(p)] for path, p in fields.items()]
-
-    models = [entries(catalog.model_provenance.get(s, {})) for s in specs]
-    providers = {pid: entries(fields) for pid, fields in catalog.provider_provenance.items()}
-    return fmt.ProvenanceTable(sources=sources, paths=list(paths), models=models, providers=providers)

@@ -26,6 +26,8 @@ _MAX_REPAIRS = 16
 def validate(layers: list[Layer]) -> None:
     """Drop invalid fragments from each layer, recording one report entry per fragment dropped."""
     for layer in layers:
+        if layer.prepared:
+            continue
         kept = []
         for frag in layer.fragments:
             for _ in range(_MAX_REPAIRS):
@@ -51,6 +53,7 @@ def validate(layers: list[Layer]) -> None:
         if layer.atomic and errors and (layer.fragments or layer.excludes):
             layer.issue("validate", f"not applied: {errors} error(s) in this source; nothing of it is used")
             layer.fragments, layer.excludes = [], []
+        layer.prepared = True
 
 
 def check_fragment(frag: Fragment) -> tuple[str | None, str] | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from llmdb.schema import BuildReport, Cost, Limits, Model, Provenance, Provider, SourceInfo
+from llmdb.schema import BuildReport, Cost, Limits, Model, Provider, SourceInfo
 from llmdbd.catalog import Catalog, content_hash
 
 SOURCE = SourceInfo(name="test", kind="upstream", file="test.json", version="sha256:00")
@@ -23,14 +23,14 @@ def make_catalog(price: float = 1.0, *, extra_models: int = 2, denied: dict[str,
     by_spec = {m.spec: m for m in sorted(models, key=lambda m: m.spec)}
     providers = {"t": Provider(id="t", name="Test", aliases=("t-1",))}
     deny = dict(denied or {})
-    prov = Provenance(source=SOURCE.name, file=SOURCE.file, version=SOURCE.version)
     return Catalog(
         providers=providers,
         models=by_spec,
         model_aliases={},
         denied=deny,
-        model_provenance={s: {"cost.input": prov} for s in by_spec},
-        provider_provenance={"t": {"name": prov}},
+        sources=(SOURCE,),
+        model_sources={s: {"cost.input": (0, False, ())} for s in by_spec},
+        provider_sources={"t": {"name": (0, False, ())}},
         report=BuildReport(sources=(SOURCE,), providers=1, models=len(by_spec)),
         content_hash=content_hash(providers, by_spec, {}, deny),
     )

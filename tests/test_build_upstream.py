@@ -150,7 +150,7 @@ def test_bad_upstream_fields_are_dropped_with_a_warning(current: Catalog) -> Non
 
 
 def test_every_leaf_has_provenance(current: Catalog) -> None:
-    prov = current.model_provenance["openai:gpt-4o"]
+    prov = current.provenance("openai:gpt-4o")
     assert prov["cost.input"].source == "models.dev"
     assert prov["cost.input"].version == "sha256:e41777f18c6bc60f7887b410218c7c92d21a994f8e60f421a603da79ac68d0aa"
     assert prov["capabilities.tools.strict"].source == "enrich"

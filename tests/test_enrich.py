@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
+from llmdb._format import FieldSource
 from llmdbd.enrich import derive_family, enrich
-from llmdbd.merge import FieldSource
 
 
 @pytest.mark.parametrize(

@@ -31,8 +31,8 @@ def test_every_model_provider_and_section_round_trips(tmp_path: Path) -> None:
     assert all(snap.model(spec) == model for spec, model in catalog.models.items())
     assert snap.providers == list(catalog.providers.values())
     assert snap.provider_alias_map == catalog.provider_aliases()
-    assert snap.provenance("openai:gpt-4o") == catalog.model_provenance["openai:gpt-4o"]
-    assert snap.provider_provenance("openai") == catalog.provider_provenance["openai"]
+    assert snap.provenance("openai:gpt-4o") == catalog.provenance("openai:gpt-4o")
+    assert snap.provider_provenance("openai") == catalog.provider_provenance("openai")
     assert snap.report() == catalog.report
 
 

@@ -50,7 +50,7 @@ def test_toml_patches_and_spec_entries(tmp_path: Path, upstream_bytes: bytes) ->
     c = build(collect_layers(upstream=upstream(upstream_bytes), patch_dirs=[str(tmp_path)]))
     m = c.models["google_vertex:claude-sonnet-4-5@20250929"]
     assert m.tags == ("eu",) and m.capabilities.json.strict
-    assert c.model_provenance[m.spec]["tags"].file == str(tmp_path / "b.toml")
+    assert c.provenance(m.spec)["tags"].file == str(tmp_path / "b.toml")
 
 
 def test_patches_apply_in_file_name_order_across_directories(tmp_path: Path, upstream_bytes: bytes) -> None:
@@ -62,7 +62,7 @@ def test_patches_apply_in_file_name_order_across_directories(tmp_path: Path, ups
     (first / ".30-hidden.json").write_text(json.dumps({"models": [{"spec": "openai:gpt-4o", "name": "x"}]}))
     (first / "40-ignored.txt").write_text("not a patch")
     c = build(collect_layers(upstream=upstream(upstream_bytes), patch_dirs=[str(first), str(second)]))
-    prov = c.model_provenance["openai:gpt-4o"]["name"]
+    prov = c.provenance("openai:gpt-4o")["name"]
     assert c.models["openai:gpt-4o"].name == "twenty"
     assert [o.source for o in prov.overridden] == ["models.dev", "patch:10-low.json"]
 
@@ -118,14 +118,14 @@ def test_precedence_is_code_then_config_then_files_then_upstream(tmp_path: Path,
     c = _catalog(tmp_path, upstream_bytes, code, config)
     m = c.models["openai:gpt-4o"]
     assert (m.name, m.family) == ("code", "from-config")
-    chain = c.model_provenance["openai:gpt-4o"]["name"]
+    chain = c.provenance("openai:gpt-4o")["name"]
     assert chain.source == "code"
     assert [(o.source, o.value) for o in chain.overridden] == [
         ("models.dev", "GPT-4o"),
         ("patch:a.json", "patch"),
         ("config", "config"),
     ]
-    assert c.model_provenance["openai:gpt-4o"]["family"].file == "/etc/llmdb/llmdbd.toml"
+    assert c.provenance("openai:gpt-4o")["family"].file == "/etc/llmdb/llmdbd.toml"
     assert c.models["openai:gpt-4o-mini"].capabilities.tools.streaming is False
     assert c.models["openai:gpt-4o-mini"].capabilities.tools.strict is True  # the quirk still fills the rest
     assert c.providers["openai"].env == ("OPENAI_API_KEY", "OPENAI_KEY")

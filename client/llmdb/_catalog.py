@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from importlib import resources
 from pathlib import Path
 from time import monotonic as _monotonic
 from typing import Any
+
+import msgspec
 
 from llmdb import _query
 from llmdb._cost import CostBreakdown, compute
@@ -27,7 +27,7 @@ SYSTEM_PATH = Path("/var/lib/llmdb/catalog.llmdb")
 
 def packaged_path() -> Path:
     """The snapshot shipped inside the wheel, built by `llmdbd build` from models.dev."""
-    return Path(str(resources.files("llmdb") / "catalog.llmdb"))
+    return Path(__file__).with_name("catalog.llmdb")  # a plain file in the package (no importlib.resources import)
 
 
 def default_path() -> Path:
@@ -311,8 +311,8 @@ class Catalog:
         status = snap.path.parent / "status.json"
         if snap.path.name == "catalog.llmdb" and status.exists():
             try:
-                out["daemon"] = json.loads(status.read_text())
-            except (OSError, ValueError) as exc:
+                out["daemon"] = msgspec.json.decode(status.read_bytes())
+            except (OSError, msgspec.DecodeError) as exc:
                 out["daemon"] = {"error": f"unreadable {status}: {exc}"}
         if self._handle.last_error is not None:
             out["refused"] = str(self._handle.last_error)

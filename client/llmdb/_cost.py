@@ -5,7 +5,7 @@ from __future__ import annotations
 from msgspec import Struct
 
 from llmdb.errors import PriceUnknown
-from llmdb.schema import Model
+from llmdb.schema import Cost, CostTier, Model
 
 PER_TOKENS = 1_000_000
 """Catalog prices are USD per 1M tokens."""
@@ -43,29 +43,19 @@ def compute(
     cost = model.cost
     if cost is None:
         raise PriceUnknown(f"{model.spec} has no price in the catalog")
-    prompt = input_tokens + cache_read_tokens + cache_write_tokens
     tier = None
-    for candidate in cost.tiers:
-        if prompt > candidate.above and (tier is None or candidate.above > tier.above):
-            tier = candidate
-
-    def price(name: str, tokens: int, fallback: str | None = None) -> float:
-        if tokens == 0:
-            return 0.0
-        for table in (tier, cost):
-            value = getattr(table, name, None) if table is not None else None
-            if value is not None:
-                return float(value) * tokens / PER_TOKENS
-        if fallback is not None:
-            return price(fallback, tokens)
-        raise PriceUnknown(f"{model.spec} has no {name} price in the catalog ({tokens} {name} tokens)")
-
+    if cost.tiers:
+        prompt = input_tokens + cache_read_tokens + cache_write_tokens
+        for candidate in cost.tiers:
+            if prompt > candidate.above and (tier is None or candidate.above > tier.above):
+                tier = candidate
+    reasoning_price = "reasoning" if _price(cost, tier, "reasoning") is not None else "output"
     parts = (
-        price("input", input_tokens),
-        price("output", output_tokens),
-        price("cache_read", cache_read_tokens),
-        price("cache_write", cache_write_tokens),
-        price("reasoning", reasoning_tokens, "output"),
+        _part(model, cost, tier, "input", input_tokens),
+        _part(model, cost, tier, "output", output_tokens),
+        _part(model, cost, tier, "cache_read", cache_read_tokens),
+        _part(model, cost, tier, "cache_write", cache_write_tokens),
+        _part(model, cost, tier, reasoning_price, reasoning_tokens),
     )
     return CostBreakdown(
         spec=model.spec,
@@ -74,6 +64,21 @@ def compute(
         cache_read=parts[2],
         cache_write=parts[3],
         reasoning=parts[4],
-        total=sum(parts),
+        total=parts[0] + parts[1] + parts[2] + parts[3] + parts[4],
         tier=tier.above if tier is not None else None,
     )
+
+
+def _price(cost: Cost, tier: CostTier | None, name: str) -> float | None:
+    """The tier's price for `name`, falling back to the base price."""
+    value: float | None = getattr(tier, name) if tier is not None else None
+    return value if value is not None else getattr(cost, name)
+
+
+def _part(model: Model, cost: Cost, tier: CostTier | None, name: str, tokens: int) -> float:
+    if not tokens:
+        return 0.0
+    price = _price(cost, tier, name)
+    if price is None:
+        raise PriceUnknown(f"{model.spec} has no {name} price in the catalog ({tokens} {name} tokens)")
+    return price * tokens / PER_TOKENS

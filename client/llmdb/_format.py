@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import struct
 import zlib
+from collections.abc import Sequence
 from typing import Any
 
 from msgspec import Struct
 
-from llmdb.schema import Provider, SourceInfo
+from llmdb.schema import Overridden, Provenance, Provider, SourceInfo
 
 MAGIC = b"LLMDBSNP"
 FORMAT_MAJOR = 1
@@ -58,17 +59,36 @@ class Index(Struct, frozen=True, kw_only=True, array_like=True):
     """`context`, `output`, `input_cost`, `output_cost`, `release_date`, `family`: one value per ordinal."""
 
 
-class ProvenanceTable(Struct, frozen=True, kw_only=True, array_like=True):
-    """Provenance, compact: sources and field paths are stored once and referred to by number.
+FieldSource = tuple[int, bool, tuple[tuple[int, Any], ...]]
+"""Where one field's value came from, compactly: `(source, deleted, ((source, value replaced), ...))`, sources
+being positions in a list of `SourceInfo`. The engine records this during the merge; snapshots store it as is."""
 
-    A field entry is `[path, source, deleted, [[source, value], ...]]` (what it overrode, lowest first).
-    """
+
+class ProvenanceTable(Struct, frozen=True, kw_only=True, array_like=True):
+    """Every build input (and stage) once, then per model and provider: field path → `FieldSource`."""
 
     sources: list[SourceInfo]
-    paths: list[str]
-    models: list[list[list[Any]]]
-    """Per ordinal, the field entries of that model."""
-    providers: dict[str, list[list[Any]]]
+    models: list[dict[str, FieldSource]]
+    """Per ordinal."""
+    providers: dict[str, dict[str, FieldSource]]
+
+
+def expand(sources: Sequence[SourceInfo], fields: dict[str, FieldSource]) -> dict[str, Provenance]:
+    """Compact field sources → `Provenance` values (what `explain` returns)."""
+    out = {}
+    for path, (index, deleted, replaced) in fields.items():
+        s = sources[index]
+        out[path] = Provenance(
+            source=s.name,
+            file=s.file,
+            version=s.version,
+            deleted=deleted,
+            overridden=tuple(
+                Overridden(source=sources[i].name, file=sources[i].file, version=sources[i].version, value=value)
+                for i, value in replaced
+            ),
+        )
+    return out
 
 
 def header_crc(header: bytes, table: bytes) -> int:

@@ -23,7 +23,7 @@ import msgspec
 
 from llmdb import _format as fmt
 from llmdb.errors import SnapshotError
-from llmdb.schema import SCHEMA_VERSION, BuildReport, Model, Overridden, Provenance, Provider
+from llmdb.schema import SCHEMA_VERSION, BuildReport, Model, Provenance, Provider
 
 FALLBACK_CHECK_SECONDS = 1.0
 _MODEL = msgspec.msgpack.Decoder(Model)
@@ -206,7 +206,10 @@ class Snapshot:
     def _provenance_table(self) -> fmt.ProvenanceTable:
         table = self._provenance
         if table is None:
-            table = self._provenance = _PROVENANCE.decode(self._section(fmt.PROVENANCE))
+            try:
+                table = self._provenance = _PROVENANCE.decode(self._section(fmt.PROVENANCE))
+            except msgspec.DecodeError as exc:
+                raise SnapshotError(f"{self.path}: provenance section cannot be decoded: {exc}") from None
         return table
 
     def provenance(self, spec: str) -> dict[str, Provenance]:
@@ -214,33 +217,17 @@ class Snapshot:
         if ordinal is None:
             return {}
         table = self._provenance_table()
-        return _expand(table, table.models[ordinal])
+        return fmt.expand(table.sources, table.models[ordinal])
 
     def provider_provenance(self, pid: str) -> dict[str, Provenance]:
         table = self._provenance_table()
-        return _expand(table, table.providers.get(pid, []))
+        return fmt.expand(table.sources, table.providers.get(pid, {}))
 
     def report(self) -> BuildReport:
-        return _REPORT.decode(self._section(fmt.REPORT))
-
-
-def _expand(table: fmt.ProvenanceTable, entries: list[list[Any]]) -> dict[str, Provenance]:
-    out = {}
-    for path, source, deleted, overridden in entries:
-        s = table.sources[source]
-        out[table.paths[path]] = Provenance(
-            source=s.name,
-            file=s.file,
-            version=s.version,
-            deleted=deleted,
-            overridden=tuple(
-                Overridden(
-                    source=table.sources[i].name, file=table.sources[i].file, version=table.sources[i].version, value=v
-                )
-                for i, v in overridden
-            ),
-        )
-    return out
+        try:
+            return _REPORT.decode(self._section(fmt.REPORT))
+        except msgspec.DecodeError as exc:
+            raise SnapshotError(f"{self.path}: report section cannot be decoded: {exc}") from None
 
 
 class SnapshotHandle:

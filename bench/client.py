@@ -1,0 +1,112 @@
+"""Client figures: lookups against a plain-dict floor, first lookups, filters, cost, import time and memory.
+
+python -m bench.client
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+import time
+import timeit
+from typing import Any
+
+import msgspec
+
+import llmdb
+from llmdb import Catalog
+from llmdb.schema import Model
+
+SPEC = "openai:gpt-4o"
+
+
+def per_call(stmt: str, env: dict[str, Any], number: int = 100_000) -> float:
+    """Best of 7 repeats, in nanoseconds per call."""
+    return min(timeit.repeat(stmt, globals=env, number=number, repeat=7)) / number * 1e9
+
+
+def fresh(code: str, runs: int = 11) -> list[dict[str, Any]]:
+    """Run `code` in new interpreters; each prints one JSON object."""
+    out = []
+    for _ in range(runs):
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+        out.append(json.loads(done.stdout))
+    return out
+
+
+def run() -> dict[str, float]:
+    catalog = Catalog(llmdb.packaged_path())
+    snap = catalog.snapshot
+    model = catalog.get(SPEC)
+    plain = {spec: model for spec in snap.specs}
+    i = snap.ordinal(SPEC) or 0
+    record = bytes(snap._view[snap._records + snap._offsets[i] : snap._records + snap._offsets[i + 1]])
+    decoder = msgspec.msgpack.Decoder(Model)
+    env = {"plain": plain, "c": catalog, "llmdb": llmdb, "decoder": decoder, "record": record, "SPEC": SPEC}
+    llmdb.default_catalog()
+    results = {
+        "dict lookup (ns)": per_call("plain[SPEC]", env),
+        "msgspec decode of one record (ns)": per_call("decoder.decode(record)", env, 20_000),
+        "llmdb.get, repeated (ns)": per_call("llmdb.get(SPEC)", env),
+        "Catalog.get, repeated (ns)": per_call("c.get(SPEC)", env),
+        "llmdb.supports(spec, 'tools') (ns)": per_call("llmdb.supports(SPEC, 'tools')", env),
+        "llmdb.cost(...) (ns)": per_call("llmdb.cost(SPEC, input_tokens=1000, output_tokens=200)", env, 20_000),
+    }
+    firsts = []
+    for _ in range(5):
+        cold = Catalog(llmdb.packaged_path())
+        specs = cold.snapshot.specs
+        start = time.perf_counter()
+        for spec in specs:
+            cold.get(spec)
+        firsts.append((time.perf_counter() - start) / len(specs) * 1e6)
+    results["first get of every model after open, per model (us)"] = statistics.median(firsts)
+    colds, warms = [], []
+    for _ in range(5):
+        cold = Catalog(llmdb.packaged_path())
+        cold.snapshot  # noqa: B018  (open and verify outside the timing)
+        start = time.perf_counter()
+        found = cold.models(require={"tools": True, "json_schema": True})
+        colds.append((time.perf_counter() - start) * 1e3)
+        start = time.perf_counter()
+        cold.models(require={"tools": True, "json_schema": True})
+        warms.append((time.perf_counter() - start) * 1e3)
+    results[f"models(require tools+json_schema), {len(found)} results, cold (ms)"] = statistics.median(colds)
+    results["models(require tools+json_schema), warm (ms)"] = statistics.median(warms)
+    start = time.perf_counter()
+    for _ in range(20):
+        catalog.select(require=["tools", "json_schema"], prefer=["anthropic", "openai"])
+    results["select(require tools+json_schema, prefer 2 providers) (ms)"] = (time.perf_counter() - start) / 20 * 1e3
+    start = time.perf_counter()
+    for _ in range(20):
+        Catalog(llmdb.packaged_path()).snapshot  # noqa: B018
+    results["open + verify + index of the packaged snapshot (ms)"] = (time.perf_counter() - start) / 20 * 1e3
+    code = (
+        "import time; t = time.perf_counter(); import llmdb; llmdb.get('openai:gpt-4o'); "
+        "w = time.perf_counter() - t\n"
+        "import json\n"
+        "for s in llmdb.default_catalog().snapshot.specs[:1000]: llmdb.get(s)\n"
+        "rss = [int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmRSS')][0]\n"
+        "print(json.dumps({'wall': w, 'rss': rss}))"
+    )
+    runs = fresh(code)
+    wall = statistics.median(r["wall"] for r in runs)
+    results["import llmdb + open + first get, fresh interpreter (ms)"] = wall * 1e3
+    results["resident memory after import and 1,000 lookups (MiB)"] = statistics.median(r["rss"] for r in runs) / 1024
+    bare = fresh(
+        "import json; rss = [int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmRSS')][0]; "
+        "print(json.dumps({'rss': rss}))"
+    )
+    results["resident memory of a bare interpreter (MiB)"] = statistics.median(r["rss"] for r in bare) / 1024
+    return results
+
+
+def main() -> None:
+    for name, value in run().items():
+        print(f"{value:10.3f}  {name}")
+
+
+if __name__ == "__main__":
+    main()
