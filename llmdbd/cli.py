@@ -55,11 +55,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     return int(args.run(args))
 
 
-def _config(args: argparse.Namespace) -> Config:
+def _config(args: argparse.Namespace) -> Config | None:
+    """The configuration `--config`/`--state-dir` name, or None after saying why it is refused."""
     env = dict(os.environ)
     if args.state_dir:
         env["LLMDBD_STATE_DIR"] = args.state_dir
-    return load(args.config, env)[0]
+    try:
+        return load(args.config, env)[0]
+    except ConfigError as exc:
+        print(f"llmdbd: {exc}", file=sys.stderr)
+        return None
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -73,10 +78,8 @@ def _pull(args: argparse.Namespace) -> int:
 
     from llmdbd import upstream
 
-    try:
-        config = _config(args)
-    except ConfigError as exc:
-        print(f"llmdbd: {exc}", file=sys.stderr)
+    config = _config(args)
+    if config is None:
         return 2
     cached = upstream.read_cache(config.state_dir)
     try:
@@ -98,10 +101,8 @@ def _pull(args: argparse.Namespace) -> int:
 def _status(args: argparse.Namespace) -> int:
     from llmdbd import status
 
-    try:
-        config = _config(args)
-    except ConfigError as exc:
-        print(f"llmdbd: {exc}", file=sys.stderr)
+    config = _config(args)
+    if config is None:
         return 2
     data = status.read(config.state_dir)
     if data is None:

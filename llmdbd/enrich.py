@@ -23,32 +23,18 @@ _VERSION_SUFFIXES = (
 
 _TOOLS = "capabilities.tools.enabled"
 _SCHEMA = "capabilities.json.schema"
+_TOOL_TRANSPORT = (
+    ("capabilities.tools.parallel", True, _TOOLS),
+    ("capabilities.tools.streaming", True, _TOOLS),
+    ("capabilities.streaming.tool_calls", True, _TOOLS),
+)
+_STRICT_SCHEMAS = (("capabilities.tools.strict", True, _TOOLS), ("capabilities.json.strict", True, _SCHEMA))
 QUIRKS: dict[str, tuple[tuple[str, Any, str], ...]] = {
     # provider: (field, value, only when this capability is true)
-    "openai": (
-        ("capabilities.tools.strict", True, _TOOLS),
-        ("capabilities.tools.parallel", True, _TOOLS),
-        ("capabilities.tools.streaming", True, _TOOLS),
-        ("capabilities.streaming.tool_calls", True, _TOOLS),
-        ("capabilities.json.strict", True, _SCHEMA),
-    ),
-    "azure": (
-        ("capabilities.tools.strict", True, _TOOLS),
-        ("capabilities.tools.parallel", True, _TOOLS),
-        ("capabilities.tools.streaming", True, _TOOLS),
-        ("capabilities.streaming.tool_calls", True, _TOOLS),
-        ("capabilities.json.strict", True, _SCHEMA),
-    ),
-    "anthropic": (
-        ("capabilities.tools.parallel", True, _TOOLS),
-        ("capabilities.tools.streaming", True, _TOOLS),
-        ("capabilities.streaming.tool_calls", True, _TOOLS),
-    ),
-    "google": (
-        ("capabilities.tools.parallel", True, _TOOLS),
-        ("capabilities.tools.streaming", True, _TOOLS),
-        ("capabilities.streaming.tool_calls", True, _TOOLS),
-    ),
+    "openai": _TOOL_TRANSPORT + _STRICT_SCHEMAS,
+    "azure": _TOOL_TRANSPORT + _STRICT_SCHEMAS,
+    "anthropic": _TOOL_TRANSPORT,
+    "google": _TOOL_TRANSPORT,
 }
 """Documented in docs/merging.md: what upstream does not say but these providers' APIs are known to do."""
 

@@ -12,6 +12,7 @@ import os
 import re
 import struct
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from msgspec import Struct
@@ -72,19 +73,12 @@ def publish(catalog: Catalog, state_dir: str | os.PathLike[str], *, keep: int = 
     built_at = build_time()
     data = encode_snapshot(catalog, epoch=epoch, built_at=built_at)
     _remove_stale_temps(state)
-    old = _open_for_flag(target)
-    try:
+    with _superseding(target):
         _atomic_write(target, data)
         _atomic_write(state / EPOCH_FILE, f"{epoch}\n".encode())
-        retained = history / f"catalog.{epoch:010d}.llmdb"
         with contextlib.suppress(FileExistsError):
-            os.link(target, retained)
+            os.link(target, history / f"catalog.{epoch:010d}.llmdb")
         _prune(history, keep)
-        if old is not None:
-            os.pwrite(old, struct.pack("<I", fmt.SUPERSEDED), fmt.FLAGS_OFFSET)
-    finally:
-        if old is not None:
-            os.close(old)
     return PublishResult(
         path=str(target), epoch=epoch, content_hash=catalog.content_hash, size=len(data), built_at=built_at
     )
@@ -97,14 +91,8 @@ def write_snapshot(
     target = Path(path)
     when = build_time() if built_at is None else built_at
     data = encode_snapshot(catalog, epoch=epoch, built_at=when)
-    old = _open_for_flag(target)
-    try:
+    with _superseding(target):
         _atomic_write(target, data)
-        if old is not None:
-            os.pwrite(old, struct.pack("<I", fmt.SUPERSEDED), fmt.FLAGS_OFFSET)
-    finally:
-        if old is not None:
-            os.close(old)
     return PublishResult(
         path=str(target), epoch=epoch, content_hash=catalog.content_hash, size=len(data), built_at=when
     )
@@ -151,12 +139,23 @@ def _atomic_write(target: Path, data: bytes) -> None:
         os.close(dir_fd)
 
 
-def _open_for_flag(target: Path) -> int | None:
-    """The current file, opened before the rename, so the superseded bit lands in the old inode."""
+@contextlib.contextmanager
+def _superseding(target: Path) -> Iterator[None]:
+    """Around replacing `target`: afterwards set the superseded bit in the file it replaced.
+
+    The old file is opened before the rename, so the bit lands in the old inode that readers have mapped.
+    """
     try:
-        return os.open(target, os.O_WRONLY)
+        old: int | None = os.open(target, os.O_WRONLY)
     except OSError:
-        return None
+        old = None
+    try:
+        yield
+        if old is not None:
+            os.pwrite(old, struct.pack("<I", fmt.SUPERSEDED), fmt.FLAGS_OFFSET)
+    finally:
+        if old is not None:
+            os.close(old)
 
 
 def _remove_stale_temps(state: Path) -> None:
