@@ -16,7 +16,6 @@ import msgspec
 from llmdbd.build import BuildError, build, collect_layers
 from llmdbd.catalog import Catalog
 from llmdbd.config import Config, ConfigError, load
-from llmdbd.layer import Layer
 from llmdbd.report import render
 from llmdbd.sources import modelsdev
 
@@ -32,6 +31,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         p.add_argument("--upstream", metavar="FILE", help="models.dev api.json (default: the packaged catalog)")
         p.add_argument("--patches", metavar="DIR", action="append", default=[], help="patch directory (repeatable)")
         p.add_argument("--overrides", metavar="FILE", help="Python module defining `overrides`")
+        p.add_argument("--config", metavar="FILE", help="also use a daemon config: its patch dirs, overrides, rules")
         p.add_argument("--json", action="store_true", help="print the build report as JSON")
         if name == "build":
             where = p.add_mutually_exclusive_group(required=True)
@@ -112,14 +112,32 @@ def _status(args: argparse.Namespace) -> int:
     return 0
 
 
-def _layers(args: argparse.Namespace) -> list[Layer]:
-    upstream = modelsdev.load_path(args.upstream) if args.upstream else None
-    return collect_layers(upstream=upstream, patch_dirs=args.patches, overrides_module=args.overrides)
-
-
 def _catalog(args: argparse.Namespace) -> Catalog | None:
+    """Build from the command line's inputs (and `--config`'s); None after printing why it failed."""
+    config = None
+    if args.config:
+        try:
+            config = load(args.config, {})[0]
+        except ConfigError as exc:
+            print(f"llmdbd: {exc}", file=sys.stderr)
+            return None
+    if args.upstream:
+        upstream = modelsdev.load_path(args.upstream)
+    elif config is not None and config.upstream.file:
+        upstream = modelsdev.load_path(config.upstream.file)
+    else:
+        from llmdbd.sources import packaged
+
+        upstream = packaged.load()
+    layers = collect_layers(
+        upstream=upstream,
+        patch_dirs=[*(config.patch_dirs if config else ()), *args.patches],
+        config_overrides=config.overrides if config else None,
+        config_file=args.config,
+        overrides_module=args.overrides or (config.overrides_module if config else None),
+    )
     try:
-        catalog = build(_layers(args))
+        catalog = build(layers, config.rules() if config else None)
     except BuildError as exc:
         _print_report(args, exc.report)
         print(f"llmdbd: {exc}", file=sys.stderr)

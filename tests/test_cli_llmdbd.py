@@ -1,0 +1,45 @@
+"""`llmdbd build` and `llmdbd check` as commands: outputs, reports and exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from llmdb._snapshot import Snapshot
+
+API = Path(__file__).resolve().parents[2] / "shared" / "upstream" / "models.dev" / "api.json"
+
+
+def llmdbd(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "llmdbd", *args], capture_output=True, text=True, timeout=120)
+
+
+def test_build_writes_a_snapshot_and_publishes_into_a_state_dir(tmp_path: Path) -> None:
+    out = llmdbd("build", "--upstream", str(API), "--output", str(tmp_path / "c.llmdb"))
+    assert out.returncode == 0, out.stderr
+    assert len(Snapshot(tmp_path / "c.llmdb").specs) == 5276
+    first = llmdbd("build", "--state-dir", str(tmp_path / "state"))  # default upstream: the packaged catalog
+    again = llmdbd("build", "--state-dir", str(tmp_path / "state"))
+    assert first.returncode == 0 and "epoch 1" in first.stderr
+    assert again.returncode == 0 and "unchanged" in again.stderr
+
+
+def test_check_uses_a_config_and_fails_on_errors(tmp_path: Path) -> None:
+    patches = tmp_path / "patches"
+    patches.mkdir()
+    (patches / "ok.json").write_text(json.dumps({"models": [{"spec": "openai:gpt-4o", "name": "x"}]}))
+    config = tmp_path / "llmdbd.toml"
+    config.write_text(f'patch_dirs = ["{patches}"]\n[deny]\nopenai = ["gpt-4o"]\n')
+    good = llmdbd("check", "--config", str(config), "--json")
+    assert good.returncode == 0, good.stderr
+    report = json.loads(good.stdout)
+    assert report["models"] == 5276 and report["denied"] == 1
+    assert [s["name"] for s in report["sources"]] == ["packaged", "patch:ok.json"]
+    (patches / "bad.toml").write_text("[[models]]\nspec = 'openai:gpt-4o'\ncots = 1\n")
+    bad = llmdbd("check", "--config", str(config))
+    assert bad.returncode == 1 and "unknown model field 'cots'" in bad.stderr and "bad.toml" in bad.stderr
+    config.write_text("pach_dirs = []\n")
+    refused = llmdbd("check", "--config", str(config))
+    assert refused.returncode == 1 and "unknown key 'pach_dirs'" in refused.stderr
