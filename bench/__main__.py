@@ -13,7 +13,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from bench import build, client, daemon
+from bench import build, client, daemon, peers
 
 TARGETS: dict[str, tuple[str, float]] = {
     # figure → (comparison, bound); "ratio" bounds compare against the dict lookup
@@ -76,6 +76,7 @@ def main() -> None:
     built = build.run(7)
     clients = client.run()
     daemons = daemon.run(args.drops, args.idle)
+    peer_results = peers.run()
     floor = clients["dict lookup (ns)"]
     rows: list[tuple[str, str, Any]] = []
     rows += [
@@ -106,11 +107,45 @@ def main() -> None:
         key = "total" if name == "total (ms)" else name
         lines.append(f"| {area} | {name} | {value:,.3f} | {verdict(key, value, floor)} |")
     lines += ["", f"Patch drops measured: {daemons['drops']}; idle window: {args.idle:g} s.", ""]
+    lines += _peer_table(peer_results)
     notes = Path(__file__).with_name("NOTES.md")
     if notes.exists():
         lines += [notes.read_text().rstrip(), ""]
     Path(args.output).write_text("\n".join(lines))
     print("\n".join(lines))
+
+
+def _peer_table(results: dict[str, dict[str, Any]]) -> list[str]:
+    """One row per figure, one column per library, with llmdb's ratio to each peer."""
+    lines = [
+        "## Side by side with the peers",
+        "",
+        "The same questions in fresh interpreters (median of 5), peers from the `bench` extra "
+        "(LiteLLM with `LITELLM_LOCAL_MODEL_COST_MAP=True`). `x` = the peer's figure divided by llmdb's.",
+        "",
+    ]
+    names = list(results)
+    skipped = [f"- {n}: skipped ({r['skipped']})" for n, r in results.items() if "skipped" in r]
+    names = [n for n in names if "skipped" not in results[n]]
+    figures: list[str] = []
+    for n in names:
+        figures += [k for k in results[n] if k not in figures]
+    lines += ["| figure | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
+    base = results.get("llmdb", {})
+    for figure in figures:
+        cells = []
+        for n in names:
+            value = results[n].get(figure)
+            if value is None:
+                cells.append("")
+                continue
+            cell = f"{value:,.1f}"
+            ours = base.get(figure)
+            if n != "llmdb" and ours and "known" not in figure:
+                cell += f" ({value / ours:,.1f}x)"
+            cells.append(cell)
+        lines.append(f"| {figure} | " + " | ".join(cells) + " |")
+    return [*lines, "", *skipped, ""]
 
 
 def _cores() -> int:

@@ -72,9 +72,13 @@ def _corrupt(data: bytes, kind: str) -> bytes:
         return data[: len(data) - 10]
     if kind == "header-only":
         return data[:100]
-    if kind == "bitflip":
+    if kind in ("bitflip", "bitflip-report"):
+        wanted = fmt.RECORDS if kind == "bitflip" else fmt.REPORT
         flipped = bytearray(data)
-        flipped[len(data) - 20] ^= 0x04
+        for i in range(struct.unpack_from("<I", data, 68)[0]):
+            sid, _, offset, length = fmt.SECTION.unpack_from(data, fmt.HEADER_SIZE + i * fmt.SECTION.size)
+            if sid == wanted:
+                flipped[offset + length // 2] ^= 0x04
         return bytes(flipped)
     if kind == "header-bitflip":
         flipped = bytearray(data)
@@ -101,6 +105,15 @@ def test_bad_files_are_refused_with_a_reason(tmp_path: Path, kind: str, reason: 
     with pytest.raises(SnapshotError, match=reason) as info:
         Snapshot(bad)
     assert str(bad) in str(info.value)
+
+
+def test_a_corrupt_report_section_is_refused_when_read(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.llmdb"
+    bad.write_bytes(_corrupt(_good(tmp_path), "bitflip-report"))
+    snap = Snapshot(bad)  # lookups only need the index and the records, verified at open
+    assert snap.model("t:m") is not None
+    with pytest.raises(SnapshotError, match="report section checksum mismatch"):
+        snap.report()
 
 
 def test_the_superseded_flag_is_outside_the_checksums(tmp_path: Path) -> None:

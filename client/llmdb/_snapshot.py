@@ -26,6 +26,8 @@ from llmdb.errors import SnapshotError
 from llmdb.schema import SCHEMA_VERSION, BuildReport, Model, Provenance, Provider
 
 FALLBACK_CHECK_SECONDS = 1.0
+_CHECKED_AT_OPEN = frozenset({fmt.INDEX, fmt.RECORDS})
+"""Sections every lookup needs are verified when the file is mapped; the others when first read."""
 _MODEL = msgspec.msgpack.Decoder(Model)
 _INDEX = msgspec.msgpack.Decoder(fmt.Index)
 _PROVENANCE = msgspec.msgpack.Decoder(fmt.ProvenanceTable)
@@ -48,6 +50,8 @@ class Snapshot:
         self.identity = (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
         """What `stat` said of the file when it was mapped: the fallback freshness check compares it."""
         view = memoryview(self._mm)
+        self._crcs: dict[int, int] = {}
+        self._checked: set[int] = set()
         self._sections = self._verify(view)
         self._view = view
         index = self._section(fmt.INDEX)
@@ -95,9 +99,10 @@ class Snapshot:
                 raise SnapshotError(
                     f"{self.path}: truncated: {name} section ends at {offset + length}, file has {size}"
                 )
-            if zlib.crc32(view[offset : offset + length]) != scrc:
+            if sid in _CHECKED_AT_OPEN and zlib.crc32(view[offset : offset + length]) != scrc:
                 raise SnapshotError(f"{self.path}: {name} section checksum mismatch (corrupt file)")
             sections[sid] = (offset, length)
+            self._crcs[sid] = scrc
         missing = [fmt.SECTION_NAMES[s] for s in fmt.SECTION_NAMES if s not in sections]
         if missing:
             raise SnapshotError(f"{self.path}: missing section(s): {', '.join(missing)}")
@@ -109,8 +114,14 @@ class Snapshot:
         return sections
 
     def _section(self, sid: int) -> memoryview:
+        """A section's bytes; provenance and report are checksummed on first use, not at open."""
         offset, length = self._sections[sid]
-        return self._view[offset : offset + length]
+        data = self._view[offset : offset + length]
+        if sid not in _CHECKED_AT_OPEN and sid not in self._checked:
+            if zlib.crc32(data) != self._crcs[sid]:
+                raise SnapshotError(f"{self.path}: {fmt.SECTION_NAMES[sid]} section checksum mismatch (corrupt file)")
+            self._checked.add(sid)
+        return data
 
     @property
     def superseded(self) -> bool:
