@@ -13,7 +13,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from bench import build, client, daemon, peers
+from bench import build, client, daemon, gunicorn_pss, peers
 
 TARGETS: dict[str, tuple[str, float]] = {
     # figure → (comparison, bound); "ratio" bounds compare against the dict lookup
@@ -77,6 +77,7 @@ def main() -> None:
     clients = client.run()
     daemons = daemon.run(args.drops, args.idle)
     peer_results = peers.run()
+    pss = gunicorn_pss.run()
     floor = clients["dict lookup (ns)"]
     rows: list[tuple[str, str, Any]] = []
     rows += [
@@ -108,6 +109,18 @@ def main() -> None:
         lines.append(f"| {area} | {name} | {value:,.3f} | {verdict(key, value, floor)} |")
     lines += ["", f"Patch drops measured: {daemons['drops']}; idle window: {args.idle:g} s.", ""]
     lines += _peer_table(peer_results)
+    lines += [
+        "## gunicorn: memory per worker",
+        "",
+        f"`python -m bench.gunicorn_pss`: {gunicorn_pss.WORKERS} sync workers serving `/models/<spec>`; proportional "
+        "set size (`/proc/PID/smaps_rollup`) per worker after each answered lookups, median. PSS divides shared "
+        "pages among the processes mapping them, so the snapshot counts once across workers.",
+        "",
+        "| app | PSS per worker (MiB) |",
+        "| --- | ---: |",
+        *(f"| {name} | {value if isinstance(value, str) else f'{value:.1f}'} |" for name, value in pss.items()),
+        "",
+    ]
     notes = Path(__file__).with_name("NOTES.md")
     if notes.exists():
         lines += [notes.read_text().rstrip(), ""]
