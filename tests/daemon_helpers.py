@@ -55,8 +55,12 @@ class Daemon:
                 env=self.env,
             )
         proc = self.proc
-        wait_for(lambda: self._status_pid() == proc.pid or proc.poll() is not None, "first build")
-        assert proc.poll() is None, self.log.read_text()
+        try:
+            wait_for(lambda: self._status_pid() == proc.pid or proc.poll() is not None, "first build")
+            assert proc.poll() is None, self.log.read_text()
+        except BaseException:
+            proc.kill()  # never leave a daemon running behind a failed test
+            raise
         return self
 
     def _status_pid(self) -> int | None:

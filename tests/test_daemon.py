@@ -81,13 +81,12 @@ def test_file_drops_are_picked_up_and_bad_files_lose_nothing(daemon: Daemon) -> 
 
 def test_last_accepted_version_survives_a_restart(tmp_path: Path) -> None:
     d = Daemon(tmp_path).start()
-    (d.patches / "p.json").write_text(patch(4.0))
-    wait_for(lambda: published(d, 4.0), "patch")
-    d.stop()
-    (d.patches / "p.json").write_text("{ not json")
-    d.start()
     try:
-        time.sleep(0.5)
+        (d.patches / "p.json").write_text(patch(4.0))
+        wait_for(lambda: published(d, 4.0), "patch")
+        d.stop()
+        (d.patches / "p.json").write_text("{ not json")
+        d.start()
         assert published(d, 4.0)
         assert status.read(d.state)["rejected_files"][0]["file"] == str(d.patches / "p.json")  # type: ignore[index]
     finally:
@@ -165,10 +164,11 @@ def test_sd_notify_messages(tmp_path: Path) -> None:
         sock.close()
 
 
-def test_kill_9_during_publishing_never_leaves_a_torn_catalog(tmp_path: Path) -> None:
+def test_kill_9_during_publishing_never_leaves_a_torn_catalog(tmp_path: Path, request: pytest.FixtureRequest) -> None:
     rnd = random.Random(7)
     d = Daemon(tmp_path)
     last_epoch = 0
+    request.addfinalizer(d.stop)
     for round_ in range(4):
         d.start()
         epoch = client_read(d.state / "catalog.llmdb")["epoch"]
