@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from time import monotonic as _monotonic
 from typing import Any
@@ -16,7 +16,7 @@ from llmdb._features import FEATURES, GETTERS
 from llmdb._format import FLAGS_OFFSET as _FLAGS
 from llmdb._format import SUPERSEDED as _SUPERSEDED
 from llmdb._snapshot import Snapshot, SnapshotHandle
-from llmdb._spec import did_you_mean, parse_spec, provider_id
+from llmdb._spec import close_matches, did_you_mean, parse_spec, provider_id
 from llmdb.errors import AmbiguousModel, InvalidSpec, ModelNotFound, UnknownProvider
 from llmdb.schema import Capabilities, Model, Provenance, Provider
 
@@ -93,12 +93,8 @@ class Catalog:
             target = snap.model_alias(key)
             model = snap.model(target) if target is not None else None
         if model is None:
-            raise ModelNotFound(
-                f"no model {key!r}"
-                + (f" (from {asked!r})" if asked != key else "")
-                + did_you_mean(key, snap.specs_of_provider(pid)),
-                suggestions=_close(key, snap.specs_of_provider(pid)),
-            )
+            origin = f" (from {asked!r})" if asked != key else ""
+            raise _not_found(f"no model {key!r}{origin}", key, snap.specs_of_provider(pid))
         return model
 
     def resolve(self, spec: str | tuple[str, str], *, scope: str | Sequence[str] | None = None) -> Model:
@@ -135,10 +131,7 @@ class Catalog:
                 ) from None
             if isinstance(exc, ModelNotFound):
                 raise
-            raise ModelNotFound(
-                f"no model {spec!r}" + did_you_mean(spec, self._bare_ids(snap)),
-                suggestions=_close(spec, self._bare_ids(snap)),
-            ) from None
+            raise _not_found(f"no model {spec!r}", spec, self._bare_ids(snap)) from None
 
     def _bare_ids(self, snap: Snapshot) -> dict[str, list[str]]:
         """Model id → specs having it, built once per mapping (only for bare-id resolution)."""
@@ -322,7 +315,8 @@ class Catalog:
         self._handle.close()
 
 
-def _close(word: str, choices: Iterable[str] | Mapping[str, Any]) -> list[str]:
-    import difflib
-
-    return difflib.get_close_matches(word, list(choices), n=3, cutoff=0.6)
+def _not_found(message: str, word: str, choices: Iterable[str]) -> ModelNotFound:
+    """`ModelNotFound` whose message ends with the close matches it also carries as `suggestions`."""
+    close = close_matches(word, choices)
+    hint = "; did you mean " + ", ".join(repr(c) for c in close) + "?" if close else ""
+    return ModelNotFound(message + hint, suggestions=close)

@@ -86,10 +86,7 @@ def mask(
 def provider_bits(snap: Snapshot, providers: Iterable[str]) -> int:
     bits = 0
     for pid in providers:
-        for spec in snap.specs_of_provider(pid):
-            ordinal = snap.ordinal(spec)
-            if ordinal is not None:
-                bits |= 1 << ordinal
+        bits |= snap.provider_bits(pid)
     return bits
 
 

@@ -42,9 +42,14 @@ def parse_spec(text: str, aliases: Mapping[str, str]) -> tuple[str, str]:
     raise UnknownProvider(f"unknown provider {name!r} in {text!r}" + did_you_mean(name, aliases))
 
 
+def close_matches(word: str, choices: Iterable[str], n: int = 3) -> list[str]:
+    """Up to `n` entries of `choices` that look like `word` (typos, missing suffixes)."""
+    return difflib.get_close_matches(word, list(choices), n=n, cutoff=0.6)
+
+
 def did_you_mean(word: str, choices: Iterable[str], n: int = 3) -> str:
     """`; did you mean 'a', 'b'?` for close matches of `word`, or an empty string."""
-    close = difflib.get_close_matches(word, list(choices), n=n, cutoff=0.6)
+    close = close_matches(word, choices, n)
     return "; did you mean " + ", ".join(repr(c) for c in close) + "?" if close else ""
 
 

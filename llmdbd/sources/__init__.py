@@ -1,13 +1,6 @@
-"""Sources: each turns one kind of input into `Layer`s in llmdb's field names."""
+"""Sources: one module per kind of input, each turning it into `Layer`s (llmdbd/layer.py) in llmdb's field names.
 
-from __future__ import annotations
-
-from typing import Protocol
-
-from llmdbd.layer import Layer
-
-
-class Source(Protocol):
-    """Anything that can produce layers, lowest precedence first."""
-
-    def load(self) -> list[Layer]: ...
+`modelsdev` (the models.dev api.json), `patches` (patch files and the config's overrides table), `overrides`
+(a Python module), `packaged` (the catalog shipped with the client). `fields` is their shared translation of
+models.dev field names. A layer is the whole protocol: the engine never sees where it came from.
+"""
