@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Mapping
 
 from llmdb.errors import InvalidSpec, UnknownProvider
@@ -44,6 +43,8 @@ def parse_spec(text: str, aliases: Mapping[str, str]) -> tuple[str, str]:
 
 def close_matches(word: str, choices: Iterable[str], n: int = 3) -> list[str]:
     """Up to `n` entries of `choices` that look like `word` (typos, missing suffixes)."""
+    import difflib  # only on the error path: keeps `import llmdb` lighter
+
     return difflib.get_close_matches(word, list(choices), n=n, cutoff=0.6)
 
 
