@@ -8,6 +8,7 @@ an upstream body that fails the checks is refused and the last good one kept. No
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import gc
 import os
 import random
@@ -79,6 +80,7 @@ class Daemon:
             return self._rebuild(trigger)
         finally:
             gc.enable()
+            _release_memory()
 
     def _rebuild(self, trigger: str) -> dict[str, Any]:
         started = time.perf_counter()
@@ -378,6 +380,14 @@ class Daemon:
         while True:
             notify.notify("WATCHDOG=1")
             await anyio.sleep(interval)
+
+
+def _release_memory() -> None:
+    """After a build (and its publish): collect, then hand freed heap back to the OS (glibc keeps it otherwise),
+    so an idle daemon holds about 65 MiB instead of 100."""
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def _watch_dir(path: Path, kind: str) -> Path | None:
