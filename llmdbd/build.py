@@ -7,6 +7,7 @@ from typing import Any
 
 import msgspec
 
+from llmdb._format import FieldSource
 from llmdb.schema import (
     BuildIssue,
     BuildReport,
@@ -19,7 +20,7 @@ from llmdbd.catalog import Catalog, content_hash
 from llmdbd.enrich import enrich
 from llmdbd.filters import Rules, apply_rules, exclude
 from llmdbd.layer import Layer
-from llmdbd.merge import merge
+from llmdbd.merge import ModelKey, merge
 from llmdbd.normalize import normalize
 from llmdbd.validate import split_error, validate
 
@@ -35,7 +36,23 @@ class BuildError(Exception):
         self.report = report
 
 
-def build(layers: list[Layer], rules: Rules | None = None, *, stage_ms: dict[str, float] | None = None) -> Catalog:
+class BaseCache:
+    """Models only the lowest layer defines, merged, enriched and converted once, then reused by every build
+    whose lowest layer is that same (prepared) layer object: a daemon rebuilding on each patch drop recomputes
+    only the models its patches touch."""
+
+    def __init__(self) -> None:
+        self.layer: Layer | None = None
+        self.models: dict[ModelKey, tuple[Model, dict[str, FieldSource], list[BuildIssue]]] = {}
+
+
+def build(
+    layers: list[Layer],
+    rules: Rules | None = None,
+    *,
+    stage_ms: dict[str, float] | None = None,
+    cache: BaseCache | None = None,
+) -> Catalog:
     """Build the catalog from `layers` (lowest precedence first); raises `BuildError` if no model survives."""
     timings = dict(stage_ms or {})
     clock = time.perf_counter()
@@ -50,13 +67,36 @@ def build(layers: list[Layer], rules: Rules | None = None, *, stage_ms: dict[str
     lap("normalize")
     validate(layers)
     lap("validate")
-    merged = merge(layers)
+    # Sources: `enrich` first, so its index (0) is the same whatever the number of layers (cached models keep it).
+    origins = [ENRICH, *(layer.info for layer in layers)]
+    touched = {(f.provider, f.model) for layer in layers[1:] for f in layer.fragments if f.model is not None}
+    reused: dict[ModelKey, tuple[Model, dict[str, FieldSource], list[BuildIssue]]] = {}
+    to_merge = layers
+    if cache is not None and layers:
+        if cache.layer is not layers[0] or not layers[0].prepared:
+            cache.layer, cache.models = layers[0], {}
+        reused = {key: entry for key, entry in cache.models.items() if key not in touched}
+        if reused:
+            base = layers[0]
+            rest = [f for f in base.fragments if f.model is None or (f.provider, f.model) not in reused]
+            to_merge = [msgspec.structs.replace(base, fragments=rest), *layers[1:]]
+    merged = merge(to_merge, first_index=1)
     lap("merge")
-    origins = [layer.info for layer in layers] + [ENRICH]
-    enrich(merged.models, merged.model_sources, len(layers))
+    enrich(merged.models, merged.model_sources, 0)
     lap("enrich")
     issues = [i for layer in layers for i in layer.issues] + merged.issues
     models = _models(merged.models, issues)
+    sources = merged.model_sources
+    if cache is not None:
+        for key, (model, fields, key_issues) in reused.items():
+            models[model.spec] = model
+            sources[key] = fields
+            issues += key_issues
+        for key in merged.models.keys() - touched:
+            spec = make_spec(*key)
+            if spec in models:
+                key_issues = [i for i in merged.issues if (i.provider, i.model) == key]
+                cache.models[key] = (models[spec], sources[key], key_issues)
     providers = _providers(merged.providers, models, issues)
     removed, excluded_issues = exclude(
         models, [(g, layer.info.file or layer.info.name) for layer in layers for g in layer.excludes]
@@ -71,13 +111,13 @@ def build(layers: list[Layer], rules: Rules | None = None, *, stage_ms: dict[str
     lap("filters")
     model_aliases = _model_aliases(models, issues)
     models = dict(sorted(models.items()))
-    model_sources = {spec: merged.model_sources[(m.provider, m.id)] for spec, m in models.items()}
+    model_sources = {spec: sources[(m.provider, m.id)] for spec, m in models.items()}
     provider_sources = {pid: merged.provider_sources.get(pid, {}) for pid in providers}
     digest = content_hash(providers, models, model_aliases, denied)
     lap("catalog")
     report = BuildReport(
         issues=tuple(issues),
-        sources=tuple(origins[:-1]),
+        sources=tuple(origins[1:]),
         stage_ms=timings,
         providers=len(providers),
         models=len(models),

@@ -25,7 +25,7 @@ import structlog
 import watchfiles
 
 from llmdbd import notify, status, upstream
-from llmdbd.build import BuildError, build
+from llmdbd.build import BaseCache, BuildError, build
 from llmdbd.config import Config, ConfigError, load
 from llmdbd.layer import Layer
 from llmdbd.normalize import normalize
@@ -51,6 +51,7 @@ class Daemon:
         self.upstream_status: dict[str, Any] = {}
         self.published: dict[str, Any] = {}
         self._upstream_cache: tuple[tuple[Any, ...], Layer] | None = None
+        self._base_cache = BaseCache()
         self._pending: set[str] = set()
         self._wake = anyio.Event()
         self._watch_scope: anyio.CancelScope | None = None
@@ -92,7 +93,7 @@ class Daemon:
             layers.append(overrides.load_module(config.overrides_module))
         load_ms = round((time.perf_counter() - started) * 1000, 3)
         try:
-            catalog = build(layers, config.rules(), stage_ms={"load": load_ms})
+            catalog = build(layers, config.rules(), stage_ms={"load": load_ms}, cache=self._base_cache)
         except BuildError as exc:
             log.error("build_failed", trigger=trigger, error=str(exc))
             return {"event": "build_failed"}

@@ -30,10 +30,14 @@ class Merged(Struct, kw_only=True):
     issues: list[BuildIssue]
 
 
-def merge(layers: list[Layer]) -> Merged:
-    """Fold `layers` (lowest precedence first); fragments of one layer apply in a deterministic order."""
+def merge(layers: list[Layer], *, first_index: int = 0) -> Merged:
+    """Fold `layers` (lowest precedence first); fragments of one layer apply in a deterministic order.
+
+    Field sources number the layers from `first_index`, so they can point into a list of sources that
+    starts with something else (the build puts `enrich` first).
+    """
     out = Merged(providers={}, models={}, provider_sources={}, model_sources={}, issues=[])
-    for index, layer in enumerate(layers):
+    for index, layer in enumerate(layers, start=first_index):
         seen: set[tuple[str, str | None]] = set()
         for frag in sorted(layer.fragments, key=_fragment_order):
             key = (frag.provider, frag.model)
