@@ -7,6 +7,7 @@ leaf the merge records which layer set it and which values it replaced: that is 
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from msgspec import Struct
@@ -123,10 +124,10 @@ def adopt(
             record[key] = inner
             adopt(inner, sources, value, source, prefix + key + ".")
         elif isinstance(value, str) and value == DELETE:
-            sources[prefix + key] = (source[0], True, ())
+            sources[_intern(prefix + key)] = (source[0], True, ())
         else:
             record[key] = value
-            sources[prefix + key] = source
+            sources[_intern(prefix + key)] = source
 
 
 def _take_sources(
@@ -154,3 +155,5 @@ def _lookup(table: Any, path: str) -> Any:
 
 
 _MISSING: Any = object()
+_intern = sys.intern
+"""Field paths repeat across thousands of records: one string each keeps a daemon's cached provenance small."""

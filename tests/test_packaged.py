@@ -52,3 +52,11 @@ def test_llmdb_snapshot_env_var_chooses_the_file(tmp_path: Path) -> None:
     path.write_bytes(llmdb.packaged_path().read_bytes())
     out = _python("import llmdb; print(llmdb.info()['path'])", LLMDB_SNAPSHOT=str(path))
     assert out.stdout.strip() == str(path)
+
+
+def test_the_packaged_catalog_as_a_layer_rebuilds_the_same_catalog() -> None:
+    from llmdbd.sources import packaged
+
+    rebuilt = build([packaged.load(llmdb.packaged_path())])
+    assert rebuilt.content_hash == Snapshot(llmdb.packaged_path()).content_hash
+    assert rebuilt.report.errors == ()

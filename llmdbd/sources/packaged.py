@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import msgspec
 
@@ -33,6 +34,19 @@ def load(snapshot: str | os.PathLike[str] | None = None) -> Layer:
         layer.fragments.append(Fragment(provider=provider.id, model=None, data=data, full=True, where=provider.id))
     for i, spec in enumerate(snap.specs):
         model = snap.model_at(i)
-        data = {k: v for k, v in msgspec.to_builtins(model).items() if k not in _IDENTITY}
+        data = _without_empty({k: v for k, v in msgspec.to_builtins(model).items() if k not in _IDENTITY})
         layer.fragments.append(Fragment(provider=model.provider, model=model.id, data=data, full=True, where=spec))
     return layer
+
+
+def _without_empty(table: dict[str, Any]) -> dict[str, Any]:
+    """Drop None, empty lists and empty tables: they equal the schema's defaults, and the daemon keeps this
+    layer in memory between rebuilds."""
+    out = {}
+    for key, value in table.items():
+        if isinstance(value, dict) and key != "extra":
+            value = _without_empty(value)
+        if value is None or value == [] or value == {}:
+            continue
+        out[key] = value
+    return out
