@@ -259,7 +259,10 @@ class SnapshotHandle:
         _HANDLES.add(self)
 
     def current(self) -> Snapshot:
-        """The mapping to answer from; steady state costs one memory read and one clock read."""
+        """The mapping to answer from; steady state costs one memory read and one clock read.
+
+        `Catalog.get` and `llmdb.get` inline this same test for speed: change all three together.
+        """
         snap = self._snap
         if (
             snap is None
