@@ -12,10 +12,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from llmdbd.build import build, collect_layers
-from llmdbd.sources import modelsdev
+from llmdbd import inputs
+from llmdbd.engine import build
+from llmdbd.sources import modelsdev, patches
 
 API = Path(__file__).resolve().parents[2] / "shared" / "upstream" / "models.dev" / "api.json"
+
 PATCHES = 50
 
 
@@ -50,7 +52,7 @@ def run(repeat: int) -> dict[str, float]:
         for _ in range(repeat):
             start = time.perf_counter()
             upstream = modelsdev.load_bytes(data, file=str(API))
-            layers = collect_layers(upstream=upstream, patch_dirs=[tmp])
+            layers = inputs.layers(upstream, patches.load_dirs([tmp]))
             loaded = time.perf_counter()
             catalog = build(layers)
             done = time.perf_counter()

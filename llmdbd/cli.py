@@ -1,7 +1,11 @@
-"""`llmdbd`: build, check and publish the llmdb catalog.
+"""`llmdbd`: build, check and publish the llmdb catalog, and run the daemon.
 
-llmdbd build --upstream api.json [--patches DIR]... [--overrides FILE] (--output FILE | --state-dir DIR)
-llmdbd check [--upstream api.json] [--patches DIR]... [--overrides FILE]
+llmdbd build [--upstream api.json] [--patches DIR]... [--overrides FILE] (--output FILE | --state-dir DIR)
+llmdbd check [--upstream api.json] [--patches DIR]... [--overrides FILE] [--json]
+llmdbd run [--config FILE] [--state-dir DIR]
+llmdbd pull | status [--config FILE] [--state-dir DIR]
+
+Exit codes: 0 success, 1 build errors / fetch refused, 2 invalid usage or configuration, 3 daemon not running.
 """
 
 from __future__ import annotations
@@ -13,22 +17,38 @@ from collections.abc import Sequence
 
 import msgspec
 
-from llmdbd.build import BuildError, build, collect_layers
-from llmdbd.catalog import Catalog
+from llmdb.schema import BuildReport
+from llmdbd import inputs
 from llmdbd.config import Config, ConfigError, load
-from llmdbd.report import render
-from llmdbd.sources import modelsdev
+from llmdbd.engine import BuildError, BuiltCatalog, build
+from llmdbd.engine.report import render
+from llmdbd.sources import patches
+
+DAEMON_EXTRA = "llmdbd {command} needs the daemon's dependencies: pip install 'llmdbd[daemon]' ({error})"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return int(args.run(args))
+    except BrokenPipeError:  # `llmdbd check | head`: the reader left; say nothing more
+        sys.stderr.close()
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="llmdbd", description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
     for name, run, text in (
-        ("build", _build, "build the catalog and write or publish a snapshot"),
+        ("build", _build, "build the catalog and write or publish a snapshot; the report goes to stdout"),
         ("check", _check, "build without publishing and print the report; exit 1 on errors"),
     ):
         p = sub.add_parser(name, help=text, description=text)
         p.add_argument("--upstream", metavar="FILE", help="models.dev api.json (default: the packaged catalog)")
+        p.add_argument(
+            "--upstream-origin", metavar="URL", help="record this as the upstream file (e.g. the URL it came from)"
+        )
         p.add_argument("--patches", metavar="DIR", action="append", default=[], help="patch directory (repeatable)")
         p.add_argument("--overrides", metavar="FILE", help="Python module defining `overrides`")
         p.add_argument("--config", metavar="FILE", help="also use a daemon config: its patch dirs, overrides, rules")
@@ -39,99 +59,125 @@ def main(argv: Sequence[str] | None = None) -> int:
             where.add_argument("--state-dir", metavar="DIR", help="publish into this state directory")
             p.add_argument("--keep", type=int, default=5, help="snapshots retained in the state directory")
         p.set_defaults(run=run)
-    p = sub.add_parser("run", help="run the daemon: publish, then watch patches and poll upstream")
-    p.add_argument("--config", metavar="FILE", help="TOML configuration (default /etc/llmdb/llmdbd.toml)")
-    p.add_argument("--state-dir", metavar="DIR", help="where catalog.llmdb is published (default /var/lib/llmdb)")
-    p.set_defaults(run=_run)
-    p = sub.add_parser("pull", help="fetch upstream into the state directory's cache")
-    p.add_argument("--config", metavar="FILE")
-    p.add_argument("--state-dir", metavar="DIR")
-    p.set_defaults(run=_pull)
-    p = sub.add_parser("status", help="print the daemon's status file")
-    p.add_argument("--config", metavar="FILE")
-    p.add_argument("--state-dir", metavar="DIR")
-    p.set_defaults(run=_status)
-    args = parser.parse_args(argv)
-    return int(args.run(args))
+    for name, run, text in (
+        ("run", _run, "run the daemon: publish, then watch patches and poll upstream"),
+        ("pull", _pull, "fetch upstream into the state directory's cache"),
+        ("status", _status, "print the daemon's status; exit 3 when it is not running"),
+    ):
+        p = sub.add_parser(name, help=text, description=text)
+        p.add_argument("--config", metavar="FILE", help="TOML configuration (default /etc/llmdb/llmdbd.toml)")
+        p.add_argument("--state-dir", metavar="DIR", help="the state directory (default /var/lib/llmdb)")
+        if name == "status":
+            p.add_argument("--json", action="store_true", help="print status.json as it is")
+        p.set_defaults(run=run)
+    return parser
+
+
+def _flags(args: argparse.Namespace) -> dict[str, str | None]:
+    return {"state_dir": args.state_dir}
 
 
 def _config(args: argparse.Namespace) -> Config | None:
     """The configuration `--config`/`--state-dir` name, or None after saying why it is refused."""
-    env = dict(os.environ)
-    if args.state_dir:
-        env["LLMDBD_STATE_DIR"] = args.state_dir
     try:
-        return load(args.config, env)[0]
+        return load(args.config, dict(os.environ), _flags(args))[0]
     except ConfigError as exc:
         print(f"llmdbd: {exc}", file=sys.stderr)
         return None
 
 
-def _run(args: argparse.Namespace) -> int:
-    from llmdbd.daemon import main as run_daemon
+def _missing_extra(command: str, exc: ImportError) -> int:
+    print("llmdbd: " + DAEMON_EXTRA.format(command=command, error=exc), file=sys.stderr)
+    return 2
 
-    return run_daemon(args.config, args.state_dir)
+
+def _run(args: argparse.Namespace) -> int:
+    try:
+        from llmdbd.daemon import main as run_daemon
+    except ImportError as exc:
+        return _missing_extra("run", exc)
+    return run_daemon(args.config, _flags(args))
 
 
 def _pull(args: argparse.Namespace) -> int:
-    import anyio
+    try:
+        import anyio
 
-    from llmdbd import upstream
-
+        from llmdbd.daemon import upstream
+    except ImportError as exc:
+        return _missing_extra("pull", exc)
     config = _config(args)
     if config is None:
         return 2
-    cached = upstream.read_cache(config.state_dir)
+    state = upstream.UpstreamState(config.state_dir)
+    state.load_cache()
     try:
-        got = anyio.run(upstream.fetch, config.upstream, cached[1] if cached else None)
+        got = anyio.run(upstream.fetch, config.upstream, state.meta)
         if got is None:
-            print(f"not modified: {config.upstream.url}", file=sys.stderr)
+            print(f"not modified: {config.upstream.url}")
             return 0
         body, meta = got
-        layer = upstream.accept(body, cached[1].models if cached else 0, config.upstream.max_shrink, meta.url)
+        layer = upstream.accept(body, state.models(), config.upstream.max_shrink, meta.url, upstream.version_of(meta))
+        state.accepted(body, meta, layer)
     except upstream.FetchError as exc:
         print(f"llmdbd: {exc}", file=sys.stderr)
         return 1
-    meta.models = sum(1 for f in layer.fragments if f.model is not None)
-    upstream.write_cache(config.state_dir, body, meta)
-    print(f"cached {len(body)} bytes, {meta.models} models from {meta.url}", file=sys.stderr)
+    except OSError as exc:
+        print(f"llmdbd: cannot write the cache in {config.state_dir}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    print(f"cached {len(body)} bytes, {meta.models} models from {meta.url}")
     return 0
 
 
 def _status(args: argparse.Namespace) -> int:
-    from llmdbd import status
+    from llmdbd.daemon.status import liveness, read_status
 
     config = _config(args)
     if config is None:
         return 2
-    data = status.read(config.state_dir)
+    data = read_status(config.state_dir)
     if data is None:
-        print(f"llmdbd: no status in {config.state_dir} (is the daemon running there?)", file=sys.stderr)
-        return 1
-    print(msgspec.json.format(msgspec.json.encode(data), indent=2).decode())
-    return 0
+        print(f"llmdbd: no daemon status in {config.state_dir} (no daemon has run there)", file=sys.stderr)
+        return 3
+    down = liveness(data)
+    if args.json:
+        print(msgspec.json.format(msgspec.json.encode(data), indent=2).decode())
+    else:
+        print(_render_status(data, down))
+    return 3 if down else 0
 
 
-def _catalog(args: argparse.Namespace) -> Catalog | None:
-    """Build from the command line's inputs (and `--config`'s); None after printing why it failed."""
+def _render_status(data: dict[str, object], down: str | None) -> str:
+    state = f"not running ({down})" if down else f"running, pid {data.get('pid')}, since {data.get('started_at')}"
+    lines = [
+        f"llmdbd: {state}",
+        f"serving: epoch {data.get('epoch')}, content hash {data.get('content_hash')}, built {data.get('built_at')}",
+        f"last build: {data.get('updated_at')} ({data.get('trigger')}), {data.get('build_issue_count', 0)} issue(s)",
+    ]
+    upstream = data.get("upstream")
+    if isinstance(upstream, dict) and upstream:
+        lines.append("upstream: " + ", ".join(f"{k} {v}" for k, v in upstream.items()))
+    for rejected in data.get("rejected_files") or []:  # type: ignore[attr-defined]
+        lines.append(f"rejected: {rejected['file']} (keeping {rejected['keeping']}): {'; '.join(rejected['errors'])}")
+    for issue in data.get("build_issues") or []:  # type: ignore[attr-defined]
+        where = " ".join(f"{k}={issue[k]}" for k in ("file", "provider", "model", "field") if k in issue)
+        lines.append(f"{issue['severity']}: [{issue['stage']}] {issue['message']}" + (f" ({where})" if where else ""))
+    return "\n".join(lines)
+
+
+def _catalog(args: argparse.Namespace) -> tuple[BuiltCatalog | None, BuildReport | None]:
+    """Build from the command line's inputs (and `--config`'s), printing the report; None when it failed."""
     config = None
     if args.config:
         try:
             config = load(args.config, {})[0]
         except ConfigError as exc:
             print(f"llmdbd: {exc}", file=sys.stderr)
-            return None
-    if args.upstream:
-        upstream = modelsdev.load_path(args.upstream)
-    elif config is not None and config.upstream.file:
-        upstream = modelsdev.load_path(config.upstream.file)
-    else:
-        from llmdbd.sources import packaged
-
-        upstream = packaged.load()
-    layers = collect_layers(
-        upstream=upstream,
-        patch_dirs=[*(config.patch_dirs if config else ()), *args.patches],
+            return None, None
+    upstream_file = args.upstream or (config.upstream.file if config is not None else None)
+    layers = inputs.layers(
+        inputs.upstream_layer(upstream_file, origin=args.upstream_origin),
+        patches.load_dirs([*(config.patch_dirs if config else ()), *args.patches]),
         config_overrides=config.overrides if config else None,
         config_file=args.config,
         overrides_module=args.overrides or (config.overrides_module if config else None),
@@ -141,35 +187,33 @@ def _catalog(args: argparse.Namespace) -> Catalog | None:
     except BuildError as exc:
         _print_report(args, exc.report)
         print(f"llmdbd: {exc}", file=sys.stderr)
-        return None
+        return None, exc.report
     _print_report(args, catalog.report)
-    return catalog
+    return catalog, catalog.report
 
 
-def _print_report(args: argparse.Namespace, report: object) -> None:
-    from llmdb.schema import BuildReport
-
-    assert isinstance(report, BuildReport)
-    if args.json:
-        print(msgspec.json.encode(report).decode())
-    else:
-        print(render(report), file=sys.stderr)
+def _print_report(args: argparse.Namespace, report: BuildReport) -> None:
+    print(msgspec.json.encode(report).decode() if args.json else render(report))
 
 
 def _build(args: argparse.Namespace) -> int:
-    from llmdbd.publish import publish, write_snapshot
+    from llmdbd.output.publish import publish, write_snapshot
 
-    catalog = _catalog(args)
+    catalog, _ = _catalog(args)
     if catalog is None:
         return 1
-    if args.output:
-        result = write_snapshot(catalog, args.output)
-    else:
-        published = publish(catalog, args.state_dir, keep=args.keep)
-        if published is None:
-            print(f"unchanged: content hash {catalog.content_hash} is already published", file=sys.stderr)
-            return 0
-        result = published
+    try:
+        if args.output:
+            result = write_snapshot(catalog, args.output)
+        else:
+            published = publish(catalog, args.state_dir, keep=args.keep)
+            if published is None:
+                print(f"unchanged: content hash {catalog.content_hash} is already published", file=sys.stderr)
+                return 0
+            result = published
+    except OSError as exc:
+        print(f"llmdbd: cannot write {args.output or args.state_dir}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
     print(
         f"wrote {result.path}: epoch {result.epoch}, {result.size} bytes, content hash {result.content_hash}",
         file=sys.stderr,
@@ -178,8 +222,8 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    catalog = _catalog(args)
-    return 1 if catalog is None or catalog.report.errors else 0
+    catalog, report = _catalog(args)
+    return 1 if catalog is None or report is None or report.errors else 0
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ A missing file means defaults; a bad file or value is refused with a message nam
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -18,7 +19,7 @@ from typing import Any, Literal
 import msgspec
 from msgspec import Struct, field
 
-from llmdbd.filters import Globs, Rules
+from llmdbd.engine.filters import Globs, Rules
 
 DEFAULT_PATH = Path("/etc/llmdb/llmdbd.toml")
 ENV_PREFIX = "LLMDBD_"
@@ -62,64 +63,125 @@ class Config(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
         return Rules(allow=self.allow, deny=self.deny)
 
 
-def load(path: str | os.PathLike[str] | None = None, env: dict[str, str] | None = None) -> tuple[Config, Path]:
-    """The configuration from `path` (default /etc/llmdb/llmdbd.toml) with `LLMDBD_*` variables on top."""
-    file = Path(path) if path is not None else Path((env or os.environ).get(ENV_PREFIX + "CONFIG", DEFAULT_PATH))
+FLAGS = {"state_dir": "--state-dir"}
+"""Keys that `llmdbd` command-line flags set, with the flag's name."""
+_NOT_SETTINGS = frozenset({"CONFIG", "PACKAGED_SNAPSHOT"})
+"""`LLMDBD_*` variables that are not configuration keys."""
+
+
+def load(
+    path: str | os.PathLike[str] | None = None,
+    env: dict[str, str] | None = None,
+    flags: dict[str, Any] | None = None,
+) -> tuple[Config, Path | None]:
+    """The configuration, and the file it read (None when there was none).
+
+    Precedence, highest first: command-line `flags` > `LLMDBD_*` variables of `env` > the file (`path`, else
+    `$LLMDBD_CONFIG`, else /etc/llmdb/llmdbd.toml, which may be missing) > defaults. Every error names the
+    origin of the bad value: the flag, the variable, or the file and key."""
+    env = dict(os.environ) if env is None else env
+    file: Path | None = config_file(path, env)
     doc: dict[str, Any] = {}
     try:
-        doc = tomllib.loads(file.read_text(encoding="utf-8"))
+        doc = tomllib.loads(config_file(path, env).read_text(encoding="utf-8"))
     except FileNotFoundError:
         if path is not None:
             raise ConfigError(f"{file}: no such file") from None
+        file = None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{file}: cannot read: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{file}: invalid TOML: {exc}") from None
-    _apply_env(doc, env if env is not None else dict(os.environ))
+    origins = _Origins(file)
+    _apply_env(doc, env, origins)
+    for key, value in (flags or {}).items():
+        if value is not None:
+            doc[key] = value
+            origins.set(key, f"command-line flag {FLAGS.get(key, key)}")
     try:
         config = msgspec.convert(doc, Config, strict=False)
     except msgspec.ValidationError as exc:
-        raise ConfigError(f"{file}: {_describe(exc)}") from None
-    problems = _check(config)
+        raise ConfigError(_describe(exc, origins)) from None
+    problems = [f"{origins.of(key)}: {reason}" for key, reason in _check(config)]
     if problems:
-        raise ConfigError(f"{file}: " + "; ".join(problems))
+        raise ConfigError("; ".join(problems))
     return config, file
 
 
-def _apply_env(doc: dict[str, Any], env: dict[str, str]) -> None:
+def config_file(path: str | os.PathLike[str] | None, env: dict[str, str]) -> Path:
+    """The file `load` reads: `path`, else `$LLMDBD_CONFIG`, else /etc/llmdb/llmdbd.toml."""
+    return Path(path) if path is not None else Path(env.get(ENV_PREFIX + "CONFIG", DEFAULT_PATH))
+
+
+class _Origins:
+    """Where each configuration key's value came from, to name it in errors."""
+
+    def __init__(self, file: Path | None) -> None:
+        self.file = file
+        self._by_key: dict[str, str] = {}
+
+    def set(self, key: str, origin: str) -> None:
+        self._by_key[key] = origin
+
+    def given(self, key: str) -> str | None:
+        """The variable or flag that set `key`, or None when it came from the file or the defaults."""
+        return self._by_key.get(key) or self._by_key.get(key.split(".", 1)[0])  # or set as a whole table
+
+    def of(self, key: str) -> str:
+        """`environment variable LLMDBD_KEEP`, `command-line flag --state-dir`, or `FILE: key 'keep'`."""
+        found = self.given(key)
+        if found is not None:
+            return found
+        return f"{self.file}: key {key!r}" if self.file is not None else f"key {key!r}"
+
+
+def _apply_env(doc: dict[str, Any], env: dict[str, str], origins: _Origins) -> None:
     """`LLMDBD_STATE_DIR` → `state_dir`, `LLMDBD_UPSTREAM_POLL_INTERVAL` → `upstream.poll_interval`, ..."""
     tables = {f.encode_name for f in msgspec.structs.fields(Upstream)}
     for name, value in env.items():
-        if not name.startswith(ENV_PREFIX) or name == ENV_PREFIX + "CONFIG":
+        if not name.startswith(ENV_PREFIX) or name[len(ENV_PREFIX) :] in _NOT_SETTINGS:
             continue
         key = name[len(ENV_PREFIX) :].lower()
+        origin = f"environment variable {name}"
         if key.startswith("upstream_") and key[len("upstream_") :] in tables:
             doc.setdefault("upstream", {})[key[len("upstream_") :]] = value
+            origins.set(f"upstream.{key[len('upstream_') :]}", origin)
         elif key == "patch_dirs":
             doc[key] = [p for p in value.split(os.pathsep) if p]
+            origins.set(key, origin)
         else:
             doc[key] = value
+            origins.set(key, origin)
 
 
-def _describe(exc: msgspec.ValidationError) -> str:
-    """msgspec's message, said in the config file's terms: which key, and what is wrong with it."""
+def _describe(exc: msgspec.ValidationError, origins: _Origins) -> str:
+    """msgspec's message, said in the configuration's terms: whose value, and what is wrong with it."""
     message, _, where = str(exc).partition(" - at `$")
     where = where.rstrip("`").lstrip(".")
     if message.startswith("Object contains unknown field"):
-        return f"unknown key {message.split('`')[1]!r}" + (f" in [{where}]" if where else "")
-    return f"key {where!r}: {message}" if where else message
+        key = message.split("`")[1]
+        path = f"{where}.{key}" if where else key
+        origin = origins.given(path)
+        if origin is not None:
+            return f"{origin}: unknown setting"
+        return f"{origins.file}: unknown key {path!r}" if origins.file else f"unknown key {path!r}"
+    if not where:
+        return f"{origins.file or 'configuration'}: {message}"
+    key = re.sub(r"\[\d+\]$", "", where)
+    return f"{origins.of(key)}: {message}"
 
 
-def _check(config: Config) -> list[str]:
+def _check(config: Config) -> list[tuple[str, str]]:
+    """(key, reason) for each value msgspec's types cannot rule out."""
     problems = []
     if config.keep < 1:
-        problems.append("key 'keep': must be at least 1")
+        problems.append(("keep", "must be at least 1"))
     if config.debounce_ms < 0:
-        problems.append("key 'debounce_ms': must not be negative")
+        problems.append(("debounce_ms", "must not be negative"))
     if config.upstream.poll_interval < 0:
-        problems.append("key 'upstream.poll_interval': must not be negative")
+        problems.append(("upstream.poll_interval", "must not be negative"))
     if not 0 < config.upstream.max_shrink <= 1:
-        problems.append("key 'upstream.max_shrink': must be in (0, 1]")
+        problems.append(("upstream.max_shrink", "must be in (0, 1]"))
     if not config.upstream.url.startswith(("https://", "http://")):
-        problems.append(f"key 'upstream.url': {config.upstream.url!r} is not an http(s) URL")
+        problems.append(("upstream.url", f"{config.upstream.url!r} is not an http(s) URL"))
     return problems

@@ -1,14 +1,21 @@
-"""Shared test helpers: small hand-made catalogs for snapshot and publishing tests."""
+"""Shared test helpers: where the real upstream data is, and small hand-made catalogs for snapshot tests."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from llmdb.schema import BuildReport, Cost, Limits, Model, Provider, SourceInfo
-from llmdbd.catalog import Catalog, content_hash
+from llmdbd.engine.catalog import BuiltCatalog, content_hash
+
+UPSTREAM = Path(__file__).resolve().parents[2] / "shared" / "upstream" / "models.dev"
+"""The real models.dev catalogs (../shared/upstream, beside the checkout)."""
+API = UPSTREAM / "api.json"
+API_OLDER = UPSTREAM / "api-older.json"
 
 SOURCE = SourceInfo(name="test", kind="upstream", file="test.json", version="sha256:00")
 
 
-def make_catalog(price: float = 1.0, *, extra_models: int = 2, denied: dict[str, str] | None = None) -> Catalog:
+def make_catalog(price: float = 1.0, *, extra_models: int = 2, denied: dict[str, str] | None = None) -> BuiltCatalog:
     """A catalog of `t:m` (whose `cost.input` is `price`, to tell versions apart) and a few more models."""
     models = [
         Model(
@@ -23,11 +30,12 @@ def make_catalog(price: float = 1.0, *, extra_models: int = 2, denied: dict[str,
     by_spec = {m.spec: m for m in sorted(models, key=lambda m: m.spec)}
     providers = {"t": Provider(id="t", name="Test", aliases=("t-1",))}
     deny = dict(denied or {})
-    return Catalog(
+    return BuiltCatalog(
         providers=providers,
         models=by_spec,
         model_aliases={},
         denied=deny,
+        excluded={},
         sources=(SOURCE,),
         model_sources={s: {"cost.input": (0, False, ())} for s in by_spec},
         provider_sources={"t": {"name": (0, False, ())}},

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
+from catalogs import API
 
 import llmdb
 from llmdb import Catalog
-from llmdbd.build import build, collect_layers
-from llmdbd.filters import Rules
-from llmdbd.publish import write_snapshot
-from llmdbd.sources import modelsdev
-
-API = Path(__file__).resolve().parents[2] / "shared" / "upstream" / "models.dev" / "api.json"
+from llmdbd import inputs
+from llmdbd.engine import build
+from llmdbd.engine.filters import Rules
+from llmdbd.output.publish import write_snapshot
+from llmdbd.sources import modelsdev, patches
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +23,7 @@ def catalog(tmp_path_factory: pytest.TempPathFactory) -> Catalog:
     (tmp / "patches" / "aliases.json").write_text(
         json.dumps({"provider": {"id": "openai"}, "models": [{"id": "gpt-4o", "aliases": ["gpt4o", "flagship"]}]})
     )
-    layers = collect_layers(upstream=modelsdev.load_path(API), patch_dirs=[str(tmp / "patches")])
+    layers = inputs.layers(modelsdev.load_path(API), patches.load_dirs([str(tmp / "patches")]))
     built = build(layers, Rules(deny={"openai": ["*-preview*"], "groq": "*"}))
     path = tmp / "catalog.llmdb"
     write_snapshot(built, path)

@@ -7,14 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from catalogs import API
 
 from llmdb.schema import BuildIssue
-from llmdbd.build import BuildError, build, collect_layers
-from llmdbd.catalog import Catalog
-from llmdbd.filters import Rules
-from llmdbd.sources import modelsdev
-
-API = Path(__file__).resolve().parents[2] / "shared" / "upstream" / "models.dev" / "api.json"
+from llmdbd import inputs
+from llmdbd.engine import BuildError, BuiltCatalog, build
+from llmdbd.engine.filters import Rules
+from llmdbd.sources import modelsdev, patches
 
 
 @pytest.fixture(scope="module")
@@ -22,22 +21,22 @@ def api_bytes() -> bytes:
     return API.read_bytes()
 
 
-def build_with(tmp_path: Path, api_bytes: bytes, files: dict[str, bytes | str], **kw: Any) -> Catalog:
-    patches = tmp_path / "patches"
-    patches.mkdir(exist_ok=True)
+def build_with(tmp_path: Path, api_bytes: bytes, files: dict[str, bytes | str], **kw: Any) -> BuiltCatalog:
+    directory = tmp_path / "patches"
+    directory.mkdir(exist_ok=True)
     for name, content in files.items():
-        (patches / name).write_bytes(content.encode() if isinstance(content, str) else content)
+        (directory / name).write_bytes(content.encode() if isinstance(content, str) else content)
     rules = kw.pop("rules", None)
-    return build(collect_layers(upstream=modelsdev.load_bytes(api_bytes), patch_dirs=[str(patches)], **kw), rules)
+    return build(inputs.layers(modelsdev.load_bytes(api_bytes), patches.load_dirs([directory]), **kw), rules)
 
 
-def only_error(catalog: Catalog, file_name: str) -> BuildIssue:
+def only_error(catalog: BuiltCatalog, file_name: str) -> BuildIssue:
     errors = [i for i in catalog.report.errors if i.file and i.file.endswith(file_name)]
     assert errors, catalog.report.issues
     return errors[0]
 
 
-def assert_untouched(catalog: Catalog) -> None:
+def assert_untouched(catalog: BuiltCatalog) -> None:
     m = catalog.models["openai:gpt-4o"]
     assert m.cost is not None and (m.cost.input, m.cost.output) == (2.5, 10.0)
     assert m.limits.context == 128000
@@ -151,7 +150,8 @@ def test_overrides_module_that_raises(tmp_path: Path, api_bytes: bytes) -> None:
     module = tmp_path / "overrides.py"
     module.write_text("from llmdbd import Overrides\noverrides = Overrides()\nraise RuntimeError('boom')\n")
     catalog = build_with(tmp_path, api_bytes, {}, overrides_module=str(module))
-    (error,) = catalog.report.errors
+    error, summary = catalog.report.errors
+    assert summary.file == str(module) and summary.message.startswith("source not applied")
     assert error.file == str(module) and "line 3" in error.message and "RuntimeError: boom" in error.message
     assert_untouched(catalog)
 

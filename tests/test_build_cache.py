@@ -5,24 +5,24 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from llmdbd.build import BaseCache, build, collect_layers
-from llmdbd.catalog import Catalog
-from llmdbd.layer import Layer
-from llmdbd.normalize import normalize
-from llmdbd.sources import modelsdev
-from llmdbd.validate import validate
+from catalogs import API
 
-API = Path(__file__).resolve().parents[2] / "shared" / "upstream" / "models.dev" / "api.json"
+from llmdbd import inputs
+from llmdbd.engine import BuiltCatalog, ModelCache, build
+from llmdbd.engine.layer import Layer
+from llmdbd.engine.normalize import normalize
+from llmdbd.engine.validate import validate
+from llmdbd.sources import modelsdev, patches
 
 
 def prepared_upstream() -> Layer:
     layer = modelsdev.load_path(API)
-    normalize([layer])
-    validate([layer])
+    normalize(layer)
+    validate(layer)
     return layer
 
 
-def same(a: Catalog, b: Catalog) -> None:
+def same(a: BuiltCatalog, b: BuiltCatalog) -> None:
     assert a.content_hash == b.content_hash
     assert a.models == b.models
     for spec in ("openai:gpt-4o", "anthropic:claude-sonnet-4-5", "scaleway:qwen3-embedding-8b"):
@@ -32,7 +32,7 @@ def same(a: Catalog, b: Catalog) -> None:
 
 
 def test_cached_builds_equal_fresh_builds_as_patches_come_and_go(tmp_path: Path) -> None:
-    cache = BaseCache()
+    cache = ModelCache()
     upstream = prepared_upstream()
     steps = [
         {},
@@ -50,21 +50,21 @@ def test_cached_builds_equal_fresh_builds_as_patches_come_and_go(tmp_path: Path)
         directory.mkdir()
         for name, doc in files.items():
             (directory / name).write_text(json.dumps(doc))
-        cached = build(collect_layers(upstream=upstream, patch_dirs=[str(directory)]), cache=cache)
-        fresh = build(collect_layers(upstream=prepared_upstream(), patch_dirs=[str(directory)]))
+        cached = build(inputs.layers(upstream, patches.load_dirs([str(directory)])), cache=cache)
+        fresh = build(inputs.layers(prepared_upstream(), patches.load_dirs([str(directory)])))
         same(cached, fresh)
-    assert len(cache.models) > 5000
+    assert len(cache) > 5000
     assert cached.models["openai:gpt-4o"].cost.input == 2.5  # type: ignore[union-attr]  # back to upstream
 
 
 def test_a_new_base_layer_resets_the_cache() -> None:
-    cache = BaseCache()
+    cache = ModelCache()
     first = prepared_upstream()
     build([first], cache=cache)
     doc = json.loads(API.read_bytes())
     doc["openai"]["models"]["gpt-4o"]["cost"]["input"] = 9
     second = modelsdev.load_bytes(json.dumps(doc).encode())
-    normalize([second])
-    validate([second])
+    normalize(second)
+    validate(second)
     assert build([second], cache=cache).models["openai:gpt-4o"].cost.input == 9.0  # type: ignore[union-attr]
-    assert cache.layer is second
+    assert cache.base is second

@@ -59,7 +59,7 @@ def test_explain_cost_providers_info() -> None:
         (("select", "--require", "embeddings,reasoning,tools_strict", "--scope", "anthropic"), 1, "no allowed model"),
         (("get", "gpt-4o"), 2, "no provider"),
         (("get", "opnai:gpt-4o"), 2, "did you mean 'openai'"),
-        (("list", "--require", "tool"), 2, "valid keys"),
+        (("list", "--require", "tool"), 2, "did you mean 'tools'?; valid: chat,"),
         (("cost", "openai:gpt-4o"), 2, "required"),
     ],
 )

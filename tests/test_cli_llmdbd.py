@@ -7,9 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from llmdb._snapshot import Snapshot
+from catalogs import API
 
-API = Path(__file__).resolve().parents[2] / "shared" / "upstream" / "models.dev" / "api.json"
+from llmdb import Snapshot
 
 
 def llmdbd(*args: str) -> subprocess.CompletedProcess[str]:
@@ -39,7 +39,7 @@ def test_check_uses_a_config_and_fails_on_errors(tmp_path: Path) -> None:
     assert [s["name"] for s in report["sources"]] == ["packaged", "patch:ok.json"]
     (patches / "bad.toml").write_text("[[models]]\nspec = 'openai:gpt-4o'\ncots = 1\n")
     bad = llmdbd("check", "--config", str(config))
-    assert bad.returncode == 1 and "unknown model field 'cots'" in bad.stderr and "bad.toml" in bad.stderr
+    assert bad.returncode == 1 and "unknown model field 'cots'" in bad.stdout and "bad.toml" in bad.stdout
     config.write_text("pach_dirs = []\n")
     refused = llmdbd("check", "--config", str(config))
     assert refused.returncode == 1 and "unknown key 'pach_dirs'" in refused.stderr

@@ -7,16 +7,16 @@ import random
 from pathlib import Path
 from typing import Any
 
+from catalogs import API
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from llmdb.schema import SourceInfo
-from llmdbd.build import build, collect_layers
-from llmdbd.layer import DELETE, Fragment, Layer
-from llmdbd.merge import UNION_LISTS, merge
-from llmdbd.sources import modelsdev
-
-API = Path(__file__).resolve().parents[2] / "shared" / "upstream" / "models.dev" / "api.json"
+from llmdbd import inputs
+from llmdbd.engine import build
+from llmdbd.engine.layer import DELETE, Fragment, Layer
+from llmdbd.engine.merge import UNION_LISTS, merge
+from llmdbd.sources import modelsdev, patches
 
 
 def layer(name: str, *records: tuple[str, dict[str, Any]]) -> Layer:
@@ -156,7 +156,7 @@ def test_merge_equals_a_reference_fold(stack: list[dict[str, Any]]) -> None:
 def test_build_is_independent_of_input_order(rnd: random.Random) -> None:
     api = json.loads(API.read_bytes())
     subset = {pid: api[pid] for pid in ("openai", "anthropic", "google-vertex")}
-    patches = [{"models": [{"spec": "openai:gpt-4o", "name": f"patched {i}", "tags": [f"t{i}"]}]} for i in range(4)] + [
+    docs = [{"models": [{"spec": "openai:gpt-4o", "name": f"patched {i}", "tags": [f"t{i}"]}]} for i in range(4)] + [
         {"provider": {"id": "anthropic"}, "exclude": ["claude-3-*"]}
     ]
 
@@ -168,14 +168,14 @@ def test_build_is_independent_of_input_order(rnd: random.Random) -> None:
                 (pid, {**p, "models": dict(rnd.sample(list(p["models"].items()), len(p["models"])))})
                 for pid, p in providers
             ]
-        order = list(range(len(patches)))
+        order = list(range(len(docs)))
         if shuffle:
             rnd.shuffle(order)
         root.mkdir()
         for i in order:  # files created in a random order: the directory listing order varies
-            (root / f"{i:02d}.json").write_text(json.dumps(patches[i]))
+            (root / f"{i:02d}.json").write_text(json.dumps(docs[i]))
         upstream = modelsdev.load_bytes(json.dumps(dict(providers)).encode())
-        return build(collect_layers(upstream=upstream, patch_dirs=[str(root)]))
+        return build(inputs.layers(upstream, patches.load_dirs([str(root)])))
 
     import tempfile
 

@@ -2,26 +2,33 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
-import llmdb
-from llmdb._snapshot import Snapshot
-from llmdbd.build import build
-from llmdbd.sources import modelsdev
+from catalogs import API
 
-API = Path(__file__).resolve().parents[2] / "shared" / "upstream" / "models.dev" / "api.json"
+import llmdb
+from llmdb import Snapshot
+from llmdbd.engine import BuiltCatalog, build
+
 HEAVY = ("anyio", "httpx", "watchfiles", "structlog", "llmdbd")
 
 
-def test_packaged_snapshot_is_the_build_of_the_shared_api_json() -> None:
+def test_packaged_snapshot_is_the_build_of_the_shared_api_json(api_catalog: BuiltCatalog) -> None:
     packaged = Snapshot(llmdb.packaged_path())
-    rebuilt = build([modelsdev.load_path(API)])
-    assert packaged.content_hash == rebuilt.content_hash
+    assert packaged.content_hash == api_catalog.content_hash
     assert len(packaged.specs) == 5276
+
+
+def test_packaged_provenance_names_a_stable_origin_not_a_build_machine_path() -> None:
+    (source,) = Snapshot(llmdb.packaged_path()).report().sources
+    assert (source.name, source.file) == ("models.dev", "https://models.dev/api.json")
+    assert source.version == "sha256:" + hashlib.sha256(API.read_bytes()).hexdigest()
+    assert llmdb.Catalog(llmdb.packaged_path()).explain("openai:gpt-4o")["cost.input"].file == source.file
 
 
 def _python(code: str, **env: str) -> subprocess.CompletedProcess[str]:

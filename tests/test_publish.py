@@ -10,7 +10,7 @@ from pathlib import Path
 from catalogs import make_catalog
 
 from llmdb._snapshot import Snapshot, SnapshotHandle
-from llmdbd.publish import last_epoch, publish, retained
+from llmdbd.output.publish import last_epoch, publish, retained
 
 
 def test_publish_writes_catalog_and_history(tmp_path: Path) -> None:
@@ -35,7 +35,7 @@ def test_epochs_grow_across_processes_and_after_the_catalog_is_deleted(tmp_path:
     for price in (1.0, 2.0):
         code = (
             "import sys; sys.path.insert(0, sys.argv[2]); from catalogs import make_catalog; "
-            "from llmdbd.publish import publish; "
+            "from llmdbd.output.publish import publish; "
             "print(publish(make_catalog(float(sys.argv[3])), sys.argv[1]).epoch)"
         )
         out = subprocess.run(

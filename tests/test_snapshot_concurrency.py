@@ -14,7 +14,7 @@ WRITER = """
 import sys
 sys.path.insert(0, sys.argv[2])
 from catalogs import make_catalog
-from llmdbd.publish import publish
+from llmdbd.output.publish import publish
 for epoch in range(1, int(sys.argv[3]) + 1):
     result = publish(make_catalog(float(epoch), extra_models=20), sys.argv[1], keep=3)
     assert result is not None and result.epoch == epoch, result

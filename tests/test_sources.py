@@ -6,14 +6,13 @@ import json
 from pathlib import Path
 
 import pytest
+from catalogs import API
 
-from llmdbd.build import build, collect_layers
-from llmdbd.catalog import Catalog
-from llmdbd.layer import Layer
+from llmdbd import inputs
+from llmdbd.engine import BuiltCatalog, build
+from llmdbd.engine.layer import Layer
 from llmdbd.sources import modelsdev, patches
 from llmdbd.sources.overrides import Overrides
-
-API = Path(__file__).resolve().parents[2] / "shared" / "upstream" / "models.dev" / "api.json"
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +33,7 @@ def test_models_dev_names_are_accepted_in_patches(tmp_path: Path, upstream_bytes
             }
         )
     )
-    c = build(collect_layers(upstream=upstream(upstream_bytes), patch_dirs=[str(tmp_path)]))
+    c = build(inputs.layers(upstream(upstream_bytes), patches.load_dirs([str(tmp_path)])))
     m = c.models["openai:gpt-4o"]
     assert m.limits.context == 64000 and m.limits.output == 16384
     assert not m.capabilities.tools.enabled
@@ -47,7 +46,7 @@ def test_toml_patches_and_spec_entries(tmp_path: Path, upstream_bytes: bytes) ->
         '[[models]]\nspec = "google-vertex:claude-sonnet-4-5@20250929"\ntags = ["eu"]\n'
         "[models.capabilities.json]\nstrict = true\n"
     )
-    c = build(collect_layers(upstream=upstream(upstream_bytes), patch_dirs=[str(tmp_path)]))
+    c = build(inputs.layers(upstream(upstream_bytes), patches.load_dirs([str(tmp_path)])))
     m = c.models["google_vertex:claude-sonnet-4-5@20250929"]
     assert m.tags == ("eu",) and m.capabilities.json.strict
     assert c.provenance(m.spec)["tags"].file == str(tmp_path / "b.toml")
@@ -61,7 +60,7 @@ def test_patches_apply_in_file_name_order_across_directories(tmp_path: Path, ups
     (first / "20-high.json").write_text(json.dumps({"models": [{"spec": "openai:gpt-4o", "name": "twenty"}]}))
     (first / ".30-hidden.json").write_text(json.dumps({"models": [{"spec": "openai:gpt-4o", "name": "x"}]}))
     (first / "40-ignored.txt").write_text("not a patch")
-    c = build(collect_layers(upstream=upstream(upstream_bytes), patch_dirs=[str(first), str(second)]))
+    c = build(inputs.layers(upstream(upstream_bytes), patches.load_dirs([str(first), str(second)])))
     prov = c.provenance("openai:gpt-4o")["name"]
     assert c.models["openai:gpt-4o"].name == "twenty"
     assert [o.source for o in prov.overridden] == ["models.dev", "patch:10-low.json"]
@@ -76,28 +75,28 @@ def test_a_patch_can_add_a_model_and_a_provider(tmp_path: Path, upstream_bytes: 
             }
         )
     )
-    c = build(collect_layers(upstream=upstream(upstream_bytes), patch_dirs=[str(tmp_path)]))
+    c = build(inputs.layers(upstream(upstream_bytes), patches.load_dirs([str(tmp_path)])))
     assert c.providers["my_vllm"].aliases == ("my-vllm",)
     m = c.models["my_vllm:llama-3.3-70b"]
-    assert m.limits.context == 131072 and m.capabilities.tools.enabled and m.family == "llama-3.3-70b"
+    assert m.limits.context == 131072 and m.capabilities.tools.enabled and m.base_id == "llama-3.3-70b"
 
 
 def test_exclude_is_relative_to_the_patch_provider(tmp_path: Path, upstream_bytes: bytes) -> None:
     (tmp_path / "x.json").write_text(json.dumps({"provider": {"id": "openai"}, "exclude": ["gpt-4o*"]}))
-    c = build(collect_layers(upstream=upstream(upstream_bytes), patch_dirs=[str(tmp_path)]))
+    c = build(inputs.layers(upstream(upstream_bytes), patches.load_dirs([str(tmp_path)])))
     assert not [s for s in c.models if s.startswith("openai:gpt-4o")]
     assert "anthropic:claude-sonnet-4-5" in c.models
 
 
-def _catalog(tmp_path: Path, upstream_bytes: bytes, code: str, config: object) -> Catalog:
+def _catalog(tmp_path: Path, upstream_bytes: bytes, code: str, config: object) -> BuiltCatalog:
     (tmp_path / "p").mkdir()
     (tmp_path / "p" / "a.json").write_text(json.dumps({"models": [{"spec": "openai:gpt-4o", "name": "patch"}]}))
     module = tmp_path / "overrides.py"
     module.write_text(code)
     return build(
-        collect_layers(
-            upstream=upstream(upstream_bytes),
-            patch_dirs=[str(tmp_path / "p")],
+        inputs.layers(
+            upstream(upstream_bytes),
+            patches.load_dirs([str(tmp_path / "p")]),
             config_overrides=config,
             config_file="/etc/llmdb/llmdbd.toml",
             overrides_module=str(module),

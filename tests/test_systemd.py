@@ -2,24 +2,50 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 UNIT = Path(__file__).resolve().parents[1] / "systemd" / "llmdbd.service"
+INSTALLED_LLMDBD = "/opt/llmdb/bin/llmdbd"  # the documented venv install (Debian 12 refuses a system-wide pip)
+# `systemd-analyze security --offline=true` on the unit, systemd 252: 1.1. A change that loosens the sandbox fails here.
+MAX_EXPOSURE = 1.1
+
+
+def _analyze() -> str:
+    analyze = shutil.which("systemd-analyze")
+    assert analyze, "systemd-analyze is missing: install Debian's systemd package (.ci/run does)"
+    return analyze
+
+
+def _unit_copy(tmp_path: Path) -> Path:
+    """The unit, ExecStart pointed at this environment's llmdbd: needs neither /opt/llmdb nor a system install."""
+    llmdbd = Path(sys.executable).parent / "llmdbd"
+    assert llmdbd.exists()
+    text = UNIT.read_text()
+    assert f"ExecStart={INSTALLED_LLMDBD} " in text
+    unit = tmp_path / "llmdbd.service"
+    unit.write_text(text.replace(INSTALLED_LLMDBD, str(llmdbd)))
+    return unit
 
 
 def test_unit_verifies(tmp_path: Path) -> None:
-    analyze = shutil.which("systemd-analyze")
-    assert analyze, "systemd-analyze is missing: install Debian's systemd package (.ci/run does)"
-    llmdbd = Path(sys.executable).parent / "llmdbd"
-    assert llmdbd.exists()
-    unit = tmp_path / "llmdbd.service"
-    unit.write_text(UNIT.read_text().replace("/usr/local/bin/llmdbd", str(llmdbd)))
-    out = subprocess.run([analyze, "verify", str(unit)], capture_output=True, text=True, timeout=60)
+    unit = _unit_copy(tmp_path)
+    out = subprocess.run([_analyze(), "verify", str(unit)], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert "llmdbd.service" not in out.stderr, out.stderr
+
+
+def test_unit_security_exposure_stays_low(tmp_path: Path) -> None:
+    unit = _unit_copy(tmp_path)
+    cmd = [_analyze(), "security", "--offline=true", "--no-pager", str(unit)]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    # --offline needs systemd >= 250 (Debian 12 has 252); an older one fails here with its stderr.
+    match = re.search(r"Overall exposure level for \S+: (\d+(?:\.\d+)?)", out.stdout)
+    assert match, out.stdout + out.stderr
+    assert float(match.group(1)) <= MAX_EXPOSURE, out.stdout
 
 
 def test_unit_declares_the_sandbox() -> None:
@@ -27,18 +53,32 @@ def test_unit_declares_the_sandbox() -> None:
     for directive in (
         "Type=notify",
         "Restart=on-failure",
+        f"ExecStart={INSTALLED_LLMDBD} run --config /etc/llmdb/llmdbd.toml",
         "DynamicUser=yes",
         "StateDirectory=llmdb",
         "StateDirectoryMode=0755",
         "ConfigurationDirectory=llmdb",
+        "UMask=0022",
         "ProtectSystem=strict",
         "ProtectHome=yes",
         "PrivateTmp=yes",
+        "PrivateDevices=yes",
+        "DevicePolicy=closed",
+        "PrivateMounts=yes",
+        "PrivateIPC=yes",
+        "RemoveIPC=yes",
+        "KeyringMode=private",
+        "PrivateUsers=yes",
+        "ProcSubset=pid",
+        "ProtectProc=invisible",
         "NoNewPrivileges=yes",
         "CapabilityBoundingSet=",
+        "MemoryDenyWriteExecute=yes",
         "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6",
         "SystemCallFilter=@system-service",
         "ExecReload=/bin/kill -HUP $MAINPID",
     ):
         assert directive in lines, directive
     assert any(line.startswith("WatchdogSec=") for line in lines)
+    # /opt/llmdb holds the venv the unit runs: nothing may hide it (ProtectSystem=strict leaves it readable).
+    assert not any(line.startswith(("InaccessiblePaths=", "TemporaryFileSystem=")) and "/opt" in line for line in lines)

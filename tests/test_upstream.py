@@ -9,8 +9,9 @@ import pytest
 from daemon_helpers import Daemon, price, wait_for
 from upstream_server import SHARED, Upstream
 
-from llmdbd import status, upstream
+from llmdb.contract import read_status
 from llmdbd.config import Upstream as Settings
+from llmdbd.daemon import upstream
 
 
 @pytest.fixture
@@ -98,10 +99,10 @@ def test_daemon_polls_keeps_the_last_good_body_and_reuses_the_cache(tmp_path: Pa
         try:
             catalog = d.state / "catalog.llmdb"
             # api.json has openai:gpt-5.4, the packaged catalog does too; use a price only the old file differs in
-            wait_for(lambda: (s := status.read(d.state)) and s["upstream"].get("source") == "http", "first fetch")
+            wait_for(lambda: (s := read_status(d.state)) and s["upstream"].get("source") == "http", "first fetch")
             assert price(catalog, "deepseek:deepseek-chat") == 0.14
             server.mode = "500"
-            wait_for(lambda: "HTTP 500" in (status.read(d.state) or {}).get("upstream", {}).get("error", ""), "500")
+            wait_for(lambda: "HTTP 500" in (read_status(d.state) or {}).get("upstream", {}).get("error", ""), "500")
             assert price(catalog, "deepseek:deepseek-chat") == 0.14  # still serving the last good data
             server.mode = "ok"
             server.body = (SHARED / "api-older.json").read_bytes()

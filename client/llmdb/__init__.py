@@ -13,19 +13,19 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Sequence
-from time import monotonic as _monotonic
 from typing import Any
 
 from llmdb._catalog import Catalog, default_path, packaged_path
 from llmdb._cost import CostBreakdown
 from llmdb._features import FEATURES
-from llmdb._format import FLAGS_OFFSET as _FLAGS
-from llmdb._format import SUPERSEDED as _SUPERSEDED
 from llmdb._query import Requirements, Selection, TraceStep
+from llmdb._snapshot import Snapshot
 from llmdb.errors import (
     AmbiguousModel,
+    InvalidQuery,
     InvalidSpec,
     LLMDBError,
+    ModelExcluded,
     ModelNotFound,
     NoMatch,
     PriceUnknown,
@@ -59,17 +59,20 @@ __all__ = [
     "Cost",
     "CostBreakdown",
     "CostTier",
+    "InvalidQuery",
     "InvalidSpec",
     "LLMDBError",
     "Limits",
     "Modalities",
     "Model",
+    "ModelExcluded",
     "ModelNotFound",
     "NoMatch",
     "PriceUnknown",
     "Provenance",
     "Provider",
     "Selection",
+    "Snapshot",
     "SnapshotError",
     "TraceStep",
     "UnknownProvider",
@@ -111,19 +114,7 @@ def default_catalog() -> Catalog:
 
 def get(spec: str) -> Model:
     """The model `spec` names; `ModelNotFound` (a `KeyError`) with close matches otherwise."""
-    catalog = _default
-    if catalog is not None:  # the hot path of Catalog.get, inlined: one Python call per lookup
-        handle = catalog._handle
-        snap = handle._snap
-        if (
-            snap is not None
-            and not (handle._watch_flag and snap._mm[_FLAGS] & _SUPERSEDED)
-            and _monotonic() < handle._next_check
-        ):
-            model = snap._cache.get(spec)
-            if model is not None:
-                return model
-    return default_catalog().get(spec)
+    return (_default or default_catalog()).get(spec)
 
 
 def find(spec: str) -> Model | None:

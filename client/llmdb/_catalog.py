@@ -5,23 +5,18 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from time import monotonic as _monotonic
 from typing import Any
 
-import msgspec
-
-from llmdb import _query
+from llmdb import _query, contract
 from llmdb._cost import CostBreakdown, compute
-from llmdb._features import FEATURES, GETTERS
-from llmdb._format import FLAGS_OFFSET as _FLAGS
-from llmdb._format import SUPERSEDED as _SUPERSEDED
+from llmdb._features import GETTERS, check_feature
 from llmdb._snapshot import Snapshot, SnapshotHandle
 from llmdb._spec import close_matches, did_you_mean, parse_spec, provider_id
-from llmdb.errors import AmbiguousModel, InvalidSpec, ModelNotFound, UnknownProvider
+from llmdb._time import iso
+from llmdb.errors import AmbiguousModel, InvalidSpec, ModelExcluded, ModelNotFound, UnknownProvider
 from llmdb.schema import Capabilities, Model, Provenance, Provider
 
-ENV_VAR = "LLMDB_SNAPSHOT"
-SYSTEM_PATH = Path("/var/lib/llmdb/catalog.llmdb")
+SYSTEM_PATH = contract.STATE_DIR / contract.CATALOG_FILE
 """Where the daemon publishes by default (its state directory)."""
 
 
@@ -32,7 +27,7 @@ def packaged_path() -> Path:
 
 def default_path() -> Path:
     """`$LLMDB_SNAPSHOT`, else the daemon's `/var/lib/llmdb/catalog.llmdb` if present, else the packaged file."""
-    env = os.environ.get(ENV_VAR)
+    env = os.environ.get(contract.SNAPSHOT_ENV)
     if env:
         return Path(env)
     if SYSTEM_PATH.exists():
@@ -59,21 +54,9 @@ class Catalog:
 
         Raises `ModelNotFound` (a `KeyError`) with close matches, `UnknownProvider` or `InvalidSpec`.
         """
-        # The hot path, inlined: SnapshotHandle.current() and Snapshot.model() in a few attribute reads.
-        handle = self._handle
-        snap = handle._snap
-        if (
-            snap is None
-            or (handle._watch_flag and snap._mm[_FLAGS] & _SUPERSEDED)
-            or _monotonic() >= handle._next_check
-        ):
-            snap = handle.current()
-        model = snap._cache.get(spec)
-        if model is None:
-            model = snap.model(spec)
-            if model is None:
-                return self._lookup(snap, spec)
-        return model
+        snap = self._handle.current()
+        model = snap.model(spec)
+        return model if model is not None else self._lookup(snap, spec)
 
     def find(self, spec: str) -> Model | None:
         """Like `get`, but None when there is no such model (bad specs still raise)."""
@@ -94,6 +77,9 @@ class Catalog:
             model = snap.model(target) if target is not None else None
         if model is None:
             origin = f" (from {asked!r})" if asked != key else ""
+            reason = snap.excluded.get(key)
+            if reason is not None:
+                raise ModelExcluded(f"{key!r}{origin} is in upstream data but excluded by {reason}", reason=reason)
             raise _not_found(f"no model {key!r}{origin}", key, snap.specs_of_provider(pid))
         return model
 
@@ -242,12 +228,10 @@ class Catalog:
             if getter is not None:
                 if not getter(model):
                     return False
-            elif feature.startswith(("input:", "output:")):
-                direction, _, name = feature.partition(":")
+            else:
+                direction, _, name = check_feature(feature, modalities=True).partition(":")
                 if name not in (model.modalities.input if direction == "input" else model.modalities.output):
                     return False
-            else:
-                raise ValueError(f"unknown feature {feature!r}; valid keys: {', '.join(FEATURES)}")
         return True
 
     def allowed(self, spec: str) -> bool:
@@ -286,27 +270,27 @@ class Catalog:
         )
 
     def info(self) -> dict[str, Any]:
-        """What is being served: file, epoch, content hash, build time, sources, counts, daemon status."""
+        """What is being served: file, epoch, content hash, build time (ISO 8601 UTC), sources, counts (models,
+        providers, denied, excluded), and the daemon's status when the file is a daemon's."""
         snap = self._handle.current()
         report = snap.report()
         out: dict[str, Any] = {
             "path": str(snap.path),
             "epoch": snap.epoch,
             "content_hash": snap.content_hash,
-            "built_at": snap.built_at,
+            "built_at": iso(snap.built_at),
             "schema_version": snap.schema_version,
             "format_version": snap.format_version,
             "models": len(snap.specs),
             "providers": len(snap.providers),
-            "denied": report.denied,
+            "denied": len(snap.denied),
+            "excluded": len(snap.excluded),
             "sources": [{"name": s.name, "kind": s.kind, "file": s.file, "version": s.version} for s in report.sources],
         }
-        status = snap.path.parent / "status.json"
-        if snap.path.name == "catalog.llmdb" and status.exists():
-            try:
-                out["daemon"] = msgspec.json.decode(status.read_bytes())
-            except (OSError, msgspec.DecodeError) as exc:
-                out["daemon"] = {"error": f"unreadable {status}: {exc}"}
+        if snap.path.name == contract.CATALOG_FILE:
+            status = contract.read_status(snap.path.parent)
+            if status is not None:
+                out["daemon"] = status
         if self._handle.last_error is not None:
             out["refused"] = str(self._handle.last_error)
         return out

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from operator import attrgetter
 
-from llmdb.schema import Model
+from llmdb.errors import InvalidQuery
+from llmdb.schema import MODALITIES, Model
 
 GETTERS: dict[str, Callable[[Model], bool]] = {
     "chat": attrgetter("capabilities.chat"),
@@ -33,3 +34,20 @@ FEATURES = tuple(GETTERS)
 def features_of(model: Model) -> dict[str, bool]:
     """Every feature flag of one model (what the bitsets hold)."""
     return {name: bool(get(model)) for name, get in GETTERS.items()}
+
+
+def check_feature(name: str, *, modalities: bool = True) -> str:
+    """`name` if it is a feature (or, with `modalities`, an `input:<m>` / `output:<m>` form); else
+    `InvalidQuery` listing the valid names."""
+    if name in GETTERS:
+        return name
+    direction, sep, modality = name.partition(":") if isinstance(name, str) else ("", "", "")
+    if modalities and sep and direction in ("input", "output") and modality:
+        return name
+    from llmdb._spec import did_you_mean  # only on the error path
+
+    forms = [*FEATURES, *(f"{d}:{m}" for d in ("input", "output") for m in MODALITIES)] if modalities else FEATURES
+    valid = ", ".join(FEATURES)
+    if modalities:
+        valid += ", or input:<modality> / output:<modality> with a modality such as " + ", ".join(MODALITIES)
+    raise InvalidQuery(f"unknown feature {name!r}{did_you_mean(str(name), forms)}; valid: {valid}")

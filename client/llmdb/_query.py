@@ -7,9 +7,9 @@ from typing import Literal
 
 from msgspec import Struct
 
-from llmdb._features import FEATURES
+from llmdb._features import check_feature
 from llmdb._snapshot import Snapshot
-from llmdb.errors import NoMatch
+from llmdb.errors import InvalidQuery, NoMatch
 from llmdb.schema import Model
 
 OrderBy = Literal["spec", "cost", "context", "release_date"]
@@ -40,16 +40,14 @@ REJECTED_SHOWN = 20
 
 
 def requirements(require: Requirements, forbid: Requirements) -> list[tuple[str, bool]]:
-    """Normalize `require`/`forbid` into (feature, wanted) pairs; unknown names raise `ValueError`."""
+    """Normalize `require`/`forbid` into (feature, wanted) pairs; unknown names raise `InvalidQuery`."""
     out: list[tuple[str, bool]] = []
     for given, wanted in ((require, True), (forbid, False)):
         if given is None:
             continue
         items = given.items() if isinstance(given, Mapping) else ((k, True) for k in _names(given))
         for key, value in items:
-            if key not in FEATURES:
-                raise ValueError(f"unknown feature {key!r}; valid keys: {', '.join(FEATURES)}")
-            out.append((key, bool(value) == wanted))
+            out.append((check_feature(key), bool(value) == wanted))
     return out
 
 
@@ -114,7 +112,7 @@ def ordinals(
         found = [i for i in found if (v := values[i]) is not None and (v >= bound if is_min else v <= bound)]
     order = order_by or "spec"
     if order not in ORDERS:
-        raise ValueError(f"unknown order_by {order_by!r}; valid: {', '.join(ORDERS)}")
+        raise InvalidQuery(f"unknown order_by {order_by!r}; valid: {', '.join(ORDERS)}")
     if order == "cost":
         inp, out = snap.column("input_cost"), snap.column("output_cost")
         found.sort(key=lambda i: (inp[i] is None, inp[i] or 0.0, out[i] is None, out[i] or 0.0, i))
@@ -147,10 +145,11 @@ def select(
     base = mask(snap, providers=scope)
     steps: list[tuple[str, int]] = [(f"prefer {pid}", base & provider_bits(snap, [pid])) for pid in prefer]
     if like is not None:
-        family = like.family
-        families = snap.column("family")
-        same = sum(1 << i for i in snap.iter_ordinals(base) if family is not None and families[i] == family)
-        steps.append((f"family {family} (like {like.spec})", same))
+        # Upstream's family when the model has one (coarse: `claude-sonnet`), else its dated snapshots' base id.
+        column, value = ("family", like.family) if like.family is not None else ("base_id", like.base_id)
+        values = snap.column(column)
+        same = sum(1 << i for i in snap.iter_ordinals(base) if value is not None and values[i] == value)
+        steps.append((f"{column.replace('_', ' ')} {value} (like {like.spec})", same))
     steps.append(("any allowed model" + (f" in {', '.join(scope)}" if scope else ""), base))
     for name, candidates in steps:
         passing = candidates

@@ -21,7 +21,7 @@ from typing import Any
 
 import msgspec
 
-from llmdb import _format as fmt
+from llmdb import contract as fmt
 from llmdb.errors import SnapshotError
 from llmdb.schema import SCHEMA_VERSION, BuildReport, Model, Provenance, Provider
 
@@ -72,27 +72,23 @@ class Snapshot:
 
     def _verify(self, view: memoryview) -> dict[int, tuple[int, int]]:
         size = len(view)
-        try:
-            magic, major, minor, schema, epoch, built_at, digest, _flags, count, crc = fmt.HEADER.unpack_from(view)
-        except Exception as exc:
-            raise SnapshotError(f"{self.path}: unreadable header: {exc}") from None
-        if magic != fmt.MAGIC:
-            raise SnapshotError(f"{self.path}: not an llmdb snapshot (bad magic {bytes(magic)!r})")
-        if major != fmt.FORMAT_MAJOR:
+        header = fmt.parse_header(view, str(self.path))
+        if header.major != fmt.FORMAT_MAJOR:
             raise SnapshotError(
-                f"{self.path}: snapshot format {major}.{minor} is not supported (this llmdb reads {fmt.FORMAT_MAJOR}.x)"
+                f"{self.path}: snapshot format {header.major}.{header.minor} is not supported"
+                f" (this llmdb reads {fmt.FORMAT_MAJOR}.x)"
             )
-        if schema != SCHEMA_VERSION:
+        if header.schema != SCHEMA_VERSION:
             raise SnapshotError(
-                f"{self.path}: schema version {schema} is not supported (this llmdb reads {SCHEMA_VERSION})"
+                f"{self.path}: schema version {header.schema} is not supported (this llmdb reads {SCHEMA_VERSION})"
             )
-        table_end = fmt.HEADER_SIZE + fmt.SECTION.size * count
+        table_end = fmt.HEADER_SIZE + fmt.SECTION.size * header.sections
         if table_end > size:
             raise SnapshotError(f"{self.path}: truncated: section table ends at {table_end}, file has {size} bytes")
-        if fmt.header_crc(bytes(view[: fmt.HEADER_SIZE]), bytes(view[fmt.HEADER_SIZE : table_end])) != crc:
+        if fmt.header_crc(bytes(view[: fmt.HEADER_SIZE]), bytes(view[fmt.HEADER_SIZE : table_end])) != header.crc:
             raise SnapshotError(f"{self.path}: header checksum mismatch (corrupt file)")
         sections: dict[int, tuple[int, int]] = {}
-        for i in range(count):
+        for i in range(header.sections):
             sid, scrc, offset, length = fmt.SECTION.unpack_from(view, fmt.HEADER_SIZE + i * fmt.SECTION.size)
             name = fmt.SECTION_NAMES.get(sid, f"#{sid}")
             if offset + length > size:
@@ -106,11 +102,11 @@ class Snapshot:
         missing = [fmt.SECTION_NAMES[s] for s in fmt.SECTION_NAMES if s not in sections]
         if missing:
             raise SnapshotError(f"{self.path}: missing section(s): {', '.join(missing)}")
-        self.format_version = f"{major}.{minor}"
-        self.schema_version: int = schema
-        self.epoch: int = epoch
-        self.built_at: float = built_at
-        self.content_hash: str = bytes(digest).hex()
+        self.format_version = f"{header.major}.{header.minor}"
+        self.schema_version: int = header.schema
+        self.epoch: int = header.epoch
+        self.built_at: float = header.built_at
+        self.content_hash: str = header.content_hash
         return sections
 
     def _section(self, sid: int) -> memoryview:
@@ -166,6 +162,16 @@ class Snapshot:
         """The allow/deny rule that denies `spec`, or None when it is allowed."""
         return self._index.denied.get(spec)
 
+    @property
+    def denied(self) -> dict[str, str]:
+        """Spec → the rule denying it, for every denied model."""
+        return self._index.denied
+
+    @property
+    def excluded(self) -> dict[str, str]:
+        """Spec → the exclude (and its file) that removed it from the catalog: such specs have no record."""
+        return self._index.excluded
+
     # -- providers -----------------------------------------------------------------------------------------
 
     @property
@@ -200,8 +206,10 @@ class Snapshot:
         return found
 
     def column(self, name: str) -> list[Any]:
-        """Per-ordinal values (`context`, `output`, `input_cost`, `output_cost`, `release_date`, `family`)."""
-        return self._index.columns[name]
+        """Per-ordinal values (`context`, `output`, `input_cost`, `output_cost`, `release_date`, `family`,
+        `base_id`)."""
+        found = self._index.columns.get(name)
+        return found if found is not None else [None] * len(self.specs)  # a column newer than this file
 
     @staticmethod
     def iter_ordinals(bits: int) -> Iterator[int]:
@@ -261,8 +269,7 @@ class SnapshotHandle:
     def current(self) -> Snapshot:
         """The mapping to answer from; steady state costs one memory read and one clock read.
 
-        `Catalog.get` and `llmdb.get` inline this same test for speed: change all three together.
-        """
+        This is the one freshness test: every lookup goes through it."""
         snap = self._snap
         if (
             snap is None

@@ -7,8 +7,10 @@ from typing import Any
 
 __all__ = [
     "AmbiguousModel",
+    "InvalidQuery",
     "InvalidSpec",
     "LLMDBError",
+    "ModelExcluded",
     "ModelNotFound",
     "NoMatch",
     "PriceUnknown",
@@ -32,12 +34,24 @@ class ModelNotFound(LLMDBError, KeyError):
         return str(self.args[0])
 
 
+class ModelExcluded(ModelNotFound):
+    """The model is in the upstream data but an exclude removed it; `reason` names the exclude and its file."""
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
 class UnknownProvider(LLMDBError):
     """The spec names a provider the catalog does not have."""
 
 
 class InvalidSpec(LLMDBError, ValueError):
     """The text is not a model spec at all (no provider, empty model id)."""
+
+
+class InvalidQuery(LLMDBError, ValueError):
+    """A query names something that does not exist (a feature, an `order_by`); the message lists valid names."""
 
 
 class AmbiguousModel(LLMDBError):

@@ -161,6 +161,10 @@ class Model(Struct, frozen=True, kw_only=True, gc=False):
     provider_model_id: str | None = None
     name: str | None = None
     family: str | None = None
+    """As the sources give it (models.dev's families are coarse: `gpt`, `claude-sonnet`); never derived."""
+    base_id: str | None = None
+    """The id without snapshot-date, API-version and `-latest` suffixes (`gpt-4o-2024-08-06` → `gpt-4o`):
+    derived by llmdbd, it groups a model's dated snapshots."""
     release_date: PartialDate | None = None
     last_updated: PartialDate | None = None
     knowledge: PartialDate | None = None
@@ -238,6 +242,7 @@ class BuildReport(Struct, frozen=True, kw_only=True, gc=False):
     providers: int = 0
     models: int = 0
     denied: int = 0
+    excluded: int = 0
 
     @property
     def errors(self) -> tuple[BuildIssue, ...]:

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from llmdbd.layer import DELETE
+from llmdbd.engine.layer import DELETE
 
 MODEL_FIELDS = frozenset(
     {
         "name",
         "family",
+        "base_id",
         "release_date",
         "last_updated",
         "knowledge",

@@ -9,14 +9,17 @@ from typing import Any
 import msgspec
 
 from llmdb.schema import SourceInfo
-from llmdbd.layer import Fragment, Layer
+from llmdbd.engine.layer import Fragment, Layer
 from llmdbd.sources.fields import Unknown, model_fields, provider_fields
 
 NAME = "models.dev"
 
 
-def load_path(path: str | Path) -> Layer:
-    """Read an `api.json` file; a file that cannot be read becomes a layer holding only the error."""
+def load_path(path: str | Path, *, origin: str | None = None) -> Layer:
+    """Read an `api.json` file; a file that cannot be read becomes a layer holding only the error.
+
+    `origin` is recorded as the source's file instead of `path` (for snapshots built on one machine and read
+    on others: the packaged catalog records the URL the file came from, not a build machine's path)."""
     path = Path(path)
     try:
         data = path.read_bytes()
@@ -24,7 +27,7 @@ def load_path(path: str | Path) -> Layer:
         layer = Layer(info=SourceInfo(name=NAME, kind="upstream", file=str(path)), fragments=[])
         layer.issue("load", f"cannot read file: {exc.strerror or exc}")
         return layer
-    return load_bytes(data, file=str(path))
+    return load_bytes(data, file=origin or str(path))
 
 
 def load_bytes(data: bytes, *, file: str | None = None, version: str | None = None) -> Layer:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from llmdb.schema import SourceInfo
-from llmdbd.layer import Layer
+from llmdbd.engine.layer import Layer
 from llmdbd.sources.fields import copy_tables
 from llmdbd.sources.patches import from_doc
 

@@ -8,10 +8,9 @@ from typing import Any
 
 import msgspec
 
-from llmdb._catalog import packaged_path
-from llmdb._snapshot import Snapshot
+from llmdb import Snapshot, packaged_path
 from llmdb.schema import SourceInfo
-from llmdbd.layer import Fragment, Layer
+from llmdbd.engine.layer import Fragment, Layer
 
 _IDENTITY = ("spec", "id", "provider")
 

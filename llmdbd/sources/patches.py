@@ -15,7 +15,7 @@ from typing import Any
 import msgspec
 
 from llmdb.schema import SourceInfo
-from llmdbd.layer import Fragment, Layer
+from llmdbd.engine.layer import Fragment, Layer
 from llmdbd.sources.fields import Unknown, model_fields, provider_fields
 
 SUFFIXES = (".json", ".toml")
@@ -58,10 +58,15 @@ def load_file(path: str | Path) -> Layer:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        layer = _layer(path, None)
-        layer.issue("load", f"cannot read file: {exc.strerror or exc}")
-        return layer
+        return unreadable(path, exc)
     return load_data(data, path)
+
+
+def unreadable(path: Path, exc: OSError) -> Layer:
+    """The layer of a patch file that could not be read: no fragments, one error."""
+    layer = _layer(path, None)
+    layer.issue("load", f"cannot read file: {exc.strerror or exc}")
+    return layer
 
 
 def load_data(data: bytes, path: str | Path) -> Layer:

@@ -6,7 +6,7 @@ import os
 import socket
 
 
-def notify(message: str, env: dict[str, str] | None = None) -> bool:
+def send(message: str, env: dict[str, str] | None = None) -> bool:
     """Send one notification; False when not run by systemd (no `NOTIFY_SOCKET`) or the send failed."""
     address = (env if env is not None else os.environ).get("NOTIFY_SOCKET")
     if not address:

@@ -1,4 +1,4 @@
-"""Encoding a `Catalog` into the snapshot file format defined in `llmdb._format`."""
+"""Encoding a `BuiltCatalog` into the snapshot file format defined in `llmdb.contract`."""
 
 from __future__ import annotations
 
@@ -8,15 +8,15 @@ from typing import Any
 
 import msgspec
 
-from llmdb import _format as fmt
-from llmdb._features import FEATURES, features_of
+from llmdb import FEATURES
+from llmdb import contract as fmt
 from llmdb.schema import SCHEMA_VERSION, STATUSES, Model
-from llmdbd.catalog import Catalog
+from llmdbd.engine import BuiltCatalog
 
 _ENCODER = msgspec.msgpack.Encoder(order="deterministic")
 
 
-def encode_snapshot(catalog: Catalog, *, epoch: int, built_at: float) -> bytes:
+def encode_snapshot(catalog: BuiltCatalog, *, epoch: int, built_at: float) -> bytes:
     """The whole file; the same catalog, epoch and time always give the same bytes."""
     specs = list(catalog.models)  # sorted by the engine
     models = [catalog.models[s] for s in specs]
@@ -34,6 +34,7 @@ def encode_snapshot(catalog: Catalog, *, epoch: int, built_at: float) -> bytes:
         denied=catalog.denied,
         bitsets=_bitsets(models, catalog.denied),
         columns=_columns(models),
+        excluded=catalog.excluded,
     )
     sections = {
         fmt.INDEX: _ENCODER.encode(index),
@@ -67,19 +68,7 @@ def _ranges(models: list[Model]) -> dict[str, tuple[int, int]]:
 
 def _bitsets(models: list[Model], denied: dict[str, str]) -> dict[str, bytes]:
     """Bit i of each set is model i; built column-wise from one set of names per model."""
-    rows: list[set[str]] = []
-    for model in models:
-        names = {k for k, v in features_of(model).items() if v}
-        names.add(f"status:{model.status}")
-        names.update(f"input:{m}" for m in model.modalities.input)
-        names.update(f"output:{m}" for m in model.modalities.output)
-        if model.spec not in denied:
-            names.add("allowed")
-        if model.deprecated:
-            names.add("deprecated")
-        if model.cost is not None:
-            names.add("has_cost")
-        rows.append(names)
+    rows = [fmt.bitset_names(model, model.spec not in denied) for model in models]
     every = {*FEATURES, "allowed", "deprecated", "has_cost", *(f"status:{s}" for s in STATUSES)}.union(*rows)
     size = (len(models) + 7) // 8
     return {
@@ -96,4 +85,5 @@ def _columns(models: list[Model]) -> dict[str, list[Any]]:
         "output_cost": [m.cost.output if m.cost is not None else None for m in models],
         "release_date": [m.release_date for m in models],
         "family": [m.family for m in models],
+        "base_id": [m.base_id for m in models],
     }

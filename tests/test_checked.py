@@ -8,7 +8,7 @@ import msgspec
 import pytest
 
 from llmdb import schema
-from llmdbd import rules
+from llmdbd.engine import checked as rules
 
 PAIRS = [
     (rules.CheckedModel, schema.Model),

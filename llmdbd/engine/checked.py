@@ -85,6 +85,7 @@ class CheckedModel(Model, frozen=True, kw_only=True):
     provider_model_id: Text | None = None
     name: Text | None = None
     family: Text | None = None
+    base_id: Text | None = None
     release_date: PartialDate | None = None
     last_updated: PartialDate | None = None
     knowledge: PartialDate | None = None

@@ -11,7 +11,7 @@ import sys
 import structlog
 
 
-def configure(log_format: str = "auto") -> None:
+def configure_logging(log_format: str = "auto") -> None:
     """`json`, `console`, or `auto` (console when stderr is a terminal)."""
     console = log_format == "console" or (log_format == "auto" and sys.stderr.isatty())
     renderer: structlog.types.Processor = (

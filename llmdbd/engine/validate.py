@@ -13,8 +13,8 @@ from typing import Any
 import msgspec
 
 from llmdb.schema import Model, Provider
-from llmdbd.layer import DELETE, Fragment, Layer
-from llmdbd.rules import MAX_STRING, CheckedModel, CheckedProvider
+from llmdbd.engine.checked import MAX_STRING, CheckedModel, CheckedProvider
+from llmdbd.engine.layer import DELETE, Fragment, Layer
 
 MAX_DEPTH = 32
 """Deepest nesting of tables and lists accepted in a record."""
@@ -23,37 +23,36 @@ _PATH = re.compile(r" - at `\$(.*)`$")
 _MAX_REPAIRS = 16
 
 
-def validate(layers: list[Layer]) -> None:
-    """Drop invalid fragments from each layer, recording one report entry per fragment dropped."""
-    for layer in layers:
-        if layer.prepared:
-            continue
-        kept = []
-        for frag in layer.fragments:
-            for _ in range(_MAX_REPAIRS):
-                problem = check_fragment(frag)
-                if problem is None:
-                    kept.append(frag)
-                    break
-                path, reason = problem
-                repaired = frag.full and path is not None and _drop_field(frag.data, path)
-                what = "field dropped" if repaired else "record dropped" if frag.full else "fragment ignored"
-                layer.issue(
-                    "validate",
-                    f"{reason}; {what}" + (f" ({frag.where})" if frag.where else ""),
-                    severity="warning" if repaired else "error",
-                    provider=frag.provider,
-                    model=frag.model,
-                    field=path,
-                )
-                if not repaired:
-                    break
-        layer.fragments = kept
-        errors = sum(1 for i in layer.issues if i.severity == "error")
-        if layer.atomic and errors and (layer.fragments or layer.excludes):
-            layer.issue("validate", f"not applied: {errors} error(s) in this source; nothing of it is used")
-            layer.fragments, layer.excludes = [], []
-        layer.prepared = True
+def validate(layer: Layer) -> None:
+    """Drop invalid fragments from `layer`, recording one report entry per fragment dropped.
+
+    An atomic layer (a patch file, the config's overrides, a code module) with any error is emptied whole."""
+    kept = []
+    for frag in layer.fragments:
+        for _ in range(_MAX_REPAIRS):
+            problem = check_fragment(frag)
+            if problem is None:
+                kept.append(frag)
+                break
+            path, reason = problem
+            repaired = frag.full and path is not None and _drop_field(frag.data, path)
+            what = "field dropped" if repaired else "record dropped" if frag.full else None
+            layer.issue(
+                "validate",
+                reason + (f"; {what}" if what else "") + (f" ({frag.where})" if frag.where else ""),
+                severity="warning" if repaired else "error",
+                provider=frag.provider,
+                model=frag.model,
+                field=path,
+            )
+            if not repaired:
+                break
+    layer.fragments = kept
+    errors = sum(1 for i in layer.issues if i.severity == "error")
+    if layer.atomic and errors:
+        what = "file" if layer.info.kind == "patch" else "source"
+        layer.issue("validate", f"{what} not applied: {errors} error(s) in it; nothing of it is used")
+        layer.fragments, layer.excludes = [], []
 
 
 def check_fragment(frag: Fragment) -> tuple[str | None, str] | None:

@@ -7,13 +7,14 @@ import hashlib
 import msgspec
 from msgspec import Struct
 
-from llmdb._format import FieldSource, expand
+from llmdb.contract import expand
 from llmdb.schema import SCHEMA_VERSION, BuildReport, Model, Provenance, Provider, SourceInfo
+from llmdbd.engine.merge import FieldSource
 
 _ENCODER = msgspec.msgpack.Encoder(order="deterministic")
 
 
-class Catalog(Struct, frozen=True, kw_only=True):
+class BuiltCatalog(Struct, frozen=True, kw_only=True):
     """Everything a publisher needs; dicts are ordered by key so iteration is deterministic."""
 
     providers: dict[str, Provider]
@@ -24,8 +25,10 @@ class Catalog(Struct, frozen=True, kw_only=True):
     """Alias spec (`provider:alias`) → spec of the model it names."""
     denied: dict[str, str]
     """Spec → the allow/deny rule that denies it; every other model is allowed."""
+    excluded: dict[str, str]
+    """Spec → the exclude (and its file) that removed the model: it is not in `models`."""
     sources: tuple[SourceInfo, ...]
-    """Every layer of the build, then the stages that set values (`enrich`): what `FieldSource`s point at."""
+    """`enrich` (index 0: its provenance stays valid whatever the number of layers), then every layer."""
     model_sources: dict[str, dict[str, FieldSource]]
     """Spec → field path (`cost.input`) → where its value came from, compactly (see `provenance`)."""
     provider_sources: dict[str, dict[str, FieldSource]]
@@ -66,3 +69,31 @@ def content_hash(
         )
     )
     return hashlib.sha256(body).hexdigest()
+
+
+def changes(before: BuiltCatalog | None, after: BuiltCatalog, *, examples: int = 5) -> dict[str, object]:
+    """What differs from `before` to `after`: sources added, removed or changed (by file or name), and
+    models added, removed or changed (a changed record or allow/deny state), with the first few specs of each."""
+    old_sources = {s.file or s.name: s.version for s in before.sources} if before is not None else {}
+    new_sources = {s.file or s.name: s.version for s in after.sources}
+    sources = [f"{k} (added)" for k in new_sources if k not in old_sources]
+    sources += [f"{k} (removed)" for k in old_sources if k not in new_sources]
+    sources += [f"{k} (changed)" for k, v in new_sources.items() if k in old_sources and old_sources[k] != v]
+    old = before.models if before is not None else {}
+    added = [s for s in after.models if s not in old]
+    removed = [s for s in old if s not in after.models]
+    old_denied = before.denied if before is not None else {}
+    changed = [
+        s
+        for s, m in after.models.items()
+        if s in old and (((o := old[s]) is not m and o != m) or old_denied.get(s) != after.denied.get(s))
+    ]
+    return {
+        "sources": sources,
+        "added": len(added),
+        "removed": len(removed),
+        "changed": len(changed),
+        "first": [f"+{s}" for s in added[:examples]]
+        + [f"-{s}" for s in removed[:examples]]
+        + [f"~{s}" for s in changed[:examples]],
+    }

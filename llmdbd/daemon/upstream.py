@@ -1,7 +1,9 @@
-"""Fetching the models.dev catalog over HTTP, and the cache of the last good body in the state directory.
+"""Upstream: fetching the models.dev catalog over HTTP, the cache of the last good body in the state
+directory, and `UpstreamState`, which holds the layer every build starts from.
 
 Conditional requests (a 304 costs nothing), a size limit enforced while streaming, TLS verification, plain
 http refused except to loopback, and a body accepted only if it still looks like the catalog it replaces.
+A body is parsed and prepared once, when it is accepted; builds reuse that layer.
 """
 
 from __future__ import annotations
@@ -17,10 +19,12 @@ import httpx
 import msgspec
 from msgspec import Struct
 
-from llmdbd.config import Upstream
-from llmdbd.layer import Layer
+from llmdb._time import iso
+from llmdbd import inputs
+from llmdbd.config import Config, Upstream
+from llmdbd.engine import Layer, prepare
+from llmdbd.output.files import atomic_write
 from llmdbd.sources import modelsdev
-from llmdbd.validate import validate
 
 CACHE_DIR = "upstream"
 BODY = "api.json"
@@ -74,23 +78,18 @@ def write_cache(state_dir: str | os.PathLike[str], body: bytes, meta: Cached) ->
     """Body first, then its metadata (with the body's hash), each atomically."""
     directory = Path(state_dir) / CACHE_DIR
     directory.mkdir(parents=True, exist_ok=True)
-    for name, data in ((BODY, body), (META, msgspec.json.encode(meta))):
-        tmp = directory / f".{name}.{os.getpid()}.tmp"
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, directory / name)
+    atomic_write(directory / BODY, body)
+    atomic_write(directory / META, msgspec.json.encode(meta))
 
 
-def accept(body: bytes, previous_models: int, max_shrink: float, url: str) -> Layer:
-    """The body as a layer if it is a usable catalog; `FetchError` naming the reason otherwise."""
-    layer = modelsdev.load_bytes(body, file=url)
+def accept(body: bytes, previous_models: int, max_shrink: float, url: str, version: str | None = None) -> Layer:
+    """The body as a prepared layer if it is a usable catalog; `FetchError` naming the reason otherwise."""
+    layer = modelsdev.load_bytes(body, file=url, version=version)
     total = sum(1 for f in layer.fragments if f.model is not None) + sum(1 for i in layer.issues if i.model)
     if total == 0:
         reason = next((i.message for i in layer.issues if i.severity == "error"), "no models")
         raise FetchError(f"{url}: rejected body: {reason}")
-    validate([layer])
+    prepare(layer)
     models = sum(1 for f in layer.fragments if f.model is not None)
     if models < total / 2:
         raise FetchError(f"{url}: rejected body: only {models} of {total} models are valid (schema drift?)")
@@ -140,3 +139,69 @@ async def fetch(settings: Upstream, cached: Cached | None) -> tuple[bytes, Cache
         sha256=hashlib.sha256(body).hexdigest(),
     )
     return body, meta
+
+
+def version_of(meta: Cached) -> str:
+    """The version stamp of a fetched body: its ETag, else its sha256."""
+    return f"etag:{meta.etag}" if meta.etag else f"sha256:{meta.sha256}"
+
+
+class UpstreamState:
+    """The upstream data builds start from: the last good fetched body (kept in the state directory's cache),
+    else `upstream.file`, else the packaged catalog; each prepared once and reused until it changes."""
+
+    def __init__(self, state_dir: str | os.PathLike[str]) -> None:
+        self.state_dir = Path(state_dir)
+        self.meta: Cached | None = None
+        self.status: dict[str, object] = {}
+        self._key: tuple[object, ...] | None = None
+        self._layer: Layer | None = None
+        self._body: bytes | None = None
+
+    def load_cache(self) -> None:
+        """Take the body an earlier run fetched, if the cache is whole."""
+        cached = read_cache(self.state_dir)
+        if cached is not None:
+            self._body, self.meta = cached
+            self.status = {"source": "cache", "url": self.meta.url, "etag": self.meta.etag}
+
+    def layer(self, config: Config) -> Layer:
+        """The prepared upstream layer for `config`, reused while its input is unchanged."""
+        if self.meta is not None:
+            key: tuple[object, ...] = ("http", self.meta.sha256)
+        elif config.upstream.file:
+            st = os.stat(config.upstream.file)
+            key = ("file", config.upstream.file, st.st_mtime_ns, st.st_size)
+        else:
+            key = ("packaged",)
+        if self._layer is None or key != self._key:
+            if self.meta is not None and self._body is not None:
+                layer = modelsdev.load_bytes(self._body, file=self.meta.url, version=version_of(self.meta))
+            else:
+                layer = inputs.upstream_layer(config.upstream.file)
+            self._key, self._layer = key, prepare(layer)
+            self._body = None  # parsed: the layer is all a build needs
+        return self._layer
+
+    def models(self) -> int:
+        """Models in the last good body (0 before any): the base the shrink check compares against."""
+        return self.meta.models if self.meta is not None else 0
+
+    def accepted(self, body: bytes, meta: Cached, layer: Layer) -> None:
+        """A fetched body passed `accept`: cache it and use its (already prepared) layer from now on."""
+        meta.models = sum(1 for f in layer.fragments if f.model is not None)
+        write_cache(self.state_dir, body, meta)
+        self.meta, self._key, self._layer = meta, ("http", meta.sha256), layer
+        self.status = {
+            "source": "http",
+            "url": meta.url,
+            "etag": meta.etag,
+            "last_success": iso(time.time()),
+            "last_result": f"new body, {meta.models} models",
+        }
+
+    def not_modified(self) -> None:
+        self.status.update(last_success=iso(time.time()), last_result="not modified")
+
+    def failed(self, error: str) -> None:
+        self.status.update(last_failure=iso(time.time()), error=error)

@@ -17,12 +17,14 @@ from pathlib import Path
 
 from msgspec import Struct
 
-from llmdb import _format as fmt
-from llmdbd.catalog import Catalog
-from llmdbd.snapshot import encode_snapshot
+from llmdb import SnapshotError
+from llmdb import contract as fmt
+from llmdbd.engine import BuiltCatalog
+from llmdbd.output.files import atomic_write, remove_stale_temps
+from llmdbd.output.snapshot import encode_snapshot
 
-CATALOG = "catalog.llmdb"
-HISTORY = "snapshots"
+CATALOG = fmt.CATALOG_FILE
+HISTORY = fmt.SNAPSHOTS_DIR
 EPOCH_FILE = "epoch"
 _RETAINED = re.compile(r"^catalog\.(\d+)\.llmdb$")
 
@@ -35,23 +37,12 @@ class PublishResult(Struct, frozen=True, kw_only=True):
     built_at: float
 
 
-class Header(Struct, frozen=True, kw_only=True):
-    epoch: int
-    content_hash: str
-    built_at: float
-
-
-def read_header(path: Path) -> Header | None:
-    """Epoch, content hash and build time of a snapshot file, or None if it is missing or not one."""
+def read_header(path: Path) -> fmt.Header | None:
+    """The header of the snapshot at `path`, or None if it is missing or not a snapshot."""
     try:
-        with open(path, "rb") as f:
-            raw = f.read(fmt.HEADER_SIZE)
-        magic, _major, _minor, _schema, epoch, built_at, digest, *_ = fmt.HEADER.unpack(raw)
-    except (OSError, struct.error):
+        return fmt.read_header(path)
+    except SnapshotError:
         return None
-    if magic != fmt.MAGIC:
-        return None
-    return Header(epoch=epoch, content_hash=digest.hex(), built_at=built_at)
 
 
 def build_time() -> float:
@@ -60,7 +51,7 @@ def build_time() -> float:
     return float(fixed) if fixed else time.time()
 
 
-def publish(catalog: Catalog, state_dir: str | os.PathLike[str], *, keep: int = 5) -> PublishResult | None:
+def publish(catalog: BuiltCatalog, state_dir: str | os.PathLike[str], *, keep: int = 5) -> PublishResult | None:
     """Publish `catalog` as `state_dir/catalog.llmdb`; None (nothing written) if its content is already there."""
     state = Path(state_dir)
     history = state / HISTORY
@@ -72,10 +63,10 @@ def publish(catalog: Catalog, state_dir: str | os.PathLike[str], *, keep: int = 
     epoch = last_epoch(state) + 1
     built_at = build_time()
     data = encode_snapshot(catalog, epoch=epoch, built_at=built_at)
-    _remove_stale_temps(state)
+    remove_stale_temps(state, CATALOG)
     with _superseding(target):
-        _atomic_write(target, data)
-        _atomic_write(state / EPOCH_FILE, f"{epoch}\n".encode())
+        atomic_write(target, data)
+        atomic_write(state / EPOCH_FILE, f"{epoch}\n".encode())
         with contextlib.suppress(FileExistsError):
             os.link(target, history / f"catalog.{epoch:010d}.llmdb")
         _prune(history, keep)
@@ -85,14 +76,14 @@ def publish(catalog: Catalog, state_dir: str | os.PathLike[str], *, keep: int = 
 
 
 def write_snapshot(
-    catalog: Catalog, path: str | os.PathLike[str], *, epoch: int = 1, built_at: float | None = None
+    catalog: BuiltCatalog, path: str | os.PathLike[str], *, epoch: int = 1, built_at: float | None = None
 ) -> PublishResult:
     """Write a snapshot file to an explicit path, atomically (for `llmdbd build --output` and images)."""
     target = Path(path)
     when = build_time() if built_at is None else built_at
     data = encode_snapshot(catalog, epoch=epoch, built_at=when)
     with _superseding(target):
-        _atomic_write(target, data)
+        atomic_write(target, data)
     return PublishResult(
         path=str(target), epoch=epoch, content_hash=catalog.content_hash, size=len(data), built_at=when
     )
@@ -113,30 +104,12 @@ def last_epoch(state_dir: str | os.PathLike[str]) -> int:
 
 
 def retained(state_dir: str | os.PathLike[str]) -> list[Path]:
-    """Retained snapshot files, oldest first (for rollback and diff)."""
+    """Retained snapshot files, oldest first."""
     history = Path(state_dir) / HISTORY
     try:
         return sorted(p for p in history.iterdir() if _RETAINED.match(p.name))
     except OSError:
         return []
-
-
-def _atomic_write(target: Path, data: bytes) -> None:
-    tmp = target.parent / f".{target.name}.{os.getpid()}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, target)
-    dir_fd = os.open(target.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
 
 
 @contextlib.contextmanager
@@ -156,13 +129,6 @@ def _superseding(target: Path) -> Iterator[None]:
     finally:
         if old is not None:
             os.close(old)
-
-
-def _remove_stale_temps(state: Path) -> None:
-    """Temp files left by a publisher killed mid-write."""
-    for p in state.glob(f".{CATALOG}.*.tmp"):
-        with contextlib.suppress(OSError):
-            p.unlink()
 
 
 def _prune(history: Path, keep: int) -> None:

@@ -12,15 +12,18 @@ from typing import Any
 
 from msgspec import Struct
 
-from llmdb._format import FieldSource
 from llmdb.schema import BuildIssue
-from llmdbd.layer import DELETE, Fragment, Layer
+from llmdbd.engine.layer import DELETE, Fragment, Layer
 
 UNION_LISTS = frozenset({"aliases", "tags", "modalities.input", "modalities.output", "env"})
 """List fields where layers add items instead of replacing the list."""
 
 ModelKey = tuple[str, str]
 """(canonical provider id, model id)."""
+
+FieldSource = tuple[int, bool, tuple[tuple[int, Any], ...]]
+"""Where one field's value came from, compactly: `(layer, deleted, ((layer, value replaced), ...))`, layers
+being positions in the build's list of sources. Snapshots store it as is (`llmdb.contract.StoredSource`)."""
 
 
 class Merged(Struct, kw_only=True):

@@ -29,15 +29,18 @@ def compile_globs(globs: Iterable[str]) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{fnmatch.translate(g)})" for g in globs) or r"(?!)")
 
 
-def exclude(specs: Iterable[str], patterns: Iterable[tuple[str, str]]) -> tuple[set[str], list[BuildIssue]]:
-    """Specs matched by any `(pattern, origin)` exclude pattern (`provider:glob`), and a warning per unused one."""
+def exclude(specs: Iterable[str], patterns: Iterable[tuple[str, str]]) -> tuple[dict[str, str], list[BuildIssue]]:
+    """Spec → the first `(pattern, origin)` exclude (`provider:glob`) matching it, as `exclude 'p' (origin)`,
+    and a warning per pattern that matches nothing."""
     specs = list(specs)
-    removed: set[str] = set()
+    removed: dict[str, str] = {}
     issues = []
     for pattern, origin in patterns:
         regex = compile_globs([pattern])
         hits = [s for s in specs if regex.match(s)]
-        removed.update(hits)
+        reason = f"exclude {pattern!r} ({origin})"
+        for spec in hits:
+            removed.setdefault(spec, reason)
         if not hits:
             issues.append(
                 BuildIssue(
@@ -45,6 +48,7 @@ def exclude(specs: Iterable[str], patterns: Iterable[tuple[str, str]]) -> tuple[
                     stage="filters",
                     message=f"exclude pattern {pattern!r} matches no model",
                     source=origin,
+                    field="exclude",
                 )
             )
     return removed, issues

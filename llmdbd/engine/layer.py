@@ -44,8 +44,8 @@ class Layer(Struct, kw_only=True):
     atomic: bool = False
     """All or nothing: one error keeps every fragment and exclude of the layer out (patch files)."""
     prepared: bool = False
-    """Normalized and validated already: a build skips those stages for it, so a daemon can reuse the layer
-    (later stages never write into fragments)."""
+    """Set by `llmdbd.engine.prepare` once the layer is normalized and validated: a build skips those stages
+    for it, so a daemon can reuse the layer (later stages never write into fragments)."""
 
     def issue(self, stage: str, message: str, *, severity: str = "error", **where: str | None) -> None:
         """Record a problem found in this layer, naming its source and file."""

@@ -1,0 +1,195 @@
+"""The contract between llmdbd (which publishes) and llmdb (which reads): nothing else crosses between them.
+
+It holds the snapshot file format, reading a file's header, the bitsets a snapshot stores per model, and the
+layout of a daemon's state directory (default paths, status file). llmdbd imports this module and public
+`llmdb` names only; applications use `llmdb` itself.
+
+File layout (all integers little-endian; docs/snapshot-format.md):
+
+    0    header, HEADER_SIZE bytes: magic, format version, schema version, epoch, build time, content hash,
+         flags, section count, header checksum
+    128  section table: `section count` x (id u32, crc32 u32, offset u64, length u64)
+    ...  sections: INDEX, RECORDS, PROVENANCE, REPORT (msgpack)
+
+The flags word is the only part of a file ever written after publishing (the superseded bit), so it is
+excluded from every checksum.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import msgspec
+from msgspec import Struct
+
+from llmdb._features import features_of
+from llmdb.errors import SnapshotError
+from llmdb.schema import Model, Overridden, Provenance, Provider, SourceInfo
+
+# -- the state directory -------------------------------------------------------------------------------------
+
+STATE_DIR = Path("/var/lib/llmdb")
+"""The daemon's default state directory."""
+CATALOG_FILE = "catalog.llmdb"
+"""The current snapshot, inside a state directory."""
+STATUS_FILE = "status.json"
+"""What the daemon serves and refused, inside a state directory (JSON, see `read_status`)."""
+SNAPSHOTS_DIR = "snapshots"
+"""Retained earlier snapshots, `catalog.<epoch:010d>.llmdb`, inside a state directory."""
+SNAPSHOT_ENV = "LLMDB_SNAPSHOT"
+"""Environment variable naming the snapshot file a client reads."""
+
+
+def read_status(state_dir: str | Path) -> dict[str, Any] | None:
+    """The daemon's status file in `state_dir`, or None when there is none or it is unreadable."""
+    try:
+        data = msgspec.json.decode((Path(state_dir) / STATUS_FILE).read_bytes())
+    except (OSError, msgspec.DecodeError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+# -- the snapshot file ---------------------------------------------------------------------------------------
+
+MAGIC = b"LLMDBSNP"
+FORMAT_MAJOR = 1
+FORMAT_MINOR = 1
+"""1.1 added `Index.excluded`; a 1.0 reader ignores it, a 1.1 reader reads 1.0 files as having none."""
+HEADER = struct.Struct("<8sHHIQd32sIII52x")
+"""magic, major, minor, schema version, epoch, built_at, sha256, flags, section count, header crc32."""
+HEADER_SIZE = HEADER.size
+FLAGS_OFFSET = 8 + 2 + 2 + 4 + 8 + 8 + 32
+"""Byte offset of the flags word (mutable: not covered by checksums)."""
+SUPERSEDED = 1
+"""Flags bit set by the publisher on a file once a newer one has replaced it."""
+SECTION = struct.Struct("<IIQQ")
+"""id, crc32, offset, length."""
+
+INDEX, RECORDS, PROVENANCE, REPORT = 1, 2, 3, 4
+SECTION_NAMES = {INDEX: "index", RECORDS: "records", PROVENANCE: "provenance", REPORT: "report"}
+
+
+class Header(Struct, frozen=True, kw_only=True):
+    """The fixed-size start of a snapshot file."""
+
+    major: int
+    minor: int
+    schema: int
+    epoch: int
+    built_at: float
+    content_hash: str
+    flags: int
+    sections: int
+    crc: int
+
+
+def parse_header(data: bytes | memoryview, where: str) -> Header:
+    """The header at the start of `data`; `SnapshotError` naming `where` if it is not a snapshot header."""
+    if len(data) < HEADER_SIZE:
+        raise SnapshotError(f"{where}: truncated: {len(data)} bytes, shorter than the header")
+    magic, major, minor, schema, epoch, built_at, digest, flags, count, crc = HEADER.unpack_from(data)
+    if magic != MAGIC:
+        raise SnapshotError(f"{where}: not an llmdb snapshot (bad magic {bytes(magic)!r})")
+    return Header(
+        major=major,
+        minor=minor,
+        schema=schema,
+        epoch=epoch,
+        built_at=built_at,
+        content_hash=bytes(digest).hex(),
+        flags=flags,
+        sections=count,
+        crc=crc,
+    )
+
+
+def read_header(path: str | Path) -> Header:
+    """The header of the snapshot file at `path`; `SnapshotError` if it is missing or not a snapshot."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read(HEADER_SIZE)
+    except OSError as exc:
+        raise SnapshotError(f"{path}: cannot open snapshot: {exc.strerror or exc}") from None
+    return parse_header(data, str(path))
+
+
+def header_crc(header: bytes, table: bytes) -> int:
+    """Checksum of the header (flags and the checksum field itself excluded) and the section table."""
+    crc = zlib.crc32(header[:FLAGS_OFFSET])
+    crc = zlib.crc32(header[FLAGS_OFFSET + 4 : FLAGS_OFFSET + 8], crc)
+    return zlib.crc32(table, crc)
+
+
+class Index(Struct, frozen=True, kw_only=True, array_like=True):
+    """Everything a lookup or a filter needs without decoding model records, decoded once per mapping."""
+
+    specs: list[str]
+    """All model specs, sorted; a model's ordinal is its position here."""
+    offsets: bytes
+    """`array('Q')` of len(specs) + 1 record offsets within the RECORDS section."""
+    model_aliases: dict[str, str]
+    providers: list[Provider]
+    provider_aliases: dict[str, str]
+    """Every canonical id and alias → canonical id."""
+    provider_ranges: dict[str, tuple[int, int]]
+    """Provider id → [first, end) ordinals: specs sort by provider first, so a provider's models are contiguous."""
+    denied: dict[str, str]
+    """Spec → the allow/deny rule that denies it (the model is in the file)."""
+    bitsets: dict[str, bytes]
+    """Feature, `status:<s>`, `input:<m>`, `output:<m>`, `allowed`, `deprecated`, `has_cost` → little-endian bits."""
+    columns: dict[str, list[Any]]
+    """`context`, `output`, `input_cost`, `output_cost`, `release_date`, `family`, `base_id`: one value per
+    ordinal."""
+    excluded: dict[str, str] = {}
+    """Spec → the exclude that removed it, naming its file (the model is not in the file). Format 1.1."""
+
+
+def bitset_names(model: Model, allowed: bool) -> set[str]:
+    """The names of the bitsets that have `model`'s bit set."""
+    names = {k for k, v in features_of(model).items() if v}
+    names.add(f"status:{model.status}")
+    names.update(f"input:{m}" for m in model.modalities.input)
+    names.update(f"output:{m}" for m in model.modalities.output)
+    if allowed:
+        names.add("allowed")
+    if model.deprecated:
+        names.add("deprecated")
+    if model.cost is not None:
+        names.add("has_cost")
+    return names
+
+
+StoredSource = tuple[int, bool, tuple[tuple[int, Any], ...]]
+"""Where one field's value came from, as stored: `(source, deleted, ((source, value replaced), ...))`,
+sources being positions in `ProvenanceTable.sources`."""
+
+
+class ProvenanceTable(Struct, frozen=True, kw_only=True, array_like=True):
+    """Every build input (and stage) once, then per model and provider: field path → `StoredSource`."""
+
+    sources: list[SourceInfo]
+    models: list[dict[str, StoredSource]]
+    """Per ordinal."""
+    providers: dict[str, dict[str, StoredSource]]
+
+
+def expand(sources: Sequence[SourceInfo], fields: dict[str, StoredSource]) -> dict[str, Provenance]:
+    """Stored field sources → `Provenance` values (what `explain` returns)."""
+    out = {}
+    for path, (index, deleted, replaced) in fields.items():
+        s = sources[index]
+        out[path] = Provenance(
+            source=s.name,
+            file=s.file,
+            version=s.version,
+            deleted=deleted,
+            overridden=tuple(
+                Overridden(source=sources[i].name, file=sources[i].file, version=sources[i].version, value=value)
+                for i, value in replaced
+            ),
+        )
+    return out

@@ -1,0 +1,148 @@
+"""`Rebuilder`: one build and publish from the daemon's current inputs, and what the log and status say of it.
+
+A state holder without an event loop: the service calls `rebuild` in a worker thread.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import gc
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from llmdb._time import iso
+from llmdb.schema import BuildIssue, BuildReport
+from llmdbd import inputs
+from llmdbd.config import Config
+from llmdbd.daemon import status
+from llmdbd.daemon.patch_store import PatchStore, Rejection
+from llmdbd.daemon.upstream import UpstreamState
+from llmdbd.engine import BuildError, BuiltCatalog, ModelCache, build
+from llmdbd.engine.catalog import changes
+from llmdbd.output.publish import publish
+
+ISSUES_IN_EVENT = 5
+"""Issues named in a `catalog_*` event (all are counted, and up to `ISSUES_IN_STATUS` are in status.json)."""
+ISSUES_IN_STATUS = 500
+
+
+class Rebuilder:
+    """Owns the state directory's inputs (patch store, upstream state) and what the last build published."""
+
+    def __init__(self, config: Config, config_file: Path | None) -> None:
+        self.config = config
+        self.config_file = config_file
+        self.state = Path(config.state_dir)
+        self.patches = PatchStore(self.state)
+        self.upstream = UpstreamState(self.state)
+        self.started_at = iso(time.time())
+        self._cache = ModelCache()
+        self._last: BuiltCatalog | None = None
+        self._published: dict[str, Any] = {}
+        self._trigger = ""
+        self._report = BuildReport()
+
+    def prepare(self) -> None:
+        """Create the state directory and load what earlier runs left (`OSError` if it is unusable)."""
+        self.state.mkdir(parents=True, exist_ok=True)
+        self.patches.load()
+        self.upstream.load_cache()
+
+    def rebuild(self, trigger: str) -> tuple[str, dict[str, Any], list[Rejection]]:
+        """Build and publish; the `catalog_*` event's name and fields, and the patch rejections new this time."""
+        gc.disable()  # a build allocates many acyclic objects: collecting during it only costs time
+        try:
+            return self._rebuild(trigger)
+        finally:
+            gc.enable()
+            _release_memory()
+
+    def _rebuild(self, trigger: str) -> tuple[str, dict[str, Any], list[Rejection]]:
+        started = time.perf_counter()
+        config = self.config
+        patch_layers, rejections = self.patches.layers(config.patch_dirs)
+        layers = inputs.layers(
+            self.upstream.layer(config),
+            patch_layers,
+            config_overrides=config.overrides,
+            config_file=str(self.config_file) if self.config_file else None,
+            overrides_module=config.overrides_module,
+        )
+        load_ms = round((time.perf_counter() - started) * 1000, 3)
+        self._trigger = trigger
+        try:
+            catalog = build(layers, config.rules(), stage_ms={"load": load_ms}, cache=self._cache)
+        except BuildError as exc:
+            self._report = exc.report
+            self.write_status()
+            return "build_failed", {"trigger": trigger, "error": str(exc)}, rejections
+        publish_started = time.perf_counter()
+        result = publish(catalog, self.state, keep=config.keep)
+        report = catalog.report
+        fields: dict[str, Any] = {
+            "trigger": trigger,
+            "changes": changes(self._last, catalog),
+            "ms": round((time.perf_counter() - started) * 1000, 1),
+            "stage_ms": {**report.stage_ms, "publish": round((time.perf_counter() - publish_started) * 1000, 3)},
+            "models": report.models,
+            "providers": report.providers,
+            "denied": report.denied,
+            "excluded": report.excluded,
+            "errors": len(report.errors),
+            "warnings": len(report.warnings),
+            "issues": [_issue(i) for i in report.issues[:ISSUES_IN_EVENT]],
+            "content_hash": catalog.content_hash,
+        }
+        self._last = catalog
+        if result is not None:
+            self._published = {
+                "epoch": result.epoch,
+                "content_hash": result.content_hash,
+                "built_at": iso(result.built_at),
+            }
+        fields["epoch"] = self._published.get("epoch")
+        self._report = report
+        self.write_status()
+        return ("catalog_published" if result is not None else "catalog_unchanged"), fields, rejections
+
+    def write_status(self, *, stopped: bool = False) -> None:
+        """The status file: what the last build served and refused, how upstream is doing, whether running."""
+        now = iso(time.time())
+        status.write(
+            self.state,
+            {
+                **self._published,
+                "state": "stopped" if stopped else "running",
+                "pid": os.getpid(),
+                "started_at": self.started_at,
+                "updated_at": now,
+                **({"stopped_at": now} if stopped else {}),
+                "trigger": self._trigger,
+                "sources": msgspec.to_builtins(self._report.sources),
+                "upstream": self.upstream.status,
+                "rejected_files": [msgspec.to_builtins(r) for _, r in sorted(self.patches.rejected.items())],
+                "build_issue_count": len(self._report.issues),
+                "build_issues": [_issue(i) for i in self._report.issues[:ISSUES_IN_STATUS]],
+            },
+        )
+
+    def status_line(self) -> str:
+        """For systemd's STATUS=."""
+        return f"epoch {self._published.get('epoch', '-')}, {len(self.patches.rejected)} rejected file(s)"
+
+
+def _issue(issue: BuildIssue) -> dict[str, Any]:
+    """A build issue as a dict without its empty fields."""
+    return {k: v for k, v in msgspec.to_builtins(issue).items() if v is not None}
+
+
+def _release_memory() -> None:
+    """After a build and its publish: collect, then hand freed heap back to the OS (glibc keeps it otherwise)."""
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)

@@ -1,0 +1,185 @@
+"""The service loop of `llmdbd run`: build and publish at start, then rebuild on patch-file drops, config
+changes, SIGHUP and new upstream data, until SIGTERM or SIGINT.
+
+The loop only schedules; what a rebuild does is `Rebuilder`'s, what is watched is `watch`'s, and what upstream
+holds is `UpstreamState`'s, each usable without an event loop.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+import anyio
+import anyio.abc
+import structlog
+import watchfiles
+
+from llmdbd.config import Config, ConfigError, config_file, load
+from llmdbd.daemon import sdnotify, upstream, watch
+from llmdbd.daemon.rebuild import Rebuilder
+
+log = structlog.get_logger("llmdbd")
+
+
+class Service:
+    """Schedules rebuilds of one `Rebuilder`: requests made while one runs coalesce into the next."""
+
+    def __init__(self, rebuilder: Rebuilder, config_path: str | None, flags: dict[str, Any]) -> None:
+        self.rebuilder = rebuilder
+        self.config_path = config_path
+        self.flags = flags
+        self.config_file = config_file(config_path, dict(os.environ))
+        """The configuration file to watch, whether or not it exists yet."""
+        self._pending: set[str] = set()
+        self._wake = anyio.Event()
+        self._watch_scope: anyio.CancelScope | None = None
+        self._fingerprint: watch.Fingerprint = []
+
+    @property
+    def config(self) -> Config:
+        return self.rebuilder.config
+
+    def request(self, trigger: str) -> None:
+        """Ask for a rebuild."""
+        self._pending.add(trigger)
+        self._wake.set()
+
+    async def run(self) -> None:
+        async with anyio.create_task_group() as tg:
+            await tg.start(self._signals, tg.cancel_scope)  # SIGTERM during the first build stops cleanly too
+            await self._rebuild_now("start")
+            sdnotify.send("READY=1\nSTATUS=" + self.rebuilder.status_line())
+            tg.start_soon(self._rebuilder)
+            tg.start_soon(self._watcher)
+            if self.config.upstream.poll_interval > 0:
+                tg.start_soon(self._poller)
+            interval = sdnotify.watchdog_interval()
+            if interval:
+                tg.start_soon(self._watchdog, interval)
+        sdnotify.send("STOPPING=1")
+        self.rebuilder.write_status(stopped=True)
+        log.info("stopped")
+
+    async def _rebuild_now(self, trigger: str) -> None:
+        self._fingerprint = watch.fingerprint(self.config, self.config_file)
+        event, fields, rejections = await anyio.to_thread.run_sync(self.rebuilder.rebuild, trigger)
+        for rejection in rejections:
+            log.warning("patch_rejected", file=rejection.file, errors=rejection.errors, keeping=rejection.keeping)
+        if event == "build_failed":
+            log.error(event, **fields)
+        else:
+            log.info(event, **fields)
+        sdnotify.send("STATUS=" + self.rebuilder.status_line())
+
+    async def _rebuilder(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake = anyio.Event()
+            triggers, self._pending = self._pending, set()
+            await self._rebuild_now(",".join(sorted(triggers)))
+
+    async def _signals(self, scope: anyio.CancelScope, *, task_status: anyio.abc.TaskStatus[None]) -> None:
+        with anyio.open_signal_receiver(signal.SIGHUP, signal.SIGTERM, signal.SIGINT) as signals:
+            task_status.started()
+            async for signum in signals:
+                if signum == signal.SIGHUP:
+                    sdnotify.send(f"RELOADING=1\nMONOTONIC_USEC={time.monotonic_ns() // 1000}")
+                    self.reload("sighup")
+                    sdnotify.send("READY=1")
+                else:
+                    log.info("stopping", signal=signal.Signals(signum).name)
+                    scope.cancel()
+                    return
+
+    def reload(self, trigger: str) -> None:
+        """Re-read the configuration with the same flags as at start; a bad one is refused, the running one stays."""
+        try:
+            config, file = load(self.config_path, flags=self.flags)
+        except ConfigError as exc:
+            log.error("config_rejected", error=str(exc), keeping="the running configuration")
+            return
+        if config.state_dir != self.config.state_dir:
+            log.error(
+                "config_rejected",
+                error=f"state_dir cannot change while running ({self.config.state_dir} -> {config.state_dir});"
+                " restart the daemon",
+                keeping="the running configuration",
+            )
+            return
+        before = watch.watched(self.config, self.config_file)
+        self.rebuilder.config, self.rebuilder.config_file = config, file
+        if watch.watched(config, self.config_file) != before and self._watch_scope is not None:
+            self._watch_scope.cancel()
+        self.request(trigger)
+
+    async def _watcher(self) -> None:
+        while True:
+            paths = watch.watched(self.config, self.config_file)
+            roots = watch.roots(paths)
+            if not roots:
+                log.warning("nothing_to_watch", paths=[str(p) for p in paths])
+                await anyio.sleep(5)
+                continue
+            debounce = max(self.config.debounce_ms, 1)
+            with anyio.CancelScope() as scope:
+                self._watch_scope = scope
+                async with anyio.create_task_group() as tg:
+                    tg.start_soon(self._catch_up)
+                    async for changes in watchfiles.awatch(
+                        *roots, debounce=debounce, step=min(50, debounce), recursive=False, watch_filter=None
+                    ):
+                        kinds = {kind for _, changed in changes if (kind := watch.classify(Path(changed), paths))}
+                        if "config" in kinds:
+                            self.reload("config_changed")
+                        elif kinds:
+                            self.request("+".join(sorted(kinds)) + "_changed")
+                        if watch.roots(paths) != roots:
+                            break  # a patch directory appeared or vanished: watch the right directory
+
+    async def _catch_up(self) -> None:
+        """Changes made between the last scan and the watch taking effect would go unseen: compare once."""
+        await anyio.sleep(0.25)
+        seen = self._fingerprint
+        now = await anyio.to_thread.run_sync(watch.fingerprint, self.config, self.config_file)
+        if now[:1] != seen[:1]:
+            self.reload("config_changed")
+        elif now != seen:
+            self.request("patches_changed")
+
+    async def _poller(self) -> None:
+        failures = 0
+        state = self.rebuilder.upstream
+        while True:
+            settings = self.config.upstream
+            try:
+                got = await upstream.fetch(settings, state.meta)
+                if got is None:
+                    state.not_modified()
+                else:
+                    body, meta = got
+                    layer = await anyio.to_thread.run_sync(
+                        upstream.accept, body, state.models(), settings.max_shrink, meta.url, upstream.version_of(meta)
+                    )
+                    await anyio.to_thread.run_sync(state.accepted, body, meta, layer)
+                    log.info("upstream_fetched", url=meta.url, etag=meta.etag, models=meta.models, bytes=len(body))
+                    self.request("upstream_changed")
+                failures = 0
+                delay = settings.poll_interval
+            except upstream.FetchError as exc:
+                failures += 1
+                state.failed(str(exc))
+                delay = min(settings.backoff_max, settings.poll_interval, 2.0 ** min(failures, 16))
+                delay *= random.uniform(0.5, 1.0)
+                log.warning("upstream_rejected", error=str(exc), retry_in=round(delay, 1), failures=failures)
+                self.rebuilder.write_status()
+            await anyio.sleep(delay)
+
+    async def _watchdog(self, interval: float) -> None:
+        while True:
+            sdnotify.send("WATCHDOG=1")
+            await anyio.sleep(interval)

@@ -1,0 +1,21 @@
+"""The build engine: layers from the sources → normalize → validate → merge → enrich → convert → filters →
+catalog, one module per stage, looped over by `build`."""
+
+from llmdbd.engine.build import STAGES, BuildError, build, prepare
+from llmdbd.engine.cache import ModelCache
+from llmdbd.engine.catalog import BuiltCatalog
+from llmdbd.engine.filters import Rules
+from llmdbd.engine.layer import DELETE, Fragment, Layer
+
+__all__ = [
+    "DELETE",
+    "STAGES",
+    "BuildError",
+    "BuiltCatalog",
+    "Fragment",
+    "Layer",
+    "ModelCache",
+    "Rules",
+    "build",
+    "prepare",
+]

@@ -1,0 +1,280 @@
+"""The engine: layers in, one content-hashed `BuiltCatalog` out, through a list of stages timed one by one.
+
+Each stage is a plain function of the `Build` state; adding a stage is adding a line to `STAGES`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import msgspec
+
+from llmdb.schema import BuildIssue, BuildReport, Model, Provider, SourceInfo, make_spec
+from llmdbd.engine.cache import Entry, ModelCache
+from llmdbd.engine.catalog import BuiltCatalog, content_hash
+from llmdbd.engine.enrich import enrich
+from llmdbd.engine.filters import Rules, apply_rules, exclude
+from llmdbd.engine.layer import Layer
+from llmdbd.engine.merge import FieldSource, Merged, ModelKey, merge
+from llmdbd.engine.normalize import normalize
+from llmdbd.engine.validate import split_error, validate
+
+ENRICH = SourceInfo(name="enrich", kind="derived")
+
+
+class BuildError(Exception):
+    """No model survived the build; the report says why."""
+
+    def __init__(self, report: BuildReport) -> None:
+        errors = "; ".join(str(i) for i in report.errors[:5])
+        super().__init__(f"build produced no models: {errors or 'no input'}")
+        self.report = report
+
+
+def prepare(layer: Layer) -> Layer:
+    """Normalize and validate one layer once; a prepared layer can be reused by many builds."""
+    if not layer.prepared:
+        normalize(layer)
+        validate(layer)
+        layer.prepared = True
+    return layer
+
+
+class Build:
+    """The state one build passes from stage to stage."""
+
+    def __init__(self, layers: list[Layer], rules: Rules, cache: ModelCache | None) -> None:
+        self.layers = layers
+        self.rules = rules
+        self.cache = cache
+        self.issues: list[BuildIssue] = []
+        self.reused: dict[ModelKey, Entry] = {}
+        self.touched: set[ModelKey] = set()
+        self.merged = Merged(providers={}, models={}, provider_sources={}, model_sources={}, issues=[])
+        self.models: dict[str, Model] = {}
+        self.model_sources: dict[ModelKey, dict[str, FieldSource]] = {}
+        self.providers: dict[str, Provider] = {}
+        self.excluded: dict[str, str] = {}
+        self.denied: dict[str, str] = {}
+        self.model_aliases: dict[str, str] = {}
+        self.content_hash = ""
+
+
+def _normalize(b: Build) -> None:
+    for layer in b.layers:
+        if not layer.prepared:
+            normalize(layer)
+
+
+def _validate(b: Build) -> None:
+    for layer in b.layers:
+        if not layer.prepared:
+            validate(layer)
+            layer.prepared = True
+    b.issues += [i for layer in b.layers for i in layer.issues]
+
+
+def _merge(b: Build) -> None:
+    # Sources: `enrich` first, so its index (0) is the same whatever the number of layers (cached models keep it).
+    b.touched = {(f.provider, f.model) for layer in b.layers[1:] for f in layer.fragments if f.model is not None}
+    to_merge = b.layers
+    if b.cache is not None:
+        b.reused, to_merge = b.cache.split(b.layers, b.touched)
+    b.merged = merge(to_merge, first_index=1)
+    b.issues += b.merged.issues
+
+
+def _enrich(b: Build) -> None:
+    enrich(b.merged.models, b.merged.model_sources, 0)
+
+
+def _convert(b: Build) -> None:
+    """Merged records become `Model`s and `Provider`s; reused models join them, new upstream-only ones are cached."""
+    b.models = _models(b.merged.models, b.issues)
+    b.model_sources = b.merged.model_sources
+    for key, (model, fields, key_issues) in b.reused.items():
+        b.models[model.spec] = model
+        b.model_sources[key] = fields
+        b.issues += key_issues
+    if b.cache is not None:
+        for key in b.merged.models.keys() - b.touched:
+            fresh = b.models.get(make_spec(*key))
+            if fresh is not None:
+                key_issues = [i for i in b.merged.issues if (i.provider, i.model) == key]
+                b.cache.remember(key, (fresh, b.model_sources[key], key_issues))
+    b.providers = _providers(b.merged.providers, b.models, b.issues)
+
+
+def _filters(b: Build) -> None:
+    patterns = [(g, layer.info.file or layer.info.name) for layer in b.layers for g in layer.excludes]
+    b.excluded, issues = exclude(b.models, patterns)
+    b.issues += issues
+    for spec in b.excluded:
+        del b.models[spec]
+    b.denied, issues = apply_rules(b.rules, ((m.spec, m.provider, m.id) for m in b.models.values()), b.providers)
+    b.issues += issues
+
+
+def _catalog(b: Build) -> None:
+    """Aliases checked, everything sorted by key, and the content hash."""
+    b.model_aliases = _model_aliases(b.models, b.issues)
+    b.models = dict(sorted(b.models.items()))
+    b.denied = dict(sorted(b.denied.items()))
+    b.excluded = dict(sorted(b.excluded.items()))
+    b.content_hash = content_hash(b.providers, b.models, b.model_aliases, b.denied)
+
+
+STAGES: tuple[tuple[str, Callable[[Build], None]], ...] = (
+    ("normalize", _normalize),
+    ("validate", _validate),
+    ("merge", _merge),
+    ("enrich", _enrich),
+    ("convert", _convert),
+    ("filters", _filters),
+    ("catalog", _catalog),
+)
+"""The stages in order; `build` times each under its name."""
+
+
+def build(
+    layers: list[Layer],
+    rules: Rules | None = None,
+    *,
+    stage_ms: dict[str, float] | None = None,
+    cache: ModelCache | None = None,
+) -> BuiltCatalog:
+    """Build the catalog from `layers` (lowest precedence first); raises `BuildError` if no model survives.
+
+    `stage_ms` carries timings of work done before (loading the inputs); `cache` lets a daemon reuse models."""
+    b = Build(layers, rules or Rules(), cache)
+    timings = dict(stage_ms or {})
+    for name, stage in STAGES:
+        started = time.perf_counter()
+        stage(b)
+        timings[name] = round((time.perf_counter() - started) * 1000, 3)
+    report = BuildReport(
+        issues=tuple(b.issues),
+        sources=tuple(layer.info for layer in layers),
+        stage_ms=timings,
+        providers=len(b.providers),
+        models=len(b.models),
+        denied=len(b.denied),
+        excluded=len(b.excluded),
+    )
+    if not b.models:
+        raise BuildError(report)
+    return BuiltCatalog(
+        providers=b.providers,
+        models=b.models,
+        model_aliases=b.model_aliases,
+        denied=b.denied,
+        excluded=b.excluded,
+        sources=(ENRICH, *(layer.info for layer in layers)),
+        model_sources={spec: b.model_sources[(m.provider, m.id)] for spec, m in b.models.items()},
+        provider_sources={pid: b.merged.provider_sources.get(pid, {}) for pid in b.providers},
+        report=report,
+        content_hash=b.content_hash,
+    )
+
+
+def _models(records: dict[tuple[str, str], dict[str, Any]], issues: list[BuildIssue]) -> dict[str, Model]:
+    out = {}
+    for (provider, model_id), record in records.items():
+        spec = make_spec(provider, model_id)
+        try:
+            out[spec] = msgspec.convert({**record, "spec": spec, "id": model_id, "provider": provider}, Model)
+        except msgspec.ValidationError as exc:
+            path, reason = split_error(str(exc))
+            issues.append(
+                BuildIssue(
+                    severity="error",
+                    stage="merge",
+                    message=f"merged record is invalid: {reason}; model dropped",
+                    provider=provider,
+                    model=model_id,
+                    field=path,
+                )
+            )
+    return out
+
+
+def _providers(
+    records: dict[str, dict[str, Any]], models: dict[str, Model], issues: list[BuildIssue]
+) -> dict[str, Provider]:
+    out = {}
+    for pid, record in records.items():
+        try:
+            out[pid] = msgspec.convert({**record, "id": pid}, Provider)
+        except msgspec.ValidationError as exc:
+            path, reason = split_error(str(exc))
+            issues.append(
+                BuildIssue(
+                    severity="error",
+                    stage="merge",
+                    message=f"merged provider is invalid: {reason}; only its id is kept",
+                    provider=pid,
+                    field=path,
+                )
+            )
+            out[pid] = Provider(id=pid)
+    for model in models.values():
+        if model.provider not in out:
+            issues.append(
+                BuildIssue(
+                    severity="warning",
+                    stage="merge",
+                    message="model names a provider no source defines; created with its id only",
+                    provider=model.provider,
+                    model=model.id,
+                )
+            )
+            out[model.provider] = Provider(id=model.provider)
+    taken = set(out)
+    for pid, provider in sorted(out.items()):
+        clashes = [a for a in provider.aliases if a in taken and a != pid]
+        if clashes:
+            issues.append(
+                BuildIssue(
+                    severity="error",
+                    stage="merge",
+                    message=f"provider alias {clashes[0]!r} is already another provider's id; dropped",
+                    provider=pid,
+                    field="aliases",
+                )
+            )
+        kept = tuple(a for a in provider.aliases if a not in taken and a != pid)
+        taken.update(kept)
+        if kept != provider.aliases:
+            out[pid] = msgspec.structs.replace(provider, aliases=kept)
+    return dict(sorted(out.items()))
+
+
+def _model_aliases(models: dict[str, Model], issues: list[BuildIssue]) -> dict[str, str]:
+    """Alias spec → spec; an alias that is another model's id, or already taken, is reported and dropped."""
+    index: dict[str, str] = {}
+    for spec in sorted(models):
+        model = models[spec]
+        kept = []
+        for alias in model.aliases:
+            alias_spec = make_spec(model.provider, alias)
+            owner = alias_spec if alias_spec in models else index.get(alias_spec)
+            if owner is not None and owner != spec:
+                issues.append(
+                    BuildIssue(
+                        severity="error",
+                        stage="catalog",
+                        message=f"alias {alias!r} already names {owner}; dropped",
+                        provider=model.provider,
+                        model=model.id,
+                        field="aliases",
+                    )
+                )
+                continue
+            if alias_spec != spec:
+                index[alias_spec] = spec
+                kept.append(alias)
+        if len(kept) != len(model.aliases):
+            models[spec] = msgspec.structs.replace(model, aliases=tuple(kept))
+    return dict(sorted(index.items()))

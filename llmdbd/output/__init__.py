@@ -1,0 +1,2 @@
+"""Output: the snapshot writer (`snapshot`), publishing into a state directory (`publish`), and the one atomic
+file write every part of llmdbd uses (`files`)."""
