@@ -36,6 +36,17 @@ def features_of(model: Model) -> dict[str, bool]:
     return {name: bool(get(model)) for name, get in GETTERS.items()}
 
 
+_OTHER_WORDS = {
+    "vision": "input:image",
+    "function_calling": "tools",
+    "tool_calls": "tools",
+    "structured_output": "json_schema",
+    "json_mode": "json_native",
+    "embedding": "embeddings",
+}
+"""Words other catalogs use for a feature, named in the error (not accepted silently)."""
+
+
 def check_feature(name: str, *, modalities: bool = True) -> str:
     """`name` if it is a feature (or, with `modalities`, an `input:<m>` / `output:<m>` form); else
     `InvalidQuery` listing the valid names."""
@@ -50,4 +61,5 @@ def check_feature(name: str, *, modalities: bool = True) -> str:
     valid = ", ".join(FEATURES)
     if modalities:
         valid += ", or input:<modality> / output:<modality> with a modality such as " + ", ".join(MODALITIES)
-    raise InvalidQuery(f"unknown feature {name!r}{did_you_mean(str(name), forms)}; valid: {valid}")
+    hint = f"; did you mean {_OTHER_WORDS[name]!r}?" if name in _OTHER_WORDS else did_you_mean(str(name), forms)
+    raise InvalidQuery(f"unknown feature {name!r}{hint}; valid: {valid}")

@@ -1,11 +1,13 @@
 """`llmdb`: look models up from the shell. Tables by default, the schema's JSON with `--json`.
 
-Exit codes: 0 success, 1 not found / no match / price unknown, 2 invalid usage or spec, 3 unreadable snapshot.
+Exit codes: 0 success, 1 not found / excluded / no match / price unknown, 2 invalid usage, spec or query,
+3 unreadable snapshot; 141 when the reader of a pipe leaves early (`llmdb providers | head -1`), as SIGPIPE would.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -14,7 +16,16 @@ import msgspec
 
 from llmdb._catalog import Catalog
 from llmdb._features import FEATURES, features_of
-from llmdb.errors import InvalidSpec, LLMDBError, ModelNotFound, NoMatch, PriceUnknown, SnapshotError, UnknownProvider
+from llmdb.errors import (
+    InvalidQuery,
+    InvalidSpec,
+    LLMDBError,
+    ModelNotFound,
+    NoMatch,
+    PriceUnknown,
+    SnapshotError,
+    UnknownProvider,
+)
 from llmdb.schema import Model
 
 _JSON = msgspec.json.Encoder()
@@ -25,14 +36,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.json, args.snapshot = getattr(args, "json", False), getattr(args, "snapshot", None)
     try:
+        return _main(args)
+    except BrokenPipeError:  # the reader left (`| head`): no traceback, and no second error at exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+
+
+def _main(args: argparse.Namespace) -> int:
+    try:
         catalog = Catalog(args.snapshot)
         out = args.run(catalog, args)
     except (ModelNotFound, NoMatch, PriceUnknown) as exc:
-        if getattr(args, "json", False) and isinstance(exc, NoMatch):
+        if args.json and isinstance(exc, NoMatch):
             _print_json({"model": None, "trace": exc.trace, "error": str(exc)})
         print(f"llmdb: {exc}", file=sys.stderr)
         return 1
-    except (InvalidSpec, UnknownProvider, ValueError) as exc:
+    except (InvalidSpec, UnknownProvider, InvalidQuery) as exc:
         print(f"llmdb: {exc}", file=sys.stderr)
         return 2
     except SnapshotError as exc:
@@ -41,10 +60,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LLMDBError as exc:
         print(f"llmdb: {exc}", file=sys.stderr)
         return 1
-    except BrokenPipeError:
-        return 0
     if out is not None:
         print(out)
+        sys.stdout.flush()  # a closed pipe shows here, inside the handler, not at interpreter exit
     return 0
 
 
@@ -115,7 +133,7 @@ def _get(catalog: Catalog, args: argparse.Namespace) -> str:
     model = catalog.get(args.spec)
     if args.json:
         return _json(model)
-    return _model_card(model, catalog.allowed(model.spec))
+    return _model_card(model, catalog.snapshot.denied.get(model.spec))
 
 
 def _list(catalog: Catalog, args: argparse.Namespace) -> str:
@@ -202,16 +220,32 @@ def _info(catalog: Catalog, args: argparse.Namespace) -> str:
     data = catalog.info()
     if args.json:
         return _json(data)
-    lines = [f"{k}: {v}" for k, v in data.items() if k not in ("sources", "daemon")]
-    lines += [
-        f"source: {s['name']} ({s['kind']}) {s['file'] or '-'} {s['version'] or ''}".rstrip() for s in data["sources"]
+    lines = [
+        f"snapshot:  {data['path']}",
+        f"epoch:     {data['epoch']} (built {data['built_at']}, format {data['format_version']},"
+        f" schema {data['schema_version']})",
+        f"content:   {data['content_hash']}",
+        f"models:    {data['models']} from {data['providers']} providers;"
+        f" {data['denied']} denied by rules, {data['excluded']} excluded",
     ]
-    if "daemon" in data:
-        lines.append("daemon status: " + _JSON.encode(data["daemon"]).decode())
+    lines += [
+        f"source:    {s['name']} ({s['kind']}) {s['file'] or '-'} {s['version'] or ''}".rstrip()
+        for s in data["sources"]
+    ]
+    if "refused" in data:
+        lines.append(f"refused:   {data['refused']}")
+    daemon = data.get("daemon")
+    if daemon:
+        state = daemon.get("state", "running")
+        lines.append(
+            f"daemon:    {state}, pid {daemon.get('pid')}, last build {daemon.get('updated_at')}"
+            f" ({daemon.get('trigger')}), {len(daemon.get('rejected_files') or [])} rejected file(s),"
+            f" {daemon.get('build_issue_count', 0)} build issue(s)"
+        )
     return "\n".join(lines)
 
 
-def _model_card(m: Model, allowed: bool) -> str:
+def _model_card(m: Model, denied_by: str | None) -> str:
     c = m.capabilities
     price = "unknown"
     if m.cost is not None:
@@ -223,7 +257,8 @@ def _model_card(m: Model, allowed: bool) -> str:
         ("spec", m.spec),
         ("name", m.name or ""),
         ("family", m.family or ""),
-        ("status", m.status + ("" if allowed else " (denied by rules)")),
+        ("base id", m.base_id or ""),
+        ("status", m.status + (f" (denied by rule: {denied_by})" if denied_by else "")),
         ("context", _num(m.limits.context)),
         ("input limit", _num(m.limits.input)),
         ("output limit", _num(m.limits.output)),
