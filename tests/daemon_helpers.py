@@ -29,7 +29,9 @@ def wait_for(check: Callable[[], Any], what: str, timeout: float = DEADLINE) -> 
 class Daemon:
     """`llmdbd run` on a temporary state directory with its own config and patch directory."""
 
-    def __init__(self, root: Path, config: str = "", env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, root: Path, config: str = "", env: dict[str, str] | None = None, args: tuple[str, ...] = ()
+    ) -> None:
         self.root = root
         self.state = root / "state"
         self.patches = root / "patches"
@@ -38,6 +40,11 @@ class Daemon:
         self.write_config(config)
         self.log = root / "daemon.log"
         self.env = {**os.environ, **(env or {})}
+        self.command = [sys.executable, "-m", "llmdbd", "run", "--config", str(self.config)]
+        self.args = args
+        """Extra `llmdbd run` arguments (flags that must keep their precedence over the config file)."""
+        self.status_dir = self.state
+        """Where the daemon writes its status (a `--state-dir` flag moves it)."""
         self.proc: subprocess.Popen[bytes] | None = None
 
     def write_config(self, extra: str) -> None:
@@ -49,7 +56,7 @@ class Daemon:
     def start(self) -> Daemon:
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "llmdbd", "run", "--config", str(self.config)],
+                [*self.command, *self.args],
                 stdout=log,
                 stderr=log,
                 env=self.env,
@@ -65,7 +72,7 @@ class Daemon:
 
     def _status_pid(self) -> int | None:
         try:
-            return int(json.loads((self.state / "status.json").read_text())["pid"])
+            return int(json.loads((self.status_dir / "status.json").read_text())["pid"])
         except (OSError, ValueError, KeyError):
             return None
 
@@ -83,7 +90,11 @@ class Daemon:
             self.proc.kill()
             raise
 
-    def events(self) -> list[dict[str, Any]]:
+    def events(self, name: str | None = None) -> list[dict[str, Any]]:
+        """The daemon's log events so far (only those called `name`, if given)."""
+        return [e for e in self._events() if name is None or e.get("event") == name]
+
+    def _events(self) -> list[dict[str, Any]]:
         out = []
         for line in self.log.read_text().splitlines():
             try:

@@ -20,6 +20,8 @@ from llmdb.contract import read_status
 
 UPSTREAM_PRICE = 2.5
 
+pytestmark = pytest.mark.slow  # real daemons / processes (conftest.py)
+
 
 def patch(value: float) -> str:
     return json.dumps({"models": [{"spec": "openai:gpt-4o", "cost": {"input": value}}]})

@@ -15,6 +15,8 @@ from daemon_helpers import Daemon, wait_for
 ROOT = Path(__file__).resolve().parents[1]
 WORKERS = 4
 
+pytestmark = pytest.mark.slow  # real daemons / processes (conftest.py)
+
 
 def free_port() -> int:
     with socket.socket() as s:

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 PUBLISHES = 200
 READERS = 4
 
@@ -57,6 +59,8 @@ for t in threads:
     t.join()
 print(json.dumps({"errors": errors[:10], "seen": len(seen), "final": handle.current().epoch, "lookups": lookups[0]}))
 """
+
+pytestmark = pytest.mark.slow  # real daemons / processes (conftest.py)
 
 
 def test_readers_see_only_whole_epochs_and_end_on_the_last(tmp_path: Path) -> None:

@@ -43,7 +43,8 @@ def test_bitsets_and_columns_agree_with_the_records(tmp_path: Path) -> None:
     images = set(snap.iter_ordinals(snap.bits("input:image")))
     assert images == {i for i, s in enumerate(snap.specs) if "image" in catalog.models[s].modalities.input}
     assert snap.bits("status:deprecated").bit_count() == 121
-    assert snap.column("context")[snap.ordinal("openai:gpt-4o") or 0] == 128000
+    ordinal = snap.ordinal("openai:gpt-4o")
+    assert ordinal is not None and snap.column("context")[ordinal] == 128000
     assert snap.bits("input:no-such-modality") == 0
     assert list(snap.specs_of_provider("openai")) == [s for s in snap.specs if s.startswith("openai:")]
 

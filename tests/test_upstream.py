@@ -92,6 +92,7 @@ def test_cache_round_trip_and_torn_cache_is_ignored(tmp_path: Path) -> None:
     assert upstream.read_cache(tmp_path) is None
 
 
+@pytest.mark.slow
 def test_daemon_polls_keeps_the_last_good_body_and_reuses_the_cache(tmp_path: Path) -> None:
     with Upstream() as server:
         config = f'[upstream]\nurl = "{server.url}"\npoll_interval = 0.3\nmax_shrink = 0.8\n'

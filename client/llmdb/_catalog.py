@@ -12,7 +12,7 @@ from llmdb._cost import CostBreakdown, compute
 from llmdb._features import GETTERS, check_feature
 from llmdb._snapshot import Snapshot, SnapshotHandle
 from llmdb._spec import close_matches, did_you_mean, parse_spec, provider_id
-from llmdb._time import iso
+from llmdb.contract import iso
 from llmdb.errors import AmbiguousModel, InvalidSpec, ModelExcluded, ModelNotFound, UnknownProvider
 from llmdb.schema import Capabilities, Model, Provenance, Provider
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import struct
 import zlib
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,11 +38,18 @@ STATE_DIR = Path("/var/lib/llmdb")
 CATALOG_FILE = "catalog.llmdb"
 """The current snapshot, inside a state directory."""
 STATUS_FILE = "status.json"
-"""What the daemon serves and refused, inside a state directory (JSON, see `read_status`)."""
+"""What the daemon serves and refused, inside a state directory (JSON, times as `iso` writes them)."""
 SNAPSHOTS_DIR = "snapshots"
 """Retained earlier snapshots, `catalog.<epoch:010d>.llmdb`, inside a state directory."""
 SNAPSHOT_ENV = "LLMDB_SNAPSHOT"
 """Environment variable naming the snapshot file a client reads."""
+
+
+def iso(timestamp: float | None) -> str | None:
+    """`1767225600.0` → `2026-01-01T00:00:00Z`: how the status file and `llmdb info` write times."""
+    if timestamp is None:
+        return None
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def read_status(state_dir: str | Path) -> dict[str, Any] | None:

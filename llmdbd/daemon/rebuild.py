@@ -15,7 +15,7 @@ from typing import Any
 
 import msgspec
 
-from llmdb._time import iso
+from llmdb.contract import iso
 from llmdb.schema import BuildIssue, BuildReport
 from llmdbd import inputs
 from llmdbd.config import Config

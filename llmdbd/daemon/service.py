@@ -157,16 +157,9 @@ class Service:
         while True:
             settings = self.config.upstream
             try:
-                got = await upstream.fetch(settings, state.meta)
-                if got is None:
-                    state.not_modified()
-                else:
-                    body, meta = got
-                    layer = await anyio.to_thread.run_sync(
-                        upstream.accept, body, state.models(), settings.max_shrink, meta.url, upstream.version_of(meta)
-                    )
-                    await anyio.to_thread.run_sync(state.accepted, body, meta, layer)
-                    log.info("upstream_fetched", url=meta.url, etag=meta.etag, models=meta.models, bytes=len(body))
+                meta = await upstream.poll(state, settings)
+                if meta is not None:
+                    log.info("upstream_fetched", url=meta.url, etag=meta.etag, models=meta.models)
                     self.request("upstream_changed")
                 failures = 0
                 delay = settings.poll_interval

@@ -15,11 +15,12 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import anyio
 import httpx
 import msgspec
 from msgspec import Struct
 
-from llmdb._time import iso
+from llmdb.contract import iso
 from llmdbd import inputs
 from llmdbd.config import Config, Upstream
 from llmdbd.engine import Layer, prepare
@@ -139,6 +140,21 @@ async def fetch(settings: Upstream, cached: Cached | None) -> tuple[bytes, Cache
         sha256=hashlib.sha256(body).hexdigest(),
     )
     return body, meta
+
+
+async def poll(state: UpstreamState, settings: Upstream) -> Cached | None:
+    """One poll: the metadata of a new accepted body (now cached and in use), None when upstream has not
+    changed; `FetchError` when the fetch fails or the body is refused (the last good one stays)."""
+    got = await fetch(settings, state.meta)
+    if got is None:
+        state.not_modified()
+        return None
+    body, meta = got
+    layer = await anyio.to_thread.run_sync(
+        accept, body, state.models(), settings.max_shrink, meta.url, version_of(meta)
+    )
+    await anyio.to_thread.run_sync(state.accepted, body, meta, layer)
+    return meta
 
 
 def version_of(meta: Cached) -> str:

@@ -1,0 +1,46 @@
+"""The layout holds: llmdbd reaches the client only through `llmdb.contract` and public `llmdb` names, the
+client never imports the daemon, and no daemon class grows past what one reader can hold."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def imports(package: Path) -> list[tuple[str, str]]:
+    """(file, imported module) for every import in the package's files."""
+    out = []
+    for path in package.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                out += [(str(path.relative_to(ROOT)), f"{node.module}.{a.name}") for a in node.names]
+            elif isinstance(node, ast.Import):
+                out += [(str(path.relative_to(ROOT)), a.name) for a in node.names]
+    return out
+
+
+def test_the_daemon_uses_only_the_contract_and_public_client_names() -> None:
+    found = imports(ROOT / "llmdbd")
+    crossing = [(f, m) for f, m in found if m.startswith("llmdb.") or m == "llmdb"]
+    assert len(crossing) > 10
+    private = [(f, m) for f, m in crossing if any(part.startswith("_") for part in m.split("."))]
+    assert private == [], private
+    modules = {m.split(".")[1] for _, m in crossing if m.count(".") >= 2}
+    assert modules <= {"contract", "schema"}, modules
+
+
+def test_the_client_never_imports_the_daemon() -> None:
+    found = imports(ROOT / "client" / "llmdb")
+    assert [m for _, m in found if m.startswith("llmdbd")] == []
+
+
+def test_no_daemon_class_is_over_150_lines() -> None:
+    sizes = {}
+    for path in (ROOT / "llmdbd" / "daemon").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ClassDef):
+                sizes[f"{path.name}:{node.name}"] = (node.end_lineno or 0) - node.lineno + 1
+    assert len(sizes) >= 4
+    assert max(sizes.values()) <= 150, sizes
