@@ -71,23 +71,25 @@ def test_every_build_issue_reaches_status_and_the_publish_event(daemon: Daemon) 
     unused.write_text(json.dumps({"exclude": ["nosuch:model-*"]}))
     status = wait_for(lambda: (s := read_status(daemon.state)) and s["build_issue_count"] and s, "issue in status")
     (issue,) = [i for i in status["build_issues"] if i["stage"] == "filters"]
-    assert issue["severity"] == "warning" and issue["source"] == str(unused) and issue["field"] == "exclude"
+    assert issue["severity"] == "warning" and issue["file"] == str(unused) and issue["field"] == "exclude"
     assert "matches no model" in issue["message"]
     event = wait_for(lambda: [e for e in builds(daemon) if e["warnings"]], "event with the warning")[-1]
-    assert any(i.get("source") == str(unused) and "matches no model" in i["message"] for i in event["issues"])
+    assert any(i.get("file") == str(unused) and "matches no model" in i["message"] for i in event["issues"])
 
 
 def test_a_publish_names_the_changed_files_and_summarizes_the_change(daemon: Daemon) -> None:
     target = daemon.patches / "10-prices.json"
     target.write_text(patch(7.0))
     wait_for(lambda: price(daemon.state / "catalog.llmdb") == 7.0, "patch")
-    event = [e for e in daemon.events("catalog_published") if e["trigger"] == "patches_changed"][-1]
+    # The event is logged right after the publish a client can already see: wait for it too.
+    event = wait_for(lambda: daemon.events("catalog_published")[1:], "the patch's publish event")[-1]
+    assert event["trigger"] == "patches_changed"
     assert event["changes"]["sources"] == [f"{target} (added)"]
     assert (event["changes"]["added"], event["changes"]["removed"], event["changes"]["changed"]) == (0, 0, 1)
     assert event["changes"]["first"] == ["~openai:gpt-4o"]
     target.write_text(json.dumps({"exclude": ["openai:gpt-4o-mini"]}))
     wait_for(lambda: price(daemon.state / "catalog.llmdb") == 2.5, "patch replaced")
-    event = daemon.events("catalog_published")[-1]
+    event = wait_for(lambda: daemon.events("catalog_published")[2:], "the replacement's publish event")[-1]
     assert event["changes"]["sources"] == [f"{target} (changed)"]
     assert event["changes"]["removed"] == 1 and "-openai:gpt-4o-mini" in event["changes"]["first"]
 

@@ -47,7 +47,8 @@ def test_a_rule_for_an_unknown_provider_is_an_error_not_allow_everything() -> No
 
 def test_exclude_removes_matches_and_warns_on_unused_patterns() -> None:
     specs = [s for s, _, _ in SPECS]
-    removed, issues = exclude(specs, [("openai:gpt-4o*", "a.json"), ("cerebras:qwen-3-*", "b.json")])
+    patterns = [("openai:gpt-4o*", "patch:a.json", "a.json"), ("cerebras:qwen-3-*", "patch:b.json", "b.json")]
+    removed, issues = exclude(specs, patterns)
     assert removed == {s: "exclude 'openai:gpt-4o*' (a.json)" for s in ("openai:gpt-4o", "openai:gpt-4o-mini")}
     (issue,) = issues
-    assert issue.severity == "warning" and issue.source == "b.json" and "qwen-3-*" in issue.message
+    assert issue.severity == "warning" and issue.file == "b.json" and "qwen-3-*" in issue.message

@@ -108,7 +108,7 @@ def _convert(b: Build) -> None:
 
 
 def _filters(b: Build) -> None:
-    patterns = [(g, layer.info.file or layer.info.name) for layer in b.layers for g in layer.excludes]
+    patterns = [(g, layer.info.name, layer.info.file) for layer in b.layers for g in layer.excludes]
     b.excluded, issues = exclude(b.models, patterns)
     b.issues += issues
     for spec in b.excluded:

@@ -29,16 +29,18 @@ def compile_globs(globs: Iterable[str]) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{fnmatch.translate(g)})" for g in globs) or r"(?!)")
 
 
-def exclude(specs: Iterable[str], patterns: Iterable[tuple[str, str]]) -> tuple[dict[str, str], list[BuildIssue]]:
-    """Spec → the first `(pattern, origin)` exclude (`provider:glob`) matching it, as `exclude 'p' (origin)`,
-    and a warning per pattern that matches nothing."""
+def exclude(
+    specs: Iterable[str], patterns: Iterable[tuple[str, str, str | None]]
+) -> tuple[dict[str, str], list[BuildIssue]]:
+    """Spec → the first `(pattern, source, file)` exclude (`provider:glob`) matching it, as
+    `exclude 'p' (file)`, and a warning per pattern that matches nothing."""
     specs = list(specs)
     removed: dict[str, str] = {}
     issues = []
-    for pattern, origin in patterns:
+    for pattern, source, file in patterns:
         regex = compile_globs([pattern])
         hits = [s for s in specs if regex.match(s)]
-        reason = f"exclude {pattern!r} ({origin})"
+        reason = f"exclude {pattern!r} ({file or source})"
         for spec in hits:
             removed.setdefault(spec, reason)
         if not hits:
@@ -47,7 +49,8 @@ def exclude(specs: Iterable[str], patterns: Iterable[tuple[str, str]]) -> tuple[
                     severity="warning",
                     stage="filters",
                     message=f"exclude pattern {pattern!r} matches no model",
-                    source=origin,
+                    source=source,
+                    file=file,
                     field="exclude",
                 )
             )

@@ -8,7 +8,7 @@ from llmdb.schema import BuildReport
 def render(report: BuildReport, *, limit: int = 50) -> str:
     """A summary line, stage timings, then the issues (errors first), at most `limit` of them."""
     lines = [
-        f"{report.models} models, {report.providers} providers, {report.denied} denied; "
+        f"{report.models} models, {report.providers} providers, {report.denied} denied, {report.excluded} excluded; "
         f"{len(report.errors)} error(s), {len(report.warnings)} warning(s)",
         "stages: " + ", ".join(f"{stage} {ms:.0f} ms" for stage, ms in report.stage_ms.items()),
     ]
