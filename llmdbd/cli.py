@@ -93,7 +93,7 @@ def _missing_extra(command: str, exc: ImportError) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     try:
-        from llmdbd.daemon import main as run_daemon
+        from llmdbd.daemon.run import main as run_daemon
     except ImportError as exc:
         return _missing_extra("run", exc)
     return run_daemon(args.config, _flags(args))

@@ -15,6 +15,7 @@ import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import msgspec
 from msgspec import Struct, field
@@ -182,6 +183,11 @@ def _check(config: Config) -> list[tuple[str, str]]:
         problems.append(("upstream.poll_interval", "must not be negative"))
     if not 0 < config.upstream.max_shrink <= 1:
         problems.append(("upstream.max_shrink", "must be in (0, 1]"))
-    if not config.upstream.url.startswith(("https://", "http://")):
+    try:
+        url = urlsplit(config.upstream.url)
+        valid = url.scheme in ("https", "http") and bool(url.hostname)
+    except ValueError:
+        valid = False
+    if not valid:
         problems.append(("upstream.url", f"{config.upstream.url!r} is not an http(s) URL"))
     return problems

@@ -40,5 +40,5 @@ def make_catalog(price: float = 1.0, *, extra_models: int = 2, denied: dict[str,
         model_sources={s: {"cost.input": (0, False, ())} for s in by_spec},
         provider_sources={"t": {"name": (0, False, ())}},
         report=BuildReport(sources=(SOURCE,), providers=1, models=len(by_spec)),
-        content_hash=content_hash(providers, by_spec, {}, deny),
+        content_hash=content_hash(providers, by_spec, {}, deny, {}),
     )

@@ -208,3 +208,28 @@ def test_without_the_daemon_extra_run_says_how_to_install_it(tmp_path: Path) -> 
         )
         assert out.returncode == 2 and "pip install 'llmdbd[daemon]'" in out.stderr, out.stderr
         assert "Traceback" not in out.stderr
+
+
+def test_a_restart_with_nothing_new_still_says_what_is_served(tmp_path: Path) -> None:
+    d = Daemon(tmp_path).start()
+    d.stop()
+    d.start()
+    try:
+        status = read_status(d.state)
+        assert status is not None and status["epoch"] == 1 and status["content_hash"]
+        second = wait_for(lambda: builds(d)[1:], "the second start's build event")[-1]
+        assert second["event"] == "catalog_unchanged" and second["epoch"] == 1
+    finally:
+        d.stop()
+
+
+def test_a_missing_upstream_file_or_bad_url_is_an_error_not_a_crash(tmp_path: Path) -> None:
+    bad_url = llmdbd("pull", "--state-dir", str(tmp_path), env={"LLMDBD_UPSTREAM_URL": "https://[::1/api.json"})
+    assert bad_url.returncode == 2 and "LLMDBD_UPSTREAM_URL" in bad_url.stderr and "Traceback" not in bad_url.stderr
+    d = Daemon(tmp_path, config=f'[upstream]\nfile = "{tmp_path / "gone.json"}"\n')
+    d.start()
+    try:
+        (failed,) = d.events("build_failed")
+        assert "gone.json" in failed["error"] and d.proc is not None and d.proc.poll() is None
+    finally:
+        d.stop()

@@ -14,6 +14,7 @@ from typing import Any
 
 import msgspec
 
+from llmdb import contract
 from llmdb._catalog import Catalog
 from llmdb._features import FEATURES, features_of
 from llmdb.errors import (
@@ -93,7 +94,7 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("select", parents=[common], help="the best model for requirements, with a trace")
     _filters(p)
     p.add_argument("--prefer", type=_csv, default=[], help="providers to try first, in order (comma-separated)")
-    p.add_argument("--like", metavar="SPEC", help="fall back to models of this model's family")
+    p.add_argument("--like", metavar="SPEC", help="fall back to models of this model's family (else its base id)")
     p.add_argument("--scope", type=_csv, help="only these providers (comma-separated)")
     p.set_defaults(run=_select)
 
@@ -236,7 +237,8 @@ def _info(catalog: Catalog, args: argparse.Namespace) -> str:
         lines.append(f"refused:   {data['refused']}")
     daemon = data.get("daemon")
     if daemon:
-        state = daemon.get("state", "running")
+        down = contract.liveness(daemon)
+        state = f"not running ({down})" if down else "running"
         lines.append(
             f"daemon:    {state}, pid {daemon.get('pid')}, last build {daemon.get('updated_at')}"
             f" ({daemon.get('trigger')}), {len(daemon.get('rejected_files') or [])} rejected file(s),"

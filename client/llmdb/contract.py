@@ -17,6 +17,7 @@ excluded from every checksum.
 
 from __future__ import annotations
 
+import os
 import struct
 import zlib
 from collections.abc import Sequence
@@ -50,6 +51,30 @@ def iso(timestamp: float | None) -> str | None:
     if timestamp is None:
         return None
     return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def liveness(status: dict[str, Any]) -> str | None:
+    """None when the daemon that wrote `status` is running; else why not (stopped, or its process is gone)."""
+    if status.get("state") == "stopped":
+        return f"stopped at {status.get('stopped_at')}"
+    pid = status.get("pid")
+    if not isinstance(pid, int) or not _alive(pid):
+        return f"not running: process {pid} is gone (killed, or the machine restarted)"
+    return None
+
+
+def _alive(pid: int) -> bool:
+    """A process `pid` exists and is an llmdbd (a recycled pid of another program does not count)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # exists, owned by another user (the systemd service's dynamic user)
+    try:
+        return b"llmdbd" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return True  # no /proc to tell: trust the pid
 
 
 def read_status(state_dir: str | Path) -> dict[str, Any] | None:

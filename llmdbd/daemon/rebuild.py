@@ -9,12 +9,14 @@ import contextlib
 import ctypes
 import gc
 import os
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
 import msgspec
 
+from llmdb import contract
 from llmdb.contract import iso
 from llmdb.schema import BuildIssue, BuildReport
 from llmdbd import inputs
@@ -24,7 +26,7 @@ from llmdbd.daemon.patch_store import PatchStore, Rejection
 from llmdbd.daemon.upstream import UpstreamState
 from llmdbd.engine import BuildError, BuiltCatalog, ModelCache, build
 from llmdbd.engine.catalog import changes
-from llmdbd.output.publish import publish
+from llmdbd.output.publish import PublishResult, publish
 
 ISSUES_IN_EVENT = 5
 """Issues named in a `catalog_*` event (all are counted, and up to `ISSUES_IN_STATUS` are in status.json)."""
@@ -46,6 +48,7 @@ class Rebuilder:
         self._published: dict[str, Any] = {}
         self._trigger = ""
         self._report = BuildReport()
+        self._lock = threading.RLock()
 
     def prepare(self) -> None:
         """Create the state directory and load what earlier runs left (`OSError` if it is unusable)."""
@@ -54,10 +57,19 @@ class Rebuilder:
         self.upstream.load_cache()
 
     def rebuild(self, trigger: str) -> tuple[str, dict[str, Any], list[Rejection]]:
-        """Build and publish; the `catalog_*` event's name and fields, and the patch rejections new this time."""
+        """Build and publish; the `catalog_*` event's name and fields, and the patch rejections new this time.
+
+        A state directory that cannot be written is `publish_failed`: the last published file keeps serving."""
         gc.disable()  # a build allocates many acyclic objects: collecting during it only costs time
         try:
-            return self._rebuild(trigger)
+            with self._lock:
+                return self._rebuild(trigger)
+        except OSError as exc:
+            return (
+                "publish_failed",
+                {"trigger": trigger, "error": f"{exc.filename or self.state}: {exc.strerror or exc}"},
+                [],
+            )
         finally:
             gc.enable()
             _release_memory()
@@ -79,7 +91,7 @@ class Rebuilder:
             catalog = build(layers, config.rules(), stage_ms={"load": load_ms}, cache=self._cache)
         except BuildError as exc:
             self._report = exc.report
-            self.write_status()
+            self._write_status(False)
             return "build_failed", {"trigger": trigger, "error": str(exc)}, rejections
         publish_started = time.perf_counter()
         result = publish(catalog, self.state, keep=config.keep)
@@ -99,19 +111,28 @@ class Rebuilder:
             "content_hash": catalog.content_hash,
         }
         self._last = catalog
-        if result is not None:
+        served: PublishResult | contract.Header | None = result
+        if served is None and not self._published:  # a restart whose content was already published
+            served = contract.read_header(self.state / contract.CATALOG_FILE)
+        if served is not None:
             self._published = {
-                "epoch": result.epoch,
-                "content_hash": result.content_hash,
-                "built_at": iso(result.built_at),
+                "epoch": served.epoch,
+                "content_hash": served.content_hash,
+                "built_at": iso(served.built_at),
             }
         fields["epoch"] = self._published.get("epoch")
         self._report = report
-        self.write_status()
+        self._write_status(False)
         return ("catalog_published" if result is not None else "catalog_unchanged"), fields, rejections
 
     def write_status(self, *, stopped: bool = False) -> None:
-        """The status file: what the last build served and refused, how upstream is doing, whether running."""
+        """The status file: what the last build served and refused, how upstream is doing, whether running.
+
+        Safe from any thread: the service writes it after a failed poll while a rebuild may run."""
+        with self._lock:
+            self._write_status(stopped)
+
+    def _write_status(self, stopped: bool) -> None:
         now = iso(time.time())
         status.write(
             self.state,

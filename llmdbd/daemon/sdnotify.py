@@ -31,3 +31,12 @@ def watchdog_interval(env: dict[str, str] | None = None) -> float | None:
         return int(usec) / 2 / 1_000_000
     except ValueError:
         return None
+
+
+async def watchdog(interval: float) -> None:
+    """Ping systemd's watchdog every `interval` seconds, forever (a task of the service loop)."""
+    import anyio  # the daemon's dependency; this module stays importable without it
+
+    while True:
+        send("WATCHDOG=1")
+        await anyio.sleep(interval)

@@ -56,11 +56,10 @@ class Service:
             sdnotify.send("READY=1\nSTATUS=" + self.rebuilder.status_line())
             tg.start_soon(self._rebuilder)
             tg.start_soon(self._watcher)
-            if self.config.upstream.poll_interval > 0:
-                tg.start_soon(self._poller)
+            tg.start_soon(self._poller)  # idle while poll_interval is 0; a reload may turn it on or off
             interval = sdnotify.watchdog_interval()
             if interval:
-                tg.start_soon(self._watchdog, interval)
+                tg.start_soon(sdnotify.watchdog, interval)
         sdnotify.send("STOPPING=1")
         self.rebuilder.write_status(stopped=True)
         log.info("stopped")
@@ -70,7 +69,7 @@ class Service:
         event, fields, rejections = await anyio.to_thread.run_sync(self.rebuilder.rebuild, trigger)
         for rejection in rejections:
             log.warning("patch_rejected", file=rejection.file, errors=rejection.errors, keeping=rejection.keeping)
-        if event == "build_failed":
+        if event in ("build_failed", "publish_failed"):
             log.error(event, **fields)
         else:
             log.info(event, **fields)
@@ -156,6 +155,9 @@ class Service:
         state = self.rebuilder.upstream
         while True:
             settings = self.config.upstream
+            if settings.poll_interval <= 0:
+                await anyio.sleep(1)
+                continue
             try:
                 meta = await upstream.poll(state, settings)
                 if meta is not None:
@@ -171,8 +173,3 @@ class Service:
                 log.warning("upstream_rejected", error=str(exc), retry_in=round(delay, 1), failures=failures)
                 self.rebuilder.write_status()
             await anyio.sleep(delay)
-
-    async def _watchdog(self, interval: float) -> None:
-        while True:
-            sdnotify.send("WATCHDOG=1")
-            await anyio.sleep(interval)

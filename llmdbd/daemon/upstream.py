@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import os
+import threading
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -49,12 +50,15 @@ class Cached(Struct, kw_only=True):
 
 def check_url(url: str, allow_http: bool) -> None:
     """Refuse plain http:// except to loopback (or when explicitly allowed)."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+    except ValueError as exc:
+        raise FetchError(f"{url}: not a valid URL: {exc}") from None
     if parts.scheme == "https":
         return
     if parts.scheme != "http":
         raise FetchError(f"{url}: only https:// (or http:// to loopback) is fetched")
-    host = parts.hostname or ""
     try:
         loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
     except ValueError:
@@ -173,6 +177,7 @@ class UpstreamState:
         self._key: tuple[object, ...] | None = None
         self._layer: Layer | None = None
         self._body: bytes | None = None
+        self._lock = threading.Lock()
 
     def load_cache(self) -> None:
         """Take the body an earlier run fetched, if the cache is whole."""
@@ -183,11 +188,18 @@ class UpstreamState:
 
     def layer(self, config: Config) -> Layer:
         """The prepared upstream layer for `config`, reused while its input is unchanged."""
+        with self._lock:  # `accepted` may run in the poller's thread meanwhile
+            return self._layer_for(config)
+
+    def _layer_for(self, config: Config) -> Layer:
         if self.meta is not None:
             key: tuple[object, ...] = ("http", self.meta.sha256)
         elif config.upstream.file:
-            st = os.stat(config.upstream.file)
-            key = ("file", config.upstream.file, st.st_mtime_ns, st.st_size)
+            try:
+                st = os.stat(config.upstream.file)
+                key = ("file", config.upstream.file, st.st_mtime_ns, st.st_size)
+            except OSError:
+                key = ("file", config.upstream.file)  # the load reports the missing file in the build
         else:
             key = ("packaged",)
         if self._layer is None or key != self._key:
@@ -207,7 +219,8 @@ class UpstreamState:
         """A fetched body passed `accept`: cache it and use its (already prepared) layer from now on."""
         meta.models = sum(1 for f in layer.fragments if f.model is not None)
         write_cache(self.state_dir, body, meta)
-        self.meta, self._key, self._layer = meta, ("http", meta.sha256), layer
+        with self._lock:
+            self.meta, self._key, self._layer = meta, ("http", meta.sha256), layer
         self.status = {
             "source": "http",
             "url": meta.url,

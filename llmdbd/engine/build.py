@@ -123,7 +123,7 @@ def _catalog(b: Build) -> None:
     b.models = dict(sorted(b.models.items()))
     b.denied = dict(sorted(b.denied.items()))
     b.excluded = dict(sorted(b.excluded.items()))
-    b.content_hash = content_hash(b.providers, b.models, b.model_aliases, b.denied)
+    b.content_hash = content_hash(b.providers, b.models, b.model_aliases, b.denied, b.excluded)
 
 
 STAGES: tuple[tuple[str, Callable[[Build], None]], ...] = (

@@ -57,8 +57,10 @@ def content_hash(
     models: dict[str, Model],
     model_aliases: dict[str, str],
     denied: dict[str, str],
+    excluded: dict[str, str],
 ) -> str:
-    """sha256 of a canonical encoding of the effective catalog: no timestamps, no provenance, sorted keys."""
+    """sha256 of a canonical encoding of the effective catalog (with the specs clients are told are excluded):
+    no timestamps, no provenance, sorted keys."""
     body = _ENCODER.encode(
         (
             SCHEMA_VERSION,
@@ -66,6 +68,7 @@ def content_hash(
             sorted(models.values(), key=lambda m: m.spec),
             sorted(model_aliases.items()),
             sorted(denied.items()),
+            sorted(excluded),  # which models; not the reason's text, which names files wherever they are
         )
     )
     return hashlib.sha256(body).hexdigest()

@@ -1,0 +1,38 @@
+"""`llmdbd run`'s entry point: configuration, logging and the state directory, then the service loop."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from typing import Any
+
+import anyio
+import structlog
+
+from llmdbd.config import ConfigError, load
+from llmdbd.daemon.logs import configure_logging
+from llmdbd.daemon.rebuild import Rebuilder
+from llmdbd.daemon.service import Service
+
+log = structlog.get_logger("llmdbd")
+
+
+def main(config_path: str | None, flags: dict[str, Any]) -> int:
+    """Load the configuration (refusing a bad one), prepare the state directory, then run until stopped."""
+    try:
+        config, file = load(config_path, dict(os.environ), flags)
+    except ConfigError as exc:
+        configure_logging("auto")
+        log.error("config_rejected", error=str(exc))
+        return 2
+    configure_logging(config.log_format)
+    log.info("starting", config=str(file) if file else None, state_dir=config.state_dir, patch_dirs=config.patch_dirs)
+    rebuilder = Rebuilder(config, file)
+    try:
+        rebuilder.prepare()
+    except OSError as exc:
+        log.error("state_dir_unusable", state_dir=config.state_dir, error=exc.strerror or str(exc))
+        return 2
+    with contextlib.suppress(KeyboardInterrupt):
+        anyio.run(Service(rebuilder, config_path, flags).run)
+    return 0
