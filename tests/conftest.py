@@ -1,17 +1,15 @@
-"""Fixtures shared by the suite: the real models.dev catalog built once per session, and the `slow` marker
-(daemon, gunicorn and concurrency tests that start processes: `pytest -m "not slow"` skips them locally;
-CI runs everything)."""
+"""Fixtures shared by the suite: the real models.dev catalog built once per session, a real daemon, and the
+`slow` marker (daemon, gunicorn and concurrency tests that start processes: `pytest -m "not slow"` skips them
+locally; CI runs everything)."""
 
 from __future__ import annotations
 
-import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))  # helper modules (catalogs, daemon_helpers) import by name
-
 from catalogs import API
+from daemon_helpers import Daemon
 
 from llmdbd.engine import BuiltCatalog, build
 from llmdbd.sources import modelsdev
@@ -19,6 +17,14 @@ from llmdbd.sources import modelsdev
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "slow: starts real daemons, gunicorn or many processes")
+
+
+@pytest.fixture
+def daemon(tmp_path: Path) -> Iterator[Daemon]:
+    """A real `llmdbd run` on a temporary state directory, stopped after the test."""
+    d = Daemon(tmp_path).start()
+    yield d
+    d.stop()
 
 
 @pytest.fixture(scope="session")

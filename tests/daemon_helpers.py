@@ -123,6 +123,11 @@ def client_read(path: Path, spec: str = "openai:gpt-4o") -> dict[str, Any]:
     return result
 
 
+def patch(value: float) -> str:
+    """A patch file setting `openai:gpt-4o`'s input price to `value`."""
+    return json.dumps({"models": [{"spec": "openai:gpt-4o", "cost": {"input": value}}]})
+
+
 def price(path: Path, spec: str = "openai:gpt-4o") -> float | None:
     seen = client_read(path, spec)
     model = seen.get("model")

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from daemon_helpers import Daemon, client_read, price, wait_for
+from daemon_helpers import Daemon, client_read, patch, price, wait_for
 
 from llmdb import Snapshot
 from llmdb.contract import read_status
@@ -21,17 +19,6 @@ from llmdb.contract import read_status
 UPSTREAM_PRICE = 2.5
 
 pytestmark = pytest.mark.slow  # real daemons / processes (conftest.py)
-
-
-def patch(value: float) -> str:
-    return json.dumps({"models": [{"spec": "openai:gpt-4o", "cost": {"input": value}}]})
-
-
-@pytest.fixture
-def daemon(tmp_path: Path) -> Iterator[Daemon]:
-    d = Daemon(tmp_path).start()
-    yield d
-    d.stop()
 
 
 def published(d: Daemon, value: float | None) -> bool:

@@ -10,29 +10,17 @@ import re
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from daemon_helpers import Daemon, price, wait_for
+from daemon_helpers import Daemon, patch, price, wait_for
 
 from llmdb.contract import read_status
 
 pytestmark = pytest.mark.slow
 
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
-
-
-def patch(value: float) -> str:
-    return json.dumps({"models": [{"spec": "openai:gpt-4o", "cost": {"input": value}}]})
-
-
-@pytest.fixture
-def daemon(tmp_path: Path) -> Iterator[Daemon]:
-    d = Daemon(tmp_path).start()
-    yield d
-    d.stop()
 
 
 def llmdbd(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -229,7 +217,7 @@ def test_a_missing_upstream_file_or_bad_url_is_an_error_not_a_crash(tmp_path: Pa
     d = Daemon(tmp_path, config=f'[upstream]\nfile = "{tmp_path / "gone.json"}"\n')
     d.start()
     try:
-        (failed,) = d.events("build_failed")
+        (failed,) = wait_for(lambda: d.events("build_failed"), "build_failed event")
         assert "gone.json" in failed["error"] and d.proc is not None and d.proc.poll() is None
     finally:
         d.stop()

@@ -186,18 +186,16 @@ def _models(records: dict[tuple[str, str], dict[str, Any]], issues: list[BuildIs
         try:
             out[spec] = msgspec.convert({**record, "spec": spec, "id": model_id, "provider": provider}, Model)
         except msgspec.ValidationError as exc:
-            path, reason = split_error(str(exc))
-            issues.append(
-                BuildIssue(
-                    severity="error",
-                    stage="merge",
-                    message=f"merged record is invalid: {reason}; model dropped",
-                    provider=provider,
-                    model=model_id,
-                    field=path,
-                )
-            )
+            issues.append(_invalid(exc, "merged record is invalid: {}; model dropped", provider, model_id))
     return out
+
+
+def _invalid(exc: msgspec.ValidationError, message: str, provider: str, model: str | None = None) -> BuildIssue:
+    """The error for a merged record that does not convert, naming the field msgspec names."""
+    path, reason = split_error(str(exc))
+    return BuildIssue(
+        severity="error", stage="convert", message=message.format(reason), provider=provider, model=model, field=path
+    )
 
 
 def _providers(
@@ -208,23 +206,14 @@ def _providers(
         try:
             out[pid] = msgspec.convert({**record, "id": pid}, Provider)
         except msgspec.ValidationError as exc:
-            path, reason = split_error(str(exc))
-            issues.append(
-                BuildIssue(
-                    severity="error",
-                    stage="merge",
-                    message=f"merged provider is invalid: {reason}; only its id is kept",
-                    provider=pid,
-                    field=path,
-                )
-            )
+            issues.append(_invalid(exc, "merged provider is invalid: {}; only its id is kept", pid))
             out[pid] = Provider(id=pid)
     for model in models.values():
         if model.provider not in out:
             issues.append(
                 BuildIssue(
                     severity="warning",
-                    stage="merge",
+                    stage="convert",
                     message="model names a provider no source defines; created with its id only",
                     provider=model.provider,
                     model=model.id,
@@ -238,7 +227,7 @@ def _providers(
             issues.append(
                 BuildIssue(
                     severity="error",
-                    stage="merge",
+                    stage="convert",
                     message=f"provider alias {clashes[0]!r} is already another provider's id; dropped",
                     provider=pid,
                     field="aliases",
