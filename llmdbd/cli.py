@@ -165,7 +165,7 @@ def _render_status(data: dict[str, object], down: str | None) -> str:
     return "\n".join(lines)
 
 
-def _catalog(args: argparse.Namespace) -> tuple[BuiltCatalog | None, BuildReport | None]:
+def _catalog(args: argparse.Namespace) -> BuiltCatalog | None:
     """Build from the command line's inputs (and `--config`'s), printing the report; None when it failed."""
     config = None
     if args.config:
@@ -173,7 +173,7 @@ def _catalog(args: argparse.Namespace) -> tuple[BuiltCatalog | None, BuildReport
             config = load(args.config, {})[0]
         except ConfigError as exc:
             print(f"llmdbd: {exc}", file=sys.stderr)
-            return None, None
+            return None
     upstream_file = args.upstream or (config.upstream.file if config is not None else None)
     layers = inputs.layers(
         inputs.upstream_layer(upstream_file, origin=args.upstream_origin),
@@ -187,9 +187,9 @@ def _catalog(args: argparse.Namespace) -> tuple[BuiltCatalog | None, BuildReport
     except BuildError as exc:
         _print_report(args, exc.report)
         print(f"llmdbd: {exc}", file=sys.stderr)
-        return None, exc.report
+        return None
     _print_report(args, catalog.report)
-    return catalog, catalog.report
+    return catalog
 
 
 def _print_report(args: argparse.Namespace, report: BuildReport) -> None:
@@ -199,7 +199,7 @@ def _print_report(args: argparse.Namespace, report: BuildReport) -> None:
 def _build(args: argparse.Namespace) -> int:
     from llmdbd.output.publish import publish, write_snapshot
 
-    catalog, _ = _catalog(args)
+    catalog = _catalog(args)
     if catalog is None:
         return 1
     try:
@@ -222,8 +222,8 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    catalog, report = _catalog(args)
-    return 1 if catalog is None or report is None or report.errors else 0
+    catalog = _catalog(args)
+    return 1 if catalog is None or catalog.report.errors else 0
 
 
 if __name__ == "__main__":

@@ -69,7 +69,7 @@ def publish(catalog: BuiltCatalog, state_dir: str | os.PathLike[str], *, keep: i
         atomic_write(state / EPOCH_FILE, f"{epoch}\n".encode())
         with contextlib.suppress(FileExistsError):
             os.link(target, history / f"catalog.{epoch:010d}.llmdb")
-        _prune(history, keep)
+        _prune(state, keep)
     return PublishResult(
         path=str(target), epoch=epoch, content_hash=catalog.content_hash, size=len(data), built_at=built_at
     )
@@ -131,8 +131,8 @@ def _superseding(target: Path) -> Iterator[None]:
             os.close(old)
 
 
-def _prune(history: Path, keep: int) -> None:
-    files = sorted(p for p in history.iterdir() if _RETAINED.match(p.name))
+def _prune(state: Path, keep: int) -> None:
+    files = retained(state)
     for p in files[: max(0, len(files) - max(keep, 1))]:
         with contextlib.suppress(OSError):
             p.unlink()
