@@ -130,7 +130,12 @@ class Service:
                 async with anyio.create_task_group() as tg:
                     tg.start_soon(self._catch_up)
                     async for changes in watchfiles.awatch(
-                        *roots, debounce=debounce, step=min(50, debounce), recursive=False, watch_filter=None
+                        *roots,
+                        debounce=debounce,
+                        step=min(50, debounce),
+                        recursive=False,
+                        watch_filter=None,
+                        rust_timeout=1000,  # how long a stop waits for the watcher thread (default 5 s)
                     ):
                         kinds = {kind for _, changed in changes if (kind := watch.classify(Path(changed), paths))}
                         if "config" in kinds:

@@ -77,8 +77,8 @@ def content_hash(
 def changes(before: BuiltCatalog | None, after: BuiltCatalog, *, examples: int = 5) -> dict[str, object]:
     """What differs from `before` to `after`: sources added, removed or changed (by file or name), and
     models added, removed or changed (a changed record or allow/deny state), with the first few specs of each."""
-    old_sources = {s.file or s.name: s.version for s in before.sources} if before is not None else {}
-    new_sources = {s.file or s.name: s.version for s in after.sources}
+    old_sources = {s.file or s.name: s.version for s in before.report.sources} if before is not None else {}
+    new_sources = {s.file or s.name: s.version for s in after.report.sources}  # the inputs, not `enrich`
     sources = [f"{k} (added)" for k in new_sources if k not in old_sources]
     sources += [f"{k} (removed)" for k in old_sources if k not in new_sources]
     sources += [f"{k} (changed)" for k, v in new_sources.items() if k in old_sources and old_sources[k] != v]
