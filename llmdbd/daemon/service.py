@@ -11,6 +11,7 @@ import os
 import random
 import signal
 import time
+from collections.abc import AsyncGenerator
 from pathlib import Path
 from typing import Any
 
@@ -129,14 +130,7 @@ class Service:
                 self._watch_scope = scope
                 async with anyio.create_task_group() as tg:
                     tg.start_soon(self._catch_up)
-                    async for changes in watchfiles.awatch(
-                        *roots,
-                        debounce=debounce,
-                        step=min(50, debounce),
-                        recursive=False,
-                        watch_filter=None,
-                        rust_timeout=1000,  # how long a stop waits for the watcher thread (default 5 s)
-                    ):
+                    async for changes in _changes(roots, debounce):
                         kinds = {kind for _, changed in changes if (kind := watch.classify(Path(changed), paths))}
                         if "config" in kinds:
                             self.reload("config_changed")
@@ -178,3 +172,11 @@ class Service:
                 log.warning("upstream_rejected", error=str(exc), retry_in=round(delay, 1), failures=failures)
                 self.rebuilder.write_status()
             await anyio.sleep(delay)
+
+
+def _changes(roots: list[Path], debounce: int) -> AsyncGenerator[set[tuple[watchfiles.Change, str]], None]:
+    """watchfiles as the service uses it: non-recursive, unfiltered (`watch.classify` decides), and a stop that
+    waits at most 1 s for the watcher thread (watchfiles' default is 5 s)."""
+    return watchfiles.awatch(
+        *roots, debounce=debounce, step=min(50, debounce), recursive=False, watch_filter=None, rust_timeout=1000
+    )
