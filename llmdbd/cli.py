@@ -112,25 +112,22 @@ def _pull(args: argparse.Namespace) -> int:
     state = upstream.UpstreamState(config.state_dir)
     state.load_cache()
     try:
-        got = anyio.run(upstream.fetch, config.upstream, state.meta)
-        if got is None:
-            print(f"not modified: {config.upstream.url}")
-            return 0
-        body, meta = got
-        layer = upstream.accept(body, state.models(), config.upstream.max_shrink, meta.url, upstream.version_of(meta))
-        state.accepted(body, meta, layer)
+        meta = anyio.run(upstream.poll, state, config.upstream)  # what the daemon's poller does, once
     except upstream.FetchError as exc:
         print(f"llmdbd: {exc}", file=sys.stderr)
         return 1
     except OSError as exc:
         print(f"llmdbd: cannot write the cache in {config.state_dir}: {exc.strerror or exc}", file=sys.stderr)
         return 2
-    print(f"cached {len(body)} bytes, {meta.models} models from {meta.url}")
+    if meta is None:
+        print(f"not modified: {config.upstream.url}")
+    else:
+        print(f"cached {meta.models} models from {meta.url}")
     return 0
 
 
 def _status(args: argparse.Namespace) -> int:
-    from llmdbd.daemon.status import liveness, read_status
+    from llmdb.contract import liveness, read_status
 
     config = _config(args)
     if config is None:

@@ -38,7 +38,7 @@ def _python(code: str, **env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_a_fresh_process_reads_the_packaged_snapshot_without_heavy_imports() -> None:
+def test_a_fresh_process_reads_the_packaged_snapshot_without_heavy_imports(tmp_path: Path) -> None:
     code = (
         "import sys, json, llmdb\n"
         "m = llmdb.get('openai:gpt-4o')\n"
@@ -47,12 +47,16 @@ def test_a_fresh_process_reads_the_packaged_snapshot_without_heavy_imports() -> 
         f"heavy = [m for m in {HEAVY!r} if m in sys.modules]\n"
         "print(json.dumps({'context': m.limits.context, 'heavy': heavy, 'path': llmdb.info()['path']}))\n"
     )
-    out = json.loads(_python(code).stdout)
+    out = json.loads(_python(code, LLMDB_STATE_DIR=str(tmp_path)).stdout)  # a state dir no daemon publishes to
     assert out["context"] == 128000
     assert out["heavy"] == []
-    # With no $LLMDB_SNAPSHOT: the daemon's file on a host that runs one, else the packaged snapshot.
-    system = Path("/var/lib/llmdb/catalog.llmdb")
-    assert out["path"] == str(system if system.exists() else llmdb.packaged_path())
+    assert out["path"] == str(llmdb.packaged_path())  # no daemon state in $LLMDB_STATE_DIR (see _python)
+
+
+def test_a_daemons_catalog_in_llmdb_state_dir_comes_before_the_packaged_one(tmp_path: Path) -> None:
+    (tmp_path / "catalog.llmdb").write_bytes(llmdb.packaged_path().read_bytes())
+    out = _python("import llmdb; print(llmdb.info()['path'])", LLMDB_STATE_DIR=str(tmp_path))
+    assert out.stdout.strip() == str(tmp_path / "catalog.llmdb")
 
 
 def test_llmdb_snapshot_env_var_chooses_the_file(tmp_path: Path) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import anyio
@@ -117,3 +120,14 @@ def test_daemon_polls_keeps_the_last_good_body_and_reuses_the_cache(tmp_path: Pa
             assert any(e["event"] == "upstream_rejected" for e in d.events())
         finally:
             d.stop()
+
+
+def test_llmdbd_pull_caches_a_body_then_says_not_modified(server: Upstream, tmp_path: Path) -> None:
+    env = {**os.environ, "LLMDBD_UPSTREAM_URL": server.url, "LLMDBD_CONFIG": str(tmp_path / "none.toml")}
+    command = [sys.executable, "-m", "llmdbd", "pull", "--state-dir", str(tmp_path / "state")]
+    first = subprocess.run(command, capture_output=True, text=True, timeout=60, env=env)
+    assert first.returncode == 0 and first.stdout.startswith("cached ") and server.url in first.stdout, first.stderr
+    cached = upstream.read_cache(tmp_path / "state")
+    assert cached is not None and cached[0] == server.body and cached[1].models > 1000
+    again = subprocess.run(command, capture_output=True, text=True, timeout=60, env=env)
+    assert again.returncode == 0 and again.stdout.strip() == f"not modified: {server.url}"

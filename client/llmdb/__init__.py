@@ -6,7 +6,7 @@
     llmdb.models(require=["tools", "json_schema"], input="image", order_by="cost")
 
 Module-level functions use a default `Catalog` opened on first use: `$LLMDB_SNAPSHOT`, else the daemon's
-`/var/lib/llmdb/catalog.llmdb`, else the snapshot packaged with this library.
+`catalog.llmdb` in `$LLMDB_STATE_DIR` (default /var/lib/llmdb), else the snapshot packaged with this library.
 """
 
 from __future__ import annotations

@@ -26,13 +26,14 @@ def packaged_path() -> Path:
 
 
 def default_path() -> Path:
-    """`$LLMDB_SNAPSHOT`, else the daemon's `/var/lib/llmdb/catalog.llmdb` if present, else the packaged file."""
+    """`$LLMDB_SNAPSHOT`, else the daemon's `catalog.llmdb` if present (in `$LLMDB_STATE_DIR`, default
+    /var/lib/llmdb), else the packaged file."""
     env = os.environ.get(contract.SNAPSHOT_ENV)
     if env:
         return Path(env)
-    if SYSTEM_PATH.exists():
-        return SYSTEM_PATH
-    return packaged_path()
+    state = os.environ.get(contract.STATE_DIR_ENV)
+    daemon = Path(state) / contract.CATALOG_FILE if state else SYSTEM_PATH
+    return daemon if daemon.exists() else packaged_path()
 
 
 class Catalog:

@@ -44,6 +44,8 @@ SNAPSHOTS_DIR = "snapshots"
 """Retained earlier snapshots, `catalog.<epoch:010d>.llmdb`, inside a state directory."""
 SNAPSHOT_ENV = "LLMDB_SNAPSHOT"
 """Environment variable naming the snapshot file a client reads."""
+STATE_DIR_ENV = "LLMDB_STATE_DIR"
+"""Environment variable naming the daemon's state directory a client looks in (default `STATE_DIR`)."""
 
 
 def iso(timestamp: float | None) -> str | None:

@@ -1,6 +1,6 @@
-"""The status file, `state_dir/status.json`: what the daemon serves and refused, and whether it is running.
+"""Writing the status file, `state_dir/status.json`: what the daemon serves and refused, and whether it runs.
 
-Written atomically and world-readable; times are ISO 8601 UTC. Read it with `llmdb.contract.read_status`.
+Atomic and world-readable; times are ISO 8601 UTC. Read it with `llmdb.contract.read_status` and `liveness`.
 """
 
 from __future__ import annotations
@@ -11,10 +11,8 @@ from typing import Any
 
 import msgspec
 
-from llmdb.contract import STATUS_FILE, liveness, read_status
+from llmdb.contract import STATUS_FILE
 from llmdbd.output.files import atomic_write
-
-__all__ = ["liveness", "read_status", "write"]
 
 
 def write(state_dir: str | os.PathLike[str], status: dict[str, Any]) -> None:
