@@ -52,7 +52,7 @@ def run(repeat: int) -> dict[str, float]:
         for _ in range(repeat):
             start = time.perf_counter()
             upstream = modelsdev.load_bytes(data, file=str(API))
-            layers = inputs.layers(upstream, patches.load_dirs([tmp]))
+            layers = inputs.layers([upstream], patches.load_dirs([tmp]))
             loaded = time.perf_counter()
             catalog = build(layers)
             done = time.perf_counter()

@@ -1,7 +1,10 @@
 """`llmdbd`: build, check and publish the llmdb catalog, and run the daemon.
 
-llmdbd build [--upstream api.json] [--patches DIR]... [--overrides FILE] (--output FILE | --state-dir DIR)
-llmdbd check [--upstream api.json] [--patches DIR]... [--overrides FILE] [--json]
+llmdbd build [--upstream api.json] [--litellm FILE] [--patches DIR]... [--overrides FILE]
+             (--output FILE | --state-dir DIR)
+llmdbd check [--upstream api.json] [--litellm FILE] [--patches DIR]... [--overrides FILE] [--json] [--conflicts]
+
+Without --upstream and --litellm (or their config `file`s), builds start from the packaged catalog.
 llmdbd run [--config FILE] [--state-dir DIR]
 llmdbd pull | status [--config FILE] [--state-dir DIR]
 
@@ -45,14 +48,22 @@ def _parser() -> argparse.ArgumentParser:
         ("check", _check, "build without publishing and print the report; exit 1 on errors"),
     ):
         p = sub.add_parser(name, help=text, description=text)
-        p.add_argument("--upstream", metavar="FILE", help="models.dev api.json (default: the packaged catalog)")
+        p.add_argument("--upstream", metavar="FILE", help="models.dev api.json")
         p.add_argument(
             "--upstream-origin", metavar="URL", help="record this as the upstream file (e.g. the URL it came from)"
         )
+        p.add_argument("--litellm", metavar="FILE", help="LiteLLM's model_prices_and_context_window.json")
+        p.add_argument("--litellm-origin", metavar="URL", help="record this as the LiteLLM file")
         p.add_argument("--patches", metavar="DIR", action="append", default=[], help="patch directory (repeatable)")
         p.add_argument("--overrides", metavar="FILE", help="Python module defining `overrides`")
         p.add_argument("--config", metavar="FILE", help="also use a daemon config: its patch dirs, overrides, rules")
         p.add_argument("--json", action="store_true", help="print the build report as JSON")
+        if name == "check":
+            p.add_argument(
+                "--conflicts",
+                action="store_true",
+                help="list where the upstreams disagree on a price or limit (the report goes to stderr)",
+            )
         if name == "build":
             where = p.add_mutually_exclusive_group(required=True)
             where.add_argument("--output", metavar="FILE", help="write the snapshot to this file")
@@ -109,21 +120,24 @@ def _pull(args: argparse.Namespace) -> int:
     config = _config(args)
     if config is None:
         return 2
-    state = upstream.UpstreamState(config.state_dir)
-    state.load_cache()
-    try:
-        meta = anyio.run(upstream.poll, state, config.upstream)  # what the daemon's poller does, once
-    except upstream.FetchError as exc:
-        print(f"llmdbd: {exc}", file=sys.stderr)
-        return 1
-    except OSError as exc:
-        print(f"llmdbd: cannot write the cache in {config.state_dir}: {exc.strerror or exc}", file=sys.stderr)
-        return 2
-    if meta is None:
-        print(f"not modified: {config.upstream.url}")
-    else:
-        print(f"cached {meta.models} models from {meta.url}")
-    return 0
+    failed = 0
+    for name in config.upstreams:
+        state, settings = upstream.UpstreamState(config.state_dir, name), config.settings(name)
+        state.load_cache()
+        try:
+            meta = anyio.run(upstream.poll, state, settings)  # what the daemon's poller does, once
+        except upstream.FetchError as exc:
+            print(f"llmdbd: {name}: {exc}", file=sys.stderr)
+            failed += 1
+            continue
+        except OSError as exc:
+            print(f"llmdbd: cannot write the cache in {config.state_dir}: {exc.strerror or exc}", file=sys.stderr)
+            return 2
+        if meta is None:
+            print(f"{name}: not modified: {settings.url}")
+        else:
+            print(f"{name}: cached {meta.models} models from {meta.url}")
+    return 1 if failed else 0
 
 
 def _status(args: argparse.Namespace) -> int:
@@ -152,8 +166,9 @@ def _render_status(data: dict[str, object], down: str | None) -> str:
         f"last build: {data.get('updated_at')} ({data.get('trigger')}), {data.get('build_issue_count', 0)} issue(s)",
     ]
     upstream = data.get("upstream")
-    if isinstance(upstream, dict) and upstream:
-        lines.append("upstream: " + ", ".join(f"{k} {v}" for k, v in upstream.items()))
+    for name, state in upstream.items() if isinstance(upstream, dict) else ():
+        if isinstance(state, dict):
+            lines.append(f"upstream {name}: " + ", ".join(f"{k} {v}" for k, v in state.items()))
     for rejected in data.get("rejected_files") or []:  # type: ignore[attr-defined]
         lines.append(f"rejected: {rejected['file']} (keeping {rejected['keeping']}): {'; '.join(rejected['errors'])}")
     for issue in data.get("build_issues") or []:  # type: ignore[attr-defined]
@@ -171,9 +186,16 @@ def _catalog(args: argparse.Namespace) -> BuiltCatalog | None:
         except ConfigError as exc:
             print(f"llmdbd: {exc}", file=sys.stderr)
             return None
-    upstream_file = args.upstream or (config.upstream.file if config is not None else None)
+    files = {
+        "models.dev": args.upstream or (config.upstream.file if config is not None else None),
+        "litellm": args.litellm or (config.litellm.file if config is not None else None),
+    }
     layers = inputs.layers(
-        inputs.upstream_layer(upstream_file, origin=args.upstream_origin),
+        inputs.upstream_layers(
+            files,
+            config.upstreams if config is not None else inputs.DEFAULT_PRECEDENCE,
+            {"models.dev": args.upstream_origin, "litellm": args.litellm_origin},
+        ),
         patches.load_dirs([*(config.patch_dirs if config else ()), *args.patches]),
         config_overrides=config.overrides if config else None,
         config_file=args.config,
@@ -190,7 +212,8 @@ def _catalog(args: argparse.Namespace) -> BuiltCatalog | None:
 
 
 def _print_report(args: argparse.Namespace, report: BuildReport) -> None:
-    print(msgspec.json.encode(report).decode() if args.json else render(report))
+    out = sys.stderr if getattr(args, "conflicts", False) else sys.stdout
+    print(msgspec.json.encode(report).decode() if args.json else render(report), file=out)
 
 
 def _build(args: argparse.Namespace) -> int:
@@ -220,6 +243,11 @@ def _build(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     catalog = _catalog(args)
+    if catalog is not None and args.conflicts:
+        from llmdbd.engine import conflicts
+
+        found = conflicts.conflicts(catalog)
+        print(msgspec.json.encode(found).decode() if args.json else conflicts.render(found))
     return 1 if catalog is None or catalog.report.errors else 0
 
 

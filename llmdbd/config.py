@@ -2,8 +2,11 @@
 
     state_dir = "/var/lib/llmdb"            # LLMDBD_STATE_DIR
     patch_dirs = ["/etc/llmdb/patches.d"]   # LLMDBD_PATCH_DIRS (os.pathsep-separated)
-    [upstream]
+    upstreams = ["models.dev", "litellm"]   # LLMDBD_UPSTREAMS (comma-separated), highest precedence first
+    [upstream]                              # models.dev
     poll_interval = 3600                    # LLMDBD_UPSTREAM_POLL_INTERVAL
+    [litellm]                               # LiteLLM's model map: the same settings
+    poll_interval = 3600                    # LLMDBD_LITELLM_POLL_INTERVAL
 
 A missing file means defaults; a bad file or value is refused with a message naming the key.
 """
@@ -21,6 +24,7 @@ import msgspec
 from msgspec import Struct, field
 
 from llmdbd.engine.filters import Globs, Rules
+from llmdbd.inputs import DEFAULT_PRECEDENCE, UPSTREAMS
 
 DEFAULT_PATH = Path("/etc/llmdb/llmdbd.toml")
 ENV_PREFIX = "LLMDBD_"
@@ -31,11 +35,14 @@ class ConfigError(Exception):
 
 
 class Upstream(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    url: str = "https://models.dev/api.json"
+    """How the daemon gets one upstream catalog (`[upstream]` for models.dev, `[litellm]`)."""
+
+    url: str = UPSTREAMS["models.dev"].default_url
     poll_interval: float = 0.0
     """Seconds between polls; 0 turns polling off (the default)."""
     file: str | None = None
-    """A local api.json to use when there is no cached upstream body (before the packaged catalog)."""
+    """A local copy to use when there is no cached upstream body. With no upstream data at all (none cached,
+    no file), builds start from the packaged catalog."""
     allow_http: bool = False
     """Allow plain http:// for hosts other than loopback."""
     max_bytes: int = 64 * 1024 * 1024
@@ -54,7 +61,10 @@ class Config(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Snapshots retained in `state_dir/snapshots/`."""
     debounce_ms: int = 200
     log_format: Literal["auto", "json", "console"] = "auto"
+    upstreams: list[str] = field(default_factory=lambda: list(DEFAULT_PRECEDENCE))
+    """Upstream catalogs used, highest precedence first; leave one out to not use it."""
     upstream: Upstream = field(default_factory=Upstream)
+    litellm: Upstream = field(default_factory=lambda: Upstream(url=UPSTREAMS["litellm"].default_url))
     allow: dict[str, Globs] | None = None
     deny: dict[str, Globs] = field(default_factory=dict)
     overrides: dict[str, Any] | None = None
@@ -62,6 +72,10 @@ class Config(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
 
     def rules(self) -> Rules:
         return Rules(allow=self.allow, deny=self.deny)
+
+    def settings(self, name: str) -> Upstream:
+        """The settings of upstream `name` (`models.dev` or `litellm`)."""
+        return self.litellm if name == "litellm" else self.upstream
 
 
 FLAGS = {"state_dir": "--state-dir"}
@@ -144,9 +158,13 @@ def _apply_env(doc: dict[str, Any], env: dict[str, str], origins: _Origins) -> N
             continue
         key = name[len(ENV_PREFIX) :].lower()
         origin = f"environment variable {name}"
-        if key.startswith("upstream_") and key[len("upstream_") :] in tables:
-            doc.setdefault("upstream", {})[key[len("upstream_") :]] = value
-            origins.set(f"upstream.{key[len('upstream_') :]}", origin)
+        table, _, setting = key.partition("_")
+        if table in ("upstream", "litellm") and setting in tables:
+            doc.setdefault(table, {})[setting] = value
+            origins.set(f"{table}.{setting}", origin)
+        elif key == "upstreams":
+            doc[key] = [p.strip() for p in value.split(",") if p.strip()]
+            origins.set(key, origin)
         elif key == "patch_dirs":
             doc[key] = [p for p in value.split(os.pathsep) if p]
             origins.set(key, origin)
@@ -179,15 +197,21 @@ def _check(config: Config) -> list[tuple[str, str]]:
         problems.append(("keep", "must be at least 1"))
     if config.debounce_ms < 0:
         problems.append(("debounce_ms", "must not be negative"))
-    if config.upstream.poll_interval < 0:
-        problems.append(("upstream.poll_interval", "must not be negative"))
-    if not 0 < config.upstream.max_shrink <= 1:
-        problems.append(("upstream.max_shrink", "must be in (0, 1]"))
-    try:
-        url = urlsplit(config.upstream.url)
-        valid = url.scheme in ("https", "http") and bool(url.hostname)
-    except ValueError:
-        valid = False
-    if not valid:
-        problems.append(("upstream.url", f"{config.upstream.url!r} is not an http(s) URL"))
+    for name in config.upstreams:
+        if name not in UPSTREAMS:
+            problems.append(("upstreams", f"unknown upstream {name!r} (known: {', '.join(UPSTREAMS)})"))
+    if len(set(config.upstreams)) != len(config.upstreams):
+        problems.append(("upstreams", "names an upstream twice"))
+    for table, settings in (("upstream", config.upstream), ("litellm", config.litellm)):
+        if settings.poll_interval < 0:
+            problems.append((f"{table}.poll_interval", "must not be negative"))
+        if not 0 < settings.max_shrink <= 1:
+            problems.append((f"{table}.max_shrink", "must be in (0, 1]"))
+        try:
+            url = urlsplit(settings.url)
+            valid = url.scheme in ("https", "http") and bool(url.hostname)
+        except ValueError:
+            valid = False
+        if not valid:
+            problems.append((f"{table}.url", f"{settings.url!r} is not an http(s) URL"))
     return problems

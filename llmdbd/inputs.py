@@ -1,31 +1,65 @@
-"""The inputs of a build, assembled in one place for `llmdbd build`/`check` and the daemon: which upstream
-layer, then patch files, config overrides and code overrides, lowest precedence first."""
+"""The inputs of a build, assembled in one place for `llmdbd build`/`check` and the daemon: the upstream
+catalogs in their configured precedence, then patch files, config overrides and code overrides, lowest
+precedence first."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, NamedTuple
 
 from llmdbd.engine import Layer
-from llmdbd.sources import modelsdev, overrides, packaged, patches
+from llmdbd.sources import litellm, modelsdev, overrides, packaged, patches
 
 
-def upstream_layer(file: str | None = None, *, origin: str | None = None) -> Layer:
-    """A models.dev `api.json` file (recorded as `origin` when given, e.g. its URL), else the packaged catalog."""
-    if file is None:
-        return packaged.load()
-    return modelsdev.load_path(file, origin=origin)
+class UpstreamKind(NamedTuple):
+    """How to read one upstream catalog, and where the daemon caches its last good body."""
+
+    load_path: Callable[..., Layer]
+    load_bytes: Callable[..., Layer]
+    default_url: str
+    cache_body: str
+    cache_meta: str
+
+
+UPSTREAMS: dict[str, UpstreamKind] = {
+    modelsdev.NAME: UpstreamKind(
+        modelsdev.load_path, modelsdev.load_bytes, modelsdev.DEFAULT_URL, "api.json", "meta.json"
+    ),
+    litellm.NAME: UpstreamKind(
+        litellm.load_path, litellm.load_bytes, litellm.DEFAULT_URL, "litellm.json", "litellm.meta.json"
+    ),
+}
+"""Every upstream by name (`models.dev`, `litellm`): the names `upstreams = [...]` in the config accepts."""
+DEFAULT_PRECEDENCE = (modelsdev.NAME, litellm.NAME)
+"""Highest first: models.dev's values win, LiteLLM fills what it lacks and adds the models it lacks."""
+
+
+def upstream_layers(
+    files: Mapping[str, str | Path | None],
+    precedence: Sequence[str] = DEFAULT_PRECEDENCE,
+    origins: Mapping[str, str | None] | None = None,
+) -> list[Layer]:
+    """The upstream files given (name → file), lowest precedence first; the packaged catalog when none is.
+
+    `origins` records a name's file as something else (e.g. the URL it came from)."""
+    origins = origins or {}
+    chosen = [name for name in reversed(precedence) if files.get(name)]
+    if not chosen:
+        return [packaged.load()]
+    return [UPSTREAMS[name].load_path(files[name], origin=origins.get(name)) for name in chosen]
 
 
 def layers(
-    upstream: Layer,
+    upstream: Sequence[Layer],
     patch_layers: list[Layer],
     *,
     config_overrides: dict[str, Any] | None = None,
     config_file: str | None = None,
     overrides_module: str | None = None,
 ) -> list[Layer]:
-    """The layers of a build, lowest precedence first: upstream < patch files < config < code overrides."""
-    out = [upstream, *patch_layers]
+    """The layers of a build, lowest precedence first: upstreams < patch files < config < code overrides."""
+    out = [*upstream, *patch_layers]
     if config_overrides is not None:
         out.append(patches.from_doc(config_overrides, name="config", kind="config", file=config_file))
     if overrides_module is not None:

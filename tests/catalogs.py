@@ -11,6 +11,8 @@ UPSTREAM = Path(__file__).resolve().parents[2] / "shared" / "upstream" / "models
 """The real models.dev catalogs (../shared/upstream, beside the checkout)."""
 API = UPSTREAM / "api.json"
 API_OLDER = UPSTREAM / "api-older.json"
+LITELLM = UPSTREAM.parent / "litellm" / "model_prices_and_context_window.json"
+"""LiteLLM's model map (litellm 1.109.1, 2026-11-12)."""
 
 SOURCE = SourceInfo(name="test", kind="upstream", file="test.json", version="sha256:00")
 

@@ -8,9 +8,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from catalogs import API
+from catalogs import API, LITELLM
 from daemon_helpers import Daemon
 
+from llmdbd import inputs
 from llmdbd.engine import BuiltCatalog, build
 from llmdbd.sources import modelsdev
 
@@ -31,3 +32,9 @@ def daemon(tmp_path: Path) -> Iterator[Daemon]:
 def api_catalog() -> BuiltCatalog:
     """The shared api.json built with no patches (treat as read-only)."""
     return build([modelsdev.load_path(API)])
+
+
+@pytest.fixture(scope="session")
+def both_catalog() -> BuiltCatalog:
+    """models.dev's api.json above LiteLLM's map, no patches: what the packaged snapshot holds (read-only)."""
+    return build(inputs.upstream_layers({"models.dev": API, "litellm": LITELLM}))

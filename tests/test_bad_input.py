@@ -27,7 +27,7 @@ def build_with(tmp_path: Path, api_bytes: bytes, files: dict[str, bytes | str], 
     for name, content in files.items():
         (directory / name).write_bytes(content.encode() if isinstance(content, str) else content)
     rules = kw.pop("rules", None)
-    return build(inputs.layers(modelsdev.load_bytes(api_bytes), patches.load_dirs([directory]), **kw), rules)
+    return build(inputs.layers([modelsdev.load_bytes(api_bytes)], patches.load_dirs([directory]), **kw), rules)
 
 
 def only_error(catalog: BuiltCatalog, file_name: str) -> BuildIssue:

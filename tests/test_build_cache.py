@@ -49,8 +49,8 @@ def test_cached_builds_equal_fresh_builds_as_patches_come_and_go(tmp_path: Path)
         directory.mkdir()
         for name, doc in files.items():
             (directory / name).write_text(json.dumps(doc))
-        cached = build(inputs.layers(upstream, patches.load_dirs([str(directory)])), cache=cache)
-        fresh = build(inputs.layers(prepared_upstream(), patches.load_dirs([str(directory)])))
+        cached = build(inputs.layers([upstream], patches.load_dirs([str(directory)])), cache=cache)
+        fresh = build(inputs.layers([prepared_upstream()], patches.load_dirs([str(directory)])))
         same(cached, fresh)
     assert len(cache) > 5000
     assert cached.models["openai:gpt-4o"].cost.input == 2.5  # type: ignore[union-attr]  # back to upstream

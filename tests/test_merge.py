@@ -175,7 +175,7 @@ def test_build_is_independent_of_input_order(rnd: random.Random) -> None:
         for i in order:  # files created in a random order: the directory listing order varies
             (root / f"{i:02d}.json").write_text(json.dumps(docs[i]))
         upstream = modelsdev.load_bytes(json.dumps(dict(providers)).encode())
-        return build(inputs.layers(upstream, patches.load_dirs([str(root)])))
+        return build(inputs.layers([upstream], patches.load_dirs([str(root)])))
 
     import tempfile
 

@@ -42,7 +42,7 @@ def operator(tmp_path_factory: pytest.TempPathFactory) -> Built:
     patch_dir.mkdir()
     for name, doc in (("everywhere.json", EVERYWHERE), ("scoped.json", SCOPED), ("stale.json", STALE)):
         (patch_dir / name).write_text(json.dumps(doc))
-    built = build(inputs.layers(modelsdev.load_path(API), patches.load_dirs([str(patch_dir)])), RULES)
+    built = build(inputs.layers([modelsdev.load_path(API)], patches.load_dirs([str(patch_dir)])), RULES)
     path = tmp / "catalog.llmdb"
     write_snapshot(built, path)
     return Built(built, path, patch_dir)

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from catalogs import API
+from catalogs import API, LITELLM
 
 import llmdb
 from llmdb import Snapshot
@@ -18,17 +18,21 @@ from llmdbd.engine import BuiltCatalog, build
 HEAVY = ("anyio", "httpx", "watchfiles", "structlog", "llmdbd")
 
 
-def test_packaged_snapshot_is_the_build_of_the_shared_api_json(api_catalog: BuiltCatalog) -> None:
+def test_packaged_snapshot_is_the_build_of_both_shared_upstreams(both_catalog: BuiltCatalog) -> None:
     packaged = Snapshot(llmdb.packaged_path())
-    assert packaged.content_hash == api_catalog.content_hash
-    assert len(packaged.specs) == 5276
+    assert packaged.content_hash == both_catalog.content_hash
+    assert len(packaged.specs) == len(both_catalog.models) > 5276  # LiteLLM adds the models models.dev lacks
 
 
 def test_packaged_provenance_names_a_stable_origin_not_a_build_machine_path() -> None:
-    (source,) = Snapshot(llmdb.packaged_path()).report().sources
-    assert (source.name, source.file) == ("models.dev", "https://models.dev/api.json")
-    assert source.version == "sha256:" + hashlib.sha256(API.read_bytes()).hexdigest()
-    assert llmdb.Catalog(llmdb.packaged_path()).explain("openai:gpt-4o")["cost.input"].file == source.file
+    litellm, modelsdev = Snapshot(llmdb.packaged_path()).report().sources  # lowest precedence first
+    assert (modelsdev.name, modelsdev.file) == ("models.dev", "https://models.dev/api.json")
+    assert modelsdev.version == "sha256:" + hashlib.sha256(API.read_bytes()).hexdigest()
+    assert litellm.name == "litellm" and litellm.file is not None and litellm.file.startswith("pypi:litellm==")
+    assert litellm.version == "sha256:" + hashlib.sha256(LITELLM.read_bytes()).hexdigest()
+    explained = llmdb.Catalog(llmdb.packaged_path()).explain("openai:gpt-4o")
+    assert explained["cost.input"].file == modelsdev.file
+    assert explained["cost.batch.input"].file == litellm.file  # only LiteLLM has batch prices
 
 
 def _python(code: str, **env: str) -> subprocess.CompletedProcess[str]:

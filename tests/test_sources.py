@@ -33,7 +33,7 @@ def test_models_dev_names_are_accepted_in_patches(tmp_path: Path, upstream_bytes
             }
         )
     )
-    c = build(inputs.layers(upstream(upstream_bytes), patches.load_dirs([str(tmp_path)])))
+    c = build(inputs.layers([upstream(upstream_bytes)], patches.load_dirs([str(tmp_path)])))
     m = c.models["openai:gpt-4o"]
     assert m.limits.context == 64000 and m.limits.output == 16384
     assert not m.capabilities.tools.enabled
@@ -46,7 +46,7 @@ def test_toml_patches_and_spec_entries(tmp_path: Path, upstream_bytes: bytes) ->
         '[[models]]\nspec = "google-vertex:claude-sonnet-4-5@20250929"\ntags = ["eu"]\n'
         "[models.capabilities.json]\nstrict = true\n"
     )
-    c = build(inputs.layers(upstream(upstream_bytes), patches.load_dirs([str(tmp_path)])))
+    c = build(inputs.layers([upstream(upstream_bytes)], patches.load_dirs([str(tmp_path)])))
     m = c.models["google_vertex:claude-sonnet-4-5@20250929"]
     assert m.tags == ("eu",) and m.capabilities.json.strict
     assert c.provenance(m.spec)["tags"].file == str(tmp_path / "b.toml")
@@ -60,7 +60,7 @@ def test_patches_apply_in_file_name_order_across_directories(tmp_path: Path, ups
     (first / "20-high.json").write_text(json.dumps({"models": [{"spec": "openai:gpt-4o", "name": "twenty"}]}))
     (first / ".30-hidden.json").write_text(json.dumps({"models": [{"spec": "openai:gpt-4o", "name": "x"}]}))
     (first / "40-ignored.txt").write_text("not a patch")
-    c = build(inputs.layers(upstream(upstream_bytes), patches.load_dirs([str(first), str(second)])))
+    c = build(inputs.layers([upstream(upstream_bytes)], patches.load_dirs([str(first), str(second)])))
     prov = c.provenance("openai:gpt-4o")["name"]
     assert c.models["openai:gpt-4o"].name == "twenty"
     assert [o.source for o in prov.overridden] == ["models.dev", "patch:10-low.json"]
@@ -75,7 +75,7 @@ def test_a_patch_can_add_a_model_and_a_provider(tmp_path: Path, upstream_bytes: 
             }
         )
     )
-    c = build(inputs.layers(upstream(upstream_bytes), patches.load_dirs([str(tmp_path)])))
+    c = build(inputs.layers([upstream(upstream_bytes)], patches.load_dirs([str(tmp_path)])))
     assert c.providers["my_vllm"].aliases == ("my-vllm",)
     m = c.models["my_vllm:llama-3.3-70b"]
     assert m.limits.context == 131072 and m.capabilities.tools.enabled and m.base_id == "llama-3.3-70b"
@@ -83,7 +83,7 @@ def test_a_patch_can_add_a_model_and_a_provider(tmp_path: Path, upstream_bytes: 
 
 def test_exclude_is_relative_to_the_patch_provider(tmp_path: Path, upstream_bytes: bytes) -> None:
     (tmp_path / "x.json").write_text(json.dumps({"provider": {"id": "openai"}, "exclude": ["gpt-4o*"]}))
-    c = build(inputs.layers(upstream(upstream_bytes), patches.load_dirs([str(tmp_path)])))
+    c = build(inputs.layers([upstream(upstream_bytes)], patches.load_dirs([str(tmp_path)])))
     assert not [s for s in c.models if s.startswith("openai:gpt-4o")]
     assert "anthropic:claude-sonnet-4-5" in c.models
 
@@ -95,7 +95,7 @@ def _catalog(tmp_path: Path, upstream_bytes: bytes, code: str, config: object) -
     module.write_text(code)
     return build(
         inputs.layers(
-            upstream(upstream_bytes),
+            [upstream(upstream_bytes)],
             patches.load_dirs([str(tmp_path / "p")]),
             config_overrides=config,
             config_file="/etc/llmdb/llmdbd.toml",

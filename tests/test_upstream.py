@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import anyio
 import pytest
@@ -103,10 +104,13 @@ def test_daemon_polls_keeps_the_last_good_body_and_reuses_the_cache(tmp_path: Pa
         try:
             catalog = d.state / "catalog.llmdb"
             # api.json has openai:gpt-5.4, the packaged catalog does too; use a price only the old file differs in
-            wait_for(lambda: (s := read_status(d.state)) and s["upstream"].get("source") == "http", "first fetch")
+            wait_for(
+                lambda: (s := read_status(d.state)) and s["upstream"]["models.dev"].get("source") == "http",
+                "first fetch",
+            )
             assert price(catalog, "deepseek:deepseek-chat") == 0.14
             server.mode = "500"
-            wait_for(lambda: "HTTP 500" in (read_status(d.state) or {}).get("upstream", {}).get("error", ""), "500")
+            wait_for(lambda: "HTTP 500" in _upstream_status(d.state).get("error", ""), "500")
             assert price(catalog, "deepseek:deepseek-chat") == 0.14  # still serving the last good data
             server.mode = "ok"
             server.body = (SHARED / "api-older.json").read_bytes()
@@ -122,12 +126,24 @@ def test_daemon_polls_keeps_the_last_good_body_and_reuses_the_cache(tmp_path: Pa
             d.stop()
 
 
+def _upstream_status(state: Path) -> dict[str, Any]:
+    found: dict[str, Any] = ((read_status(state) or {}).get("upstream") or {}).get("models.dev") or {}
+    return found
+
+
 def test_llmdbd_pull_caches_a_body_then_says_not_modified(server: Upstream, tmp_path: Path) -> None:
-    env = {**os.environ, "LLMDBD_UPSTREAM_URL": server.url, "LLMDBD_CONFIG": str(tmp_path / "none.toml")}
+    env = {
+        **os.environ,
+        "LLMDBD_UPSTREAM_URL": server.url,
+        "LLMDBD_UPSTREAMS": "models.dev",
+        "LLMDBD_CONFIG": str(tmp_path / "none.toml"),
+    }
     command = [sys.executable, "-m", "llmdbd", "pull", "--state-dir", str(tmp_path / "state")]
     first = subprocess.run(command, capture_output=True, text=True, timeout=60, env=env)
-    assert first.returncode == 0 and first.stdout.startswith("cached ") and server.url in first.stdout, first.stderr
+    assert first.returncode == 0 and first.stdout.startswith("models.dev: cached ") and server.url in first.stdout, (
+        first.stderr
+    )
     cached = upstream.read_cache(tmp_path / "state")
     assert cached is not None and cached[0] == server.body and cached[1].models > 1000
     again = subprocess.run(command, capture_output=True, text=True, timeout=60, env=env)
-    assert again.returncode == 0 and again.stdout.strip() == f"not modified: {server.url}"
+    assert again.returncode == 0 and again.stdout.strip() == f"models.dev: not modified: {server.url}"

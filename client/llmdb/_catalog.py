@@ -7,14 +7,18 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from llmdb import _query, contract
+from llmdb import _names, _query, contract
 from llmdb._cost import CostBreakdown, compute
 from llmdb._features import GETTERS, check_feature
+from llmdb._names import Resolved
 from llmdb._snapshot import Snapshot, SnapshotHandle
-from llmdb._spec import close_matches, did_you_mean, parse_spec, provider_id
+from llmdb._spec import did_you_mean, parse_spec, provider_id
 from llmdb.contract import iso
-from llmdb.errors import AmbiguousModel, InvalidSpec, ModelExcluded, ModelNotFound, UnknownProvider
+from llmdb.errors import ModelNotFound, UnknownProvider
 from llmdb.schema import Capabilities, Model, Provenance, Provider
+
+_NAME_CACHE = 4096
+"""Resolved names kept per mapping (names that are not exact specs: LiteLLM keys, bare ids, other forms)."""
 
 SYSTEM_PATH = contract.STATE_DIR / contract.CATALOG_FILE
 """Where the daemon publishes by default (its state directory)."""
@@ -42,6 +46,7 @@ class Catalog:
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
         self._handle = SnapshotHandle(Path(path) if path is not None else default_path())
         self._bare: tuple[Snapshot, dict[str, list[str]]] | None = None
+        self._names: tuple[Snapshot | None, dict[tuple[str, tuple[str, ...] | None], Resolved]] = (None, {})
 
     @property
     def snapshot(self) -> Snapshot:
@@ -51,13 +56,14 @@ class Catalog:
     # -- lookups -------------------------------------------------------------------------------------------
 
     def get(self, spec: str) -> Model:
-        """The model `spec` names (`provider:model`, `model@provider`, `provider/model`, or a model alias).
+        """The model a name stands for: a spec (`provider:model`, `model@provider`, `provider/model`), a
+        model alias, a LiteLLM key or prefix (`vertex_ai/gemini-2.5-pro`), or a bare id (`gpt-4o`; docs/names.md).
 
-        Raises `ModelNotFound` (a `KeyError`) with close matches, `UnknownProvider` or `InvalidSpec`.
-        """
+        Raises `ModelNotFound` (a `KeyError`) with close matches, `AmbiguousModel`, `UnknownProvider` or
+        `InvalidSpec`."""
         snap = self._handle.current()
         model = snap.model(spec)
-        return model if model is not None else self._lookup(snap, spec)
+        return model if model is not None else self._model(snap, self._resolve(snap, spec, None).spec)
 
     def find(self, spec: str) -> Model | None:
         """Like `get`, but None when there is no such model (bad specs still raise)."""
@@ -66,59 +72,39 @@ class Catalog:
         except ModelNotFound:
             return None
 
-    def _lookup(self, snap: Snapshot, spec: str) -> Model:
-        pid, model_id = parse_spec(spec, snap.provider_alias_map)
-        return self._by_parts(snap, pid, model_id, spec)
-
-    def _by_parts(self, snap: Snapshot, pid: str, model_id: str, asked: str) -> Model:
-        key = f"{pid}:{model_id}"
-        model = snap.model(key)
-        if model is None:
-            target = snap.model_alias(key)
-            model = snap.model(target) if target is not None else None
-        if model is None:
-            origin = f" (from {asked!r})" if asked != key else ""
-            reason = snap.excluded.get(key)
-            if reason is not None:
-                raise ModelExcluded(f"{key!r}{origin} is in upstream data but excluded by {reason}", reason=reason)
-            raise _not_found(f"no model {key!r}{origin}", key, snap.specs_of_provider(pid))
-        return model
-
     def resolve(self, spec: str | tuple[str, str], *, scope: str | Sequence[str] | None = None) -> Model:
-        """Like `get`, also accepting a (provider, model id) tuple and a bare model id.
-
-        A bare id must be unique across providers (or within `scope`), else `AmbiguousModel` lists candidates.
-        """
+        """Like `get`, also accepting a (provider, model id) tuple, and a bare id limited to `scope`."""
         snap = self._handle.current()
         if isinstance(spec, tuple):
             pid = provider_id(spec[0], snap.provider_alias_map)
             if pid is None:
                 raise UnknownProvider(f"unknown provider {spec[0]!r}" + did_you_mean(spec[0], snap.provider_alias_map))
-            return self._by_parts(snap, pid, spec[1], f"{spec[0]}:{spec[1]}")
+            spec = f"{pid}:{spec[1]}"
+        return self._model(snap, self._resolve(snap, spec, self._scope(snap, scope)).spec)
+
+    def resolve_name(self, name: str, *, scope: str | Sequence[str] | None = None) -> Resolved:
+        """(spec, rule) for a name: which model it stands for and which rule found it (`llmdb resolve`)."""
+        snap = self._handle.current()
+        return self._resolve(snap, name, self._scope(snap, scope))
+
+    def _resolve(self, snap: Snapshot, name: str, scope: list[str] | None) -> Resolved:
+        cached = self._names
+        if cached[0] is not snap:
+            cached = self._names = (snap, {})
+        key = (name, tuple(scope) if scope is not None else None)
+        found = cached[1].get(key)
+        if found is None:
+            found = _names.resolve(snap, name, self._bare_ids(snap), scope)
+            if len(cached[1]) < _NAME_CACHE:
+                cached[1][key] = found
+        return found
+
+    @staticmethod
+    def _model(snap: Snapshot, spec: str) -> Model:
         model = snap.model(spec)
-        if model is not None:
-            return model
-        try:
-            return self._lookup(snap, spec)
-        except (UnknownProvider, InvalidSpec, ModelNotFound) as exc:
-            scopes = self._scope(snap, scope)
-            candidates = [
-                s for s in self._bare_ids(snap).get(spec, []) if scopes is None or s.split(":", 1)[0] in scopes
-            ]
-            if len(candidates) == 1:
-                found = snap.model(candidates[0])
-                assert found is not None
-                return found
-            if len(candidates) > 1:
-                raise AmbiguousModel(
-                    f"{spec!r} is a model id of {len(candidates)} providers: {', '.join(candidates[:10])}"
-                    + (" ..." if len(candidates) > 10 else "")
-                    + "; name the provider or pass scope=",
-                    candidates=candidates,
-                ) from None
-            if isinstance(exc, ModelNotFound):
-                raise
-            raise _not_found(f"no model {spec!r}", spec, self._bare_ids(snap)) from None
+        if model is None:  # a names table pointing nowhere: the file is inconsistent
+            raise ModelNotFound(f"no model {spec!r}")
+        return model
 
     def _bare_ids(self, snap: Snapshot) -> dict[str, list[str]]:
         """Model id → specs having it, built once per mapping (only for bare-id resolution)."""
@@ -157,6 +143,7 @@ class Catalog:
         forbid: _query.Requirements = None,
         input: str | Iterable[str] | None = None,
         output: str | Iterable[str] | None = None,
+        mode: str | Iterable[str] | None = None,
         min_context: int | None = None,
         min_output: int | None = None,
         max_input_cost: float | None = None,
@@ -164,13 +151,20 @@ class Catalog:
         include_deprecated: bool = False,
         order_by: str | None = None,
     ) -> list[Model]:
-        """Allowed models matching every condition; ordered by spec unless `order_by` is cost, context or
-        release_date (newest first). Filters run on precomputed bitsets and columns: only results are decoded."""
+        """Allowed models matching every condition (`mode`: any of these, e.g. `embedding`); ordered by spec
+        unless `order_by` is cost, context or release_date (newest first). Filters run on precomputed bitsets
+        and columns: only results are decoded."""
         snap = self._handle.current()
         needs = _query.requirements(require, forbid)
         providers = self._scope(snap, provider)
         bits = _query.mask(
-            snap, providers=providers, needs=needs, input=input, output=output, include_deprecated=include_deprecated
+            snap,
+            providers=providers,
+            needs=needs,
+            input=input,
+            output=output,
+            mode=mode,
+            include_deprecated=include_deprecated,
         )
         found = _query.ordinals(
             snap,
@@ -298,10 +292,3 @@ class Catalog:
 
     def close(self) -> None:
         self._handle.close()
-
-
-def _not_found(message: str, word: str, choices: Iterable[str]) -> ModelNotFound:
-    """`ModelNotFound` whose message ends with the close matches it also carries as `suggestions`."""
-    close = close_matches(word, choices)
-    hint = "; did you mean " + ", ".join(repr(c) for c in close) + "?" if close else ""
-    return ModelNotFound(message + hint, suggestions=close)

@@ -9,8 +9,9 @@ from msgspec import Struct
 
 from llmdb._features import check_feature
 from llmdb._snapshot import Snapshot
+from llmdb._spec import did_you_mean
 from llmdb.errors import InvalidQuery, NoMatch
-from llmdb.schema import Model
+from llmdb.schema import MODES, Model
 
 OrderBy = Literal["spec", "cost", "context", "release_date"]
 ORDERS = ("spec", "cost", "context", "release_date")
@@ -64,10 +65,11 @@ def mask(
     needs: Sequence[tuple[str, bool]] = (),
     input: str | Iterable[str] | None = None,
     output: str | Iterable[str] | None = None,
+    mode: str | Iterable[str] | None = None,
     include_deprecated: bool = False,
     include_denied: bool = False,
 ) -> int:
-    """The bitset of models passing every boolean condition."""
+    """The bitset of models passing every boolean condition (`mode`: any of the modes named)."""
     bits = snap.all_bits if include_denied else snap.bits("allowed")
     if not include_deprecated:
         bits &= ~snap.bits("deprecated")
@@ -78,6 +80,19 @@ def mask(
     for direction, modalities in (("input", input), ("output", output)):
         for name in [modalities] if isinstance(modalities, str) else modalities or ():
             bits &= snap.bits(f"{direction}:{name}")
+    if mode is not None:
+        bits &= mode_bits(snap, [mode] if isinstance(mode, str) else list(mode))
+    return bits
+
+
+def mode_bits(snap: Snapshot, modes: list[str]) -> int:
+    """Models of any of `modes`; `InvalidQuery` for a mode word no model has (with close matches)."""
+    known = snap.modes
+    bits = 0
+    for name in modes:
+        if name not in known and name not in MODES:
+            raise InvalidQuery(f"unknown mode {name!r}" + did_you_mean(name, known) + f"; known: {', '.join(known)}")
+        bits |= snap.bits(f"mode:{name}")
     return bits
 
 

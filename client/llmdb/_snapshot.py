@@ -23,7 +23,7 @@ import msgspec
 
 from llmdb import contract as fmt
 from llmdb.errors import SnapshotError
-from llmdb.schema import SCHEMA_VERSION, BuildReport, Model, Provenance, Provider
+from llmdb.schema import READABLE_SCHEMAS, SCHEMA_VERSION, BuildReport, Model, Provenance, Provider
 
 FALLBACK_CHECK_SECONDS = 1.0
 _CHECKED_AT_OPEN = frozenset({fmt.INDEX, fmt.RECORDS})
@@ -78,9 +78,11 @@ class Snapshot:
                 f"{self.path}: snapshot format {header.major}.{header.minor} is not supported"
                 f" (this llmdb reads {fmt.FORMAT_MAJOR}.x)"
             )
-        if header.schema != SCHEMA_VERSION:
+        if header.schema not in READABLE_SCHEMAS:
+            advice = "upgrade llmdb" if header.schema > SCHEMA_VERSION else "rebuild the file with llmdbd"
             raise SnapshotError(
-                f"{self.path}: schema version {header.schema} is not supported (this llmdb reads {SCHEMA_VERSION})"
+                f"{self.path}: schema version {header.schema} is not supported (this llmdb reads"
+                f" {', '.join(map(str, READABLE_SCHEMAS))}; {advice})"
             )
         table_end = fmt.HEADER_SIZE + fmt.SECTION.size * header.sections
         if table_end > size:
@@ -168,6 +170,11 @@ class Snapshot:
         return self._index.denied
 
     @property
+    def names(self) -> dict[str, str]:
+        """Other catalogs' names (LiteLLM's keys) → spec."""
+        return self._index.names
+
+    @property
     def excluded(self) -> dict[str, str]:
         """Spec → the exclude (and its file) that removed it from the catalog: such specs have no record."""
         return self._index.excluded
@@ -204,6 +211,11 @@ class Snapshot:
             raw = self._index.bitsets.get(name)
             found = self._bits[name] = int.from_bytes(raw, "little") if raw is not None else 0
         return found
+
+    @property
+    def modes(self) -> list[str]:
+        """The modes some model of this file has (`chat`, `embedding`, ...)."""
+        return sorted(k[5:] for k in self._index.bitsets if k.startswith("mode:"))
 
     def column(self, name: str) -> list[Any]:
         """Per-ordinal values (`context`, `output`, `input_cost`, `output_cost`, `release_date`, `family`,

@@ -1,6 +1,7 @@
 """`llmdb`: look models up from the shell. Tables by default, the schema's JSON with `--json`.
 
 Exit codes: 0 success, 1 not found / excluded / no match / price unknown, 2 invalid usage, spec or query,
+ambiguous name,
 3 unreadable snapshot; 141 when the reader of a pipe leaves early (`llmdb providers | head -1`), as SIGPIPE would.
 """
 
@@ -18,6 +19,7 @@ from llmdb import contract
 from llmdb._catalog import Catalog
 from llmdb._features import FEATURES, features_of
 from llmdb.errors import (
+    AmbiguousModel,
     InvalidQuery,
     InvalidSpec,
     LLMDBError,
@@ -52,7 +54,7 @@ def _main(args: argparse.Namespace) -> int:
             _print_json({"model": None, "trace": exc.trace, "error": str(exc)})
         print(f"llmdb: {exc}", file=sys.stderr)
         return 1
-    except (InvalidSpec, UnknownProvider, InvalidQuery) as exc:
+    except (InvalidSpec, UnknownProvider, InvalidQuery, AmbiguousModel) as exc:
         print(f"llmdb: {exc}", file=sys.stderr)
         return 2
     except SnapshotError as exc:
@@ -76,14 +78,20 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
 
     p = sub.add_parser("get", parents=[common], help="one model")
-    p.add_argument("spec", help="provider:model, model@provider or provider/model")
+    p.add_argument("spec", help="provider:model, model@provider, provider/model, a LiteLLM name or a bare id")
     p.set_defaults(run=_get)
+
+    p = sub.add_parser("resolve", parents=[common], help="the spec a name stands for, and the rule that found it")
+    p.add_argument("name", help="any name `get` accepts (gpt-4o, vertex_ai/gemini-2.5-pro, bedrock/...)")
+    p.add_argument("--scope", type=_csv, help="bare ids only among these providers (comma-separated)")
+    p.set_defaults(run=_resolve)
 
     p = sub.add_parser("list", parents=[common], help="models matching filters")
     p.add_argument("--provider")
     _filters(p)
     p.add_argument("--input", action="append", metavar="MODALITY", help="required input modality (repeatable)")
     p.add_argument("--output", action="append", metavar="MODALITY", help="required output modality (repeatable)")
+    p.add_argument("--mode", type=_csv, help="any of these modes (chat, embedding, image_generation, rerank, ...)")
     p.add_argument("--min-context", type=int)
     p.add_argument("--min-output", type=int)
     p.add_argument("--max-input-cost", type=float)
@@ -137,6 +145,13 @@ def _get(catalog: Catalog, args: argparse.Namespace) -> str:
     return _model_card(model, catalog.snapshot.denied.get(model.spec))
 
 
+def _resolve(catalog: Catalog, args: argparse.Namespace) -> str:
+    found = catalog.resolve_name(args.name, scope=args.scope)
+    if args.json:
+        return _json({"name": args.name, "spec": found.spec, "rule": found.rule})
+    return f"{found.spec}  ({found.rule})"
+
+
 def _list(catalog: Catalog, args: argparse.Namespace) -> str:
     found = catalog.models(
         args.provider,
@@ -144,6 +159,7 @@ def _list(catalog: Catalog, args: argparse.Namespace) -> str:
         forbid=args.forbid,
         input=args.input,
         output=args.output,
+        mode=args.mode,
         min_context=args.min_context,
         min_output=args.min_output,
         max_input_cost=args.max_input_cost,
@@ -254,13 +270,28 @@ def _model_card(m: Model, denied_by: str | None) -> str:
         price = f"${m.cost.input} in / ${m.cost.output} out per 1M tokens"
         if m.cost.tiers:
             price += "; tiers above " + ", ".join(str(t.above) for t in m.cost.tiers)
+        services = [n for n in ("batch", "flex", "priority") if getattr(m.cost, n) is not None]
+        if services:
+            price += "; also " + ", ".join(services)
+    life = m.lifecycle
+    ends = ", ".join(
+        f"{k} {v}"
+        for k, v in (
+            ("deprecated", life.deprecation_date),
+            ("retired", life.retirement_date),
+            ("replaced by", life.replacement),
+        )
+        if v
+    )
     flags = [k for k, v in features_of(m).items() if v]
     rows = [
         ("spec", m.spec),
         ("name", m.name or ""),
         ("family", m.family or ""),
         ("base id", m.base_id or ""),
+        ("mode", m.mode or ""),
         ("status", m.status + (f" (denied by rule: {denied_by})" if denied_by else "")),
+        ("lifecycle", ends),
         ("context", _num(m.limits.context)),
         ("input limit", _num(m.limits.input)),
         ("output limit", _num(m.limits.output)),

@@ -92,8 +92,9 @@ def read_status(state_dir: str | Path) -> dict[str, Any] | None:
 
 MAGIC = b"LLMDBSNP"
 FORMAT_MAJOR = 1
-FORMAT_MINOR = 1
-"""1.1 added `Index.excluded`; a 1.0 reader ignores it, a 1.1 reader reads 1.0 files as having none."""
+FORMAT_MINOR = 2
+"""1.1 added `Index.excluded`, 1.2 `Index.names`; an older reader ignores them, a newer one reads older files as
+having none."""
 HEADER = struct.Struct("<8sHHIQd32sIII52x")
 """magic, major, minor, schema version, epoch, built_at, sha256, flags, section count, header crc32."""
 HEADER_SIZE = HEADER.size
@@ -175,18 +176,23 @@ class Index(Struct, frozen=True, kw_only=True, array_like=True):
     denied: dict[str, str]
     """Spec → the allow/deny rule that denies it (the model is in the file)."""
     bitsets: dict[str, bytes]
-    """Feature, `status:<s>`, `input:<m>`, `output:<m>`, `allowed`, `deprecated`, `has_cost` → little-endian bits."""
+    """Feature, `status:<s>`, `mode:<m>`, `input:<m>`, `output:<m>`, `allowed`, `deprecated`, `has_cost` →
+    little-endian bits."""
     columns: dict[str, list[Any]]
     """`context`, `output`, `input_cost`, `output_cost`, `release_date`, `family`, `base_id`: one value per
     ordinal."""
     excluded: dict[str, str] = {}
     """Spec → the exclude that removed it, naming its file (the model is not in the file). Format 1.1."""
+    names: dict[str, str] = {}
+    """Another catalog's name for a model (LiteLLM's keys, `Model.names`) → spec. Format 1.2."""
 
 
 def bitset_names(model: Model, allowed: bool) -> set[str]:
     """The names of the bitsets that have `model`'s bit set."""
     names = {k for k, v in features_of(model).items() if v}
     names.add(f"status:{model.status}")
+    if model.mode is not None:
+        names.add(f"mode:{model.mode}")
     names.update(f"input:{m}" for m in model.modalities.input)
     names.update(f"output:{m}" for m in model.modalities.output)
     if allowed:

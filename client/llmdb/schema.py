@@ -13,6 +13,7 @@ from msgspec import Struct, field
 
 __all__ = [
     "MODALITIES",
+    "MODES",
     "SCHEMA_VERSION",
     "STATUSES",
     "BuildIssue",
@@ -21,6 +22,7 @@ __all__ = [
     "Cost",
     "CostTier",
     "JsonMode",
+    "Lifecycle",
     "Limits",
     "Modalities",
     "Model",
@@ -28,19 +30,42 @@ __all__ = [
     "Provenance",
     "Provider",
     "Reasoning",
+    "ServicePrices",
     "SourceInfo",
     "Streaming",
     "Tools",
+    "UnitPrices",
     "canonical_provider_id",
     "make_spec",
 ]
 
-SCHEMA_VERSION = 1
-"""Bumped on any incompatible change to the structs below; stored in every snapshot header."""
+SCHEMA_VERSION = 2
+"""Bumped on any change to the structs below; stored in every snapshot header. 2 added `Model.mode`,
+`Model.lifecycle`, `Model.names`, `Cost.input_image`/`output_image`, service tiers (`Cost.batch`/`flex`/`priority`) and
+`Cost.per_unit`; every new field has a default, so a reader of 2 opens schema 1 files (`READABLE_SCHEMAS`)."""
+READABLE_SCHEMAS = (1, 2)
 
 STATUSES = ("active", "alpha", "beta", "deprecated", "retired")
 MODALITIES = ("text", "image", "audio", "video", "pdf", "embedding")
 """Modalities the catalog knows; other lower-case names are accepted and kept."""
+
+MODES = (
+    "chat",
+    "responses",
+    "completion",
+    "embedding",
+    "rerank",
+    "image_generation",
+    "image_edit",
+    "video_generation",
+    "audio_transcription",
+    "audio_speech",
+    "realtime",
+    "moderation",
+    "ocr",
+    "search",
+)
+"""What a model is called for (LiteLLM's `mode` words); other lower-case words are accepted and kept."""
 
 Status = Literal["active", "alpha", "beta", "deprecated", "retired"]
 
@@ -97,6 +122,42 @@ class CostTier(Struct, frozen=True, kw_only=True, gc=False):
     reasoning: Price | None = None
     input_audio: Price | None = None
     output_audio: Price | None = None
+    input_image: Price | None = None
+    output_image: Price | None = None
+
+
+class ServicePrices(Struct, frozen=True, kw_only=True, gc=False):
+    """USD per 1M tokens at a service tier (batch, flex, priority), replacing the standard prices it names."""
+
+    input: Price | None = None
+    output: Price | None = None
+    cache_read: Price | None = None
+    cache_write: Price | None = None
+    reasoning: Price | None = None
+    input_audio: Price | None = None
+    output_audio: Price | None = None
+    input_image: Price | None = None
+    output_image: Price | None = None
+    tiers: tuple[CostTier, ...] = ()
+
+
+class UnitPrices(Struct, frozen=True, kw_only=True, gc=False):
+    """USD per unit other than tokens (per image, second, character, query, page, request, pixel)."""
+
+    image_input: float | None = None
+    image_output: float | None = None
+    second_input: float | None = None
+    second_output: float | None = None
+    audio_second_input: float | None = None
+    video_second_input: float | None = None
+    video_second_output: float | None = None
+    character_input: float | None = None
+    character_output: float | None = None
+    query: float | None = None
+    page: float | None = None
+    request: float | None = None
+    pixel_input: float | None = None
+    pixel_output: float | None = None
 
 
 class Cost(Struct, frozen=True, kw_only=True, gc=False):
@@ -109,7 +170,13 @@ class Cost(Struct, frozen=True, kw_only=True, gc=False):
     reasoning: Price | None = None
     input_audio: Price | None = None
     output_audio: Price | None = None
+    input_image: Price | None = None
+    output_image: Price | None = None
     tiers: tuple[CostTier, ...] = ()
+    batch: ServicePrices | None = None
+    flex: ServicePrices | None = None
+    priority: ServicePrices | None = None
+    per_unit: UnitPrices | None = None
 
 
 class Modalities(Struct, frozen=True, kw_only=True, gc=False):
@@ -143,6 +210,15 @@ class Streaming(Struct, frozen=True, kw_only=True, gc=False):
     tool_calls: bool = False
 
 
+class Lifecycle(Struct, frozen=True, kw_only=True, gc=False):
+    """When the provider stops the model, and what it points users to (`status` says where it stands now)."""
+
+    deprecation_date: PartialDate | None = None
+    retirement_date: PartialDate | None = None
+    replacement: str | None = None
+    """The spec or model id the provider names as successor."""
+
+
 class Capabilities(Struct, frozen=True, kw_only=True, gc=False):
     chat: bool = True
     embeddings: bool = False
@@ -170,12 +246,18 @@ class Model(Struct, frozen=True, kw_only=True, gc=False):
     knowledge: PartialDate | None = None
     status: Status = "active"
     deprecated: bool = False
+    mode: str | None = None
+    """`chat`, `embedding`, `image_generation`, ... (`MODES`); derived by llmdbd where no source says."""
+    lifecycle: Lifecycle = field(default_factory=Lifecycle)
     open_weights: bool | None = None
     limits: Limits = field(default_factory=Limits)
     cost: Cost | None = None
     modalities: Modalities = field(default_factory=Modalities)
     capabilities: Capabilities = field(default_factory=Capabilities)
     aliases: tuple[str, ...] = ()
+    names: tuple[str, ...] = ()
+    """Names other catalogs use for this model (LiteLLM's keys: `gpt-4o`, `vertex_ai/gemini-2.5-pro`), which
+    resolve to it without a provider."""
     tags: tuple[str, ...] = ()
     extra: dict[str, Any] = {}
 

@@ -24,9 +24,10 @@ from llmdbd.config import Config
 from llmdbd.daemon import status
 from llmdbd.daemon.patch_store import PatchStore, Rejection
 from llmdbd.daemon.upstream import UpstreamState
-from llmdbd.engine import BuildError, BuiltCatalog, ModelCache, build
+from llmdbd.engine import BuildError, BuiltCatalog, Layer, ModelCache, build, prepare
 from llmdbd.engine.catalog import changes
 from llmdbd.output.publish import PublishResult, publish
+from llmdbd.sources import packaged
 
 ISSUES_IN_EVENT = 5
 """Issues named in a `catalog_*` event (all are counted, and up to `ISSUES_IN_STATUS` are in status.json)."""
@@ -41,7 +42,7 @@ class Rebuilder:
         self.config_file = config_file
         self.state = Path(config.state_dir)
         self.patches = PatchStore(self.state)
-        self.upstream = UpstreamState(self.state)
+        self.upstreams = {name: UpstreamState(self.state, name) for name in inputs.UPSTREAMS}
         self.started_at = iso(time.time())
         self._cache = ModelCache()
         self._last: BuiltCatalog | None = None
@@ -49,12 +50,14 @@ class Rebuilder:
         self._trigger = ""
         self._report = BuildReport()
         self._lock = threading.RLock()
+        self._packaged_layer: Layer | None = None
 
     def prepare(self) -> None:
         """Create the state directory and load what earlier runs left (`OSError` if it is unusable)."""
         self.state.mkdir(parents=True, exist_ok=True)
         self.patches.load()
-        self.upstream.load_cache()
+        for state in self.upstreams.values():
+            state.load_cache()
 
     def rebuild(self, trigger: str) -> tuple[str, dict[str, Any], list[Rejection]]:
         """Build and publish; the `catalog_*` event's name and fields, and the patch rejections new this time.
@@ -79,7 +82,7 @@ class Rebuilder:
         config = self.config
         patch_layers, rejections = self.patches.layers(config.patch_dirs)
         layers = inputs.layers(
-            self.upstream.layer(config),
+            self.upstream_layers(config),
             patch_layers,
             config_overrides=config.overrides,
             config_file=str(self.config_file) if self.config_file else None,
@@ -125,6 +128,17 @@ class Rebuilder:
         self._write_status(False)
         return ("catalog_published" if result is not None else "catalog_unchanged"), fields, rejections
 
+    def upstream_layers(self, config: Config) -> list[Layer]:
+        """The configured upstreams that have data, lowest precedence first; the packaged catalog if none has."""
+        found = [self.upstreams[name].layer(config) for name in reversed(config.upstreams)]
+        layers = [layer for layer in found if layer is not None]
+        return layers or [self._packaged()]
+
+    def _packaged(self) -> Layer:
+        if self._packaged_layer is None:
+            self._packaged_layer = prepare(packaged.load())
+        return self._packaged_layer
+
     def write_status(self, *, stopped: bool = False) -> None:
         """The status file: what the last build served and refused, how upstream is doing, whether running.
 
@@ -145,7 +159,7 @@ class Rebuilder:
                 **({"stopped_at": now} if stopped else {}),
                 "trigger": self._trigger,
                 "sources": msgspec.to_builtins(self._report.sources),
-                "upstream": self.upstream.status,
+                "upstream": {name: self.upstreams[name].status or {"source": "none"} for name in self.config.upstreams},
                 "rejected_files": [msgspec.to_builtins(r) for _, r in sorted(self.patches.rejected.items())],
                 "build_issue_count": len(self._report.issues),
                 "build_issues": [_issue(i) for i in self._report.issues[:ISSUES_IN_STATUS]],

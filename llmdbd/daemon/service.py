@@ -57,7 +57,8 @@ class Service:
             sdnotify.send("READY=1\nSTATUS=" + self.rebuilder.status_line())
             tg.start_soon(self._rebuilder)
             tg.start_soon(self._watcher)
-            tg.start_soon(self._poller)  # idle while poll_interval is 0; a reload may turn it on or off
+            for name in self.rebuilder.upstreams:  # each idle while its poll_interval is 0 or it is not used
+                tg.start_soon(self._poller, name)
             interval = sdnotify.watchdog_interval()
             if interval:
                 tg.start_soon(sdnotify.watchdog, interval)
@@ -149,18 +150,18 @@ class Service:
         elif now != seen:
             self.request("patches_changed")
 
-    async def _poller(self) -> None:
+    async def _poller(self, name: str) -> None:
         failures = 0
-        state = self.rebuilder.upstream
+        state = self.rebuilder.upstreams[name]
         while True:
-            settings = self.config.upstream
-            if settings.poll_interval <= 0:
+            settings = self.config.settings(name)
+            if settings.poll_interval <= 0 or name not in self.config.upstreams:
                 await anyio.sleep(1)
                 continue
             try:
                 meta = await upstream.poll(state, settings)
                 if meta is not None:
-                    log.info("upstream_fetched", url=meta.url, etag=meta.etag, models=meta.models)
+                    log.info("upstream_fetched", upstream=name, url=meta.url, etag=meta.etag, models=meta.models)
                     self.request("upstream_changed")
                 failures = 0
                 delay = settings.poll_interval
@@ -169,7 +170,9 @@ class Service:
                 state.failed(str(exc))
                 delay = min(settings.backoff_max, settings.poll_interval, 2.0 ** min(failures, 16))
                 delay *= random.uniform(0.5, 1.0)
-                log.warning("upstream_rejected", error=str(exc), retry_in=round(delay, 1), failures=failures)
+                log.warning(
+                    "upstream_rejected", upstream=name, error=str(exc), retry_in=round(delay, 1), failures=failures
+                )
                 self.rebuilder.write_status()
             await anyio.sleep(delay)
 

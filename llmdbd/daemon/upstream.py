@@ -1,5 +1,5 @@
-"""Upstream: fetching the models.dev catalog over HTTP, the cache of the last good body in the state
-directory, and `UpstreamState`, which holds the layer every build starts from.
+"""Upstream: fetching an upstream catalog (models.dev, LiteLLM) over HTTP, the cache of its last good body in
+the state directory, and `UpstreamState`, which holds the layer builds start from.
 
 Conditional requests (a 304 costs nothing), a size limit enforced while streaming, TLS verification, plain
 http refused except to loopback, and a body accepted only if it still looks like the catalog it replaces.
@@ -22,15 +22,13 @@ import msgspec
 from msgspec import Struct
 
 from llmdb.contract import iso
-from llmdbd import inputs
 from llmdbd.config import Config, Upstream
 from llmdbd.engine import Layer, prepare
+from llmdbd.inputs import UPSTREAMS
 from llmdbd.output.files import atomic_write
-from llmdbd.sources import modelsdev
 
 CACHE_DIR = "upstream"
-BODY = "api.json"
-META = "meta.json"
+"""In the state directory: each upstream's last good body and its metadata (`UpstreamKind.cache_body`)."""
 
 
 class FetchError(Exception):
@@ -67,11 +65,11 @@ def check_url(url: str, allow_http: bool) -> None:
         raise FetchError(f"{url}: plain http:// is refused for non-loopback hosts (set upstream.allow_http)")
 
 
-def read_cache(state_dir: str | os.PathLike[str]) -> tuple[bytes, Cached] | None:
-    directory = Path(state_dir) / CACHE_DIR
+def read_cache(state_dir: str | os.PathLike[str], name: str = "models.dev") -> tuple[bytes, Cached] | None:
+    directory, kind = Path(state_dir) / CACHE_DIR, UPSTREAMS[name]
     try:
-        body = (directory / BODY).read_bytes()
-        meta = msgspec.json.decode((directory / META).read_bytes(), type=Cached)
+        body = (directory / kind.cache_body).read_bytes()
+        meta = msgspec.json.decode((directory / kind.cache_meta).read_bytes(), type=Cached)
     except (OSError, msgspec.DecodeError, msgspec.ValidationError):
         return None
     if hashlib.sha256(body).hexdigest() != meta.sha256:
@@ -79,17 +77,24 @@ def read_cache(state_dir: str | os.PathLike[str]) -> tuple[bytes, Cached] | None
     return body, meta
 
 
-def write_cache(state_dir: str | os.PathLike[str], body: bytes, meta: Cached) -> None:
+def write_cache(state_dir: str | os.PathLike[str], body: bytes, meta: Cached, name: str = "models.dev") -> None:
     """Body first, then its metadata (with the body's hash), each atomically."""
-    directory = Path(state_dir) / CACHE_DIR
+    directory, kind = Path(state_dir) / CACHE_DIR, UPSTREAMS[name]
     directory.mkdir(parents=True, exist_ok=True)
-    atomic_write(directory / BODY, body)
-    atomic_write(directory / META, msgspec.json.encode(meta))
+    atomic_write(directory / kind.cache_body, body)
+    atomic_write(directory / kind.cache_meta, msgspec.json.encode(meta))
 
 
-def accept(body: bytes, previous_models: int, max_shrink: float, url: str, version: str | None = None) -> Layer:
+def accept(
+    body: bytes,
+    previous_models: int,
+    max_shrink: float,
+    url: str,
+    version: str | None = None,
+    name: str = "models.dev",
+) -> Layer:
     """The body as a prepared layer if it is a usable catalog; `FetchError` naming the reason otherwise."""
-    layer = modelsdev.load_bytes(body, file=url, version=version)
+    layer = UPSTREAMS[name].load_bytes(body, file=url, version=version)
     total = sum(1 for f in layer.fragments if f.model is not None) + sum(1 for i in layer.issues if i.model)
     if total == 0:
         reason = next((i.message for i in layer.issues if i.severity == "error"), "no models")
@@ -155,7 +160,7 @@ async def poll(state: UpstreamState, settings: Upstream) -> Cached | None:
         return None
     body, meta = got
     layer = await anyio.to_thread.run_sync(
-        accept, body, state.models(), settings.max_shrink, meta.url, version_of(meta)
+        accept, body, state.models(), settings.max_shrink, meta.url, version_of(meta), state.name
     )
     await anyio.to_thread.run_sync(state.accepted, body, meta, layer)
     return meta
@@ -167,11 +172,12 @@ def version_of(meta: Cached) -> str:
 
 
 class UpstreamState:
-    """The upstream data builds start from: the last good fetched body (kept in the state directory's cache),
-    else `upstream.file`, else the packaged catalog; each prepared once and reused until it changes."""
+    """One upstream's data: the last good fetched body (kept in the state directory's cache), else the
+    configured `file`, else none; prepared once and reused until it changes."""
 
-    def __init__(self, state_dir: str | os.PathLike[str]) -> None:
+    def __init__(self, state_dir: str | os.PathLike[str], name: str = "models.dev") -> None:
         self.state_dir = Path(state_dir)
+        self.name = name
         self.meta: Cached | None = None
         self.status: dict[str, object] = {}
         self._key: tuple[object, ...] | None = None
@@ -181,32 +187,34 @@ class UpstreamState:
 
     def load_cache(self) -> None:
         """Take the body an earlier run fetched, if the cache is whole."""
-        cached = read_cache(self.state_dir)
+        cached = read_cache(self.state_dir, self.name)
         if cached is not None:
             self._body, self.meta = cached
             self.status = {"source": "cache", "url": self.meta.url, "etag": self.meta.etag}
 
-    def layer(self, config: Config) -> Layer:
-        """The prepared upstream layer for `config`, reused while its input is unchanged."""
+    def layer(self, config: Config) -> Layer | None:
+        """The prepared layer for `config`, reused while its input is unchanged; None with no data."""
         with self._lock:  # `accepted` may run in the poller's thread meanwhile
             return self._layer_for(config)
 
-    def _layer_for(self, config: Config) -> Layer:
+    def _layer_for(self, config: Config) -> Layer | None:
+        file = config.settings(self.name).file
         if self.meta is not None:
             key: tuple[object, ...] = ("http", self.meta.sha256)
-        elif config.upstream.file:
+        elif file:
             try:
-                st = os.stat(config.upstream.file)
-                key = ("file", config.upstream.file, st.st_mtime_ns, st.st_size)
+                st = os.stat(file)
+                key = ("file", file, st.st_mtime_ns, st.st_size)
             except OSError:
-                key = ("file", config.upstream.file)  # the load reports the missing file in the build
+                key = ("file", file)  # the load reports the missing file in the build
         else:
-            key = ("packaged",)
+            return None
         if self._layer is None or key != self._key:
+            kind = UPSTREAMS[self.name]
             if self.meta is not None and self._body is not None:
-                layer = modelsdev.load_bytes(self._body, file=self.meta.url, version=version_of(self.meta))
+                layer = kind.load_bytes(self._body, file=self.meta.url, version=version_of(self.meta))
             else:
-                layer = inputs.upstream_layer(config.upstream.file)
+                layer = kind.load_path(file)
             self._key, self._layer = key, prepare(layer)
             self._body = None  # parsed: the layer is all a build needs
         return self._layer
@@ -218,7 +226,7 @@ class UpstreamState:
     def accepted(self, body: bytes, meta: Cached, layer: Layer) -> None:
         """A fetched body passed `accept`: cache it and use its (already prepared) layer from now on."""
         meta.models = sum(1 for f in layer.fragments if f.model is not None)
-        write_cache(self.state_dir, body, meta)
+        write_cache(self.state_dir, body, meta, self.name)
         with self._lock:
             self.meta, self._key, self._layer = meta, ("http", meta.sha256), layer
         self.status = {

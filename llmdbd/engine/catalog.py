@@ -51,6 +51,15 @@ class BuiltCatalog(Struct, frozen=True, kw_only=True):
                 out.setdefault(alias, pid)
         return out
 
+    def names(self) -> dict[str, str]:
+        """Every other catalog's name for a model (`Model.names`) → its spec; of two models claiming one name,
+        the first by spec keeps it."""
+        out: dict[str, str] = {}
+        for spec, model in self.models.items():
+            for name in model.names:
+                out.setdefault(name, spec)
+        return out
+
 
 def content_hash(
     providers: dict[str, Provider],

@@ -11,7 +11,19 @@ from typing import Annotated, Any
 
 from msgspec import Meta, field
 
-from llmdb.schema import Capabilities, Cost, CostTier, Limits, Modalities, Model, Provider, Reasoning
+from llmdb.schema import (
+    Capabilities,
+    Cost,
+    CostTier,
+    Lifecycle,
+    Limits,
+    Modalities,
+    Model,
+    Provider,
+    Reasoning,
+    ServicePrices,
+    UnitPrices,
+)
 
 MAX_STRING = 1 << 20
 """Longest string accepted in a record (1 MiB): anything longer is an error, not a value."""
@@ -23,6 +35,7 @@ Price = Annotated[float, Meta(ge=0)]
 TokenCount = Annotated[int, Meta(ge=1)]
 NonNegative = Annotated[int, Meta(ge=0)]
 Modality = Annotated[str, Meta(pattern=r"^[a-z][a-z0-9_]*$")]
+Mode = Annotated[str, Meta(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 
 
 class CheckedProvider(Provider, frozen=True, kw_only=True):
@@ -51,6 +64,38 @@ class CheckedCostTier(CostTier, frozen=True, kw_only=True):
     reasoning: Price | None = None
     input_audio: Price | None = None
     output_audio: Price | None = None
+    input_image: Price | None = None
+    output_image: Price | None = None
+
+
+class CheckedServicePrices(ServicePrices, frozen=True, kw_only=True):
+    input: Price | None = None
+    output: Price | None = None
+    cache_read: Price | None = None
+    cache_write: Price | None = None
+    reasoning: Price | None = None
+    input_audio: Price | None = None
+    output_audio: Price | None = None
+    input_image: Price | None = None
+    output_image: Price | None = None
+    tiers: tuple[CheckedCostTier, ...] = ()
+
+
+class CheckedUnitPrices(UnitPrices, frozen=True, kw_only=True):
+    image_input: Price | None = None
+    image_output: Price | None = None
+    second_input: Price | None = None
+    second_output: Price | None = None
+    audio_second_input: Price | None = None
+    video_second_input: Price | None = None
+    video_second_output: Price | None = None
+    character_input: Price | None = None
+    character_output: Price | None = None
+    query: Price | None = None
+    page: Price | None = None
+    request: Price | None = None
+    pixel_input: Price | None = None
+    pixel_output: Price | None = None
 
 
 class CheckedCost(Cost, frozen=True, kw_only=True):
@@ -61,7 +106,19 @@ class CheckedCost(Cost, frozen=True, kw_only=True):
     reasoning: Price | None = None
     input_audio: Price | None = None
     output_audio: Price | None = None
+    input_image: Price | None = None
+    output_image: Price | None = None
     tiers: tuple[CheckedCostTier, ...] = ()
+    batch: CheckedServicePrices | None = None
+    flex: CheckedServicePrices | None = None
+    priority: CheckedServicePrices | None = None
+    per_unit: CheckedUnitPrices | None = None
+
+
+class CheckedLifecycle(Lifecycle, frozen=True, kw_only=True):
+    deprecation_date: PartialDate | None = None
+    retirement_date: PartialDate | None = None
+    replacement: Text | None = None
 
 
 class CheckedModalities(Modalities, frozen=True, kw_only=True):
@@ -89,10 +146,13 @@ class CheckedModel(Model, frozen=True, kw_only=True):
     release_date: PartialDate | None = None
     last_updated: PartialDate | None = None
     knowledge: PartialDate | None = None
+    mode: Mode | None = None
+    lifecycle: CheckedLifecycle = field(default_factory=CheckedLifecycle)
     limits: CheckedLimits = field(default_factory=CheckedLimits)
     cost: CheckedCost | None = None
     modalities: CheckedModalities = field(default_factory=CheckedModalities)
     capabilities: CheckedCapabilities = field(default_factory=CheckedCapabilities)
     aliases: tuple[Text, ...] = ()
+    names: tuple[Text, ...] = ()
     tags: tuple[Text, ...] = ()
     extra: dict[Text, Any] = field(default_factory=dict)

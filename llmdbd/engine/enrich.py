@@ -109,11 +109,24 @@ def enrich(models: dict[ModelKey, dict[str, Any]], sources: dict[ModelKey, dict[
         fill("capabilities.chat", not embeddings and not reranker and (not outputs or "text" in outputs))
         if embeddings:
             fill("capabilities.temperature", False)  # the schema's default (true) is for generative models
+        fill("mode", _mode(record, reranker))
         for globs, fields in _QUIRKS.get(provider, ()):
             if globs.match(model_id):
                 for path, value, condition in fields:
                     if _get(record, condition) is True:
                         fill(path, value)
+
+
+def _mode(record: dict[str, Any], reranker: bool) -> str | None:
+    """The mode a source did not give, from what the record says the model does (None if it says nothing)."""
+    if _get(record, "capabilities.embeddings") is True:
+        return "embedding"
+    if reranker:
+        return "rerank"
+    if _get(record, "capabilities.chat") is not False:
+        return "chat"
+    outputs = record.get("modalities", {}).get("output", ())
+    return "image_generation" if "image" in outputs else "audio_speech" if "audio" in outputs else None
 
 
 def _get(record: dict[str, Any], path: str) -> Any:

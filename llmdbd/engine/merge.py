@@ -15,7 +15,7 @@ from msgspec import Struct
 from llmdb.schema import BuildIssue
 from llmdbd.engine.layer import DELETE, Fragment, Layer
 
-UNION_LISTS = frozenset({"aliases", "tags", "modalities.input", "modalities.output", "env"})
+UNION_LISTS = frozenset({"aliases", "names", "tags", "modalities.input", "modalities.output", "env"})
 """List fields where layers add items instead of replacing the list."""
 
 ModelKey = tuple[str, str]

@@ -26,10 +26,6 @@ def normalize(layer: Layer) -> None:
         cost = data.get("cost")
         if isinstance(cost, dict):
             _round_prices(cost)
-            tiers = cost.get("tiers")
-            for tier in tiers if isinstance(tiers, list) else ():
-                if isinstance(tier, dict):
-                    _round_prices(tier)
         limits = data.get("limits")
         if isinstance(limits, dict):
             for key, value in limits.items():
@@ -44,9 +40,16 @@ def round_price(value: float) -> float:
 
 
 def _round_prices(table: dict[str, Any]) -> None:
+    """Every float in a cost table, its tiers, service tiers and per-unit prices."""
     for key, value in table.items():
         if isinstance(value, float):
             table[key] = round_price(value)
+        elif isinstance(value, dict):
+            _round_prices(value)
+        elif isinstance(value, list):
+            for item in value:
+                if isinstance(item, dict):
+                    _round_prices(item)
 
 
 def _canonical_glob(pattern: str) -> str:

@@ -35,6 +35,7 @@ def encode_snapshot(catalog: BuiltCatalog, *, epoch: int, built_at: float) -> by
         bitsets=_bitsets(models, catalog.denied),
         columns=_columns(models),
         excluded=catalog.excluded,
+        names=catalog.names(),
     )
     sections = {
         fmt.INDEX: _ENCODER.encode(index),

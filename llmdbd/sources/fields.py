@@ -20,12 +20,15 @@ MODEL_FIELDS = frozenset(
         "knowledge",
         "status",
         "deprecated",
+        "mode",
+        "lifecycle",
         "open_weights",
         "limits",
         "cost",
         "modalities",
         "capabilities",
         "aliases",
+        "names",
         "tags",
         "extra",
         "provider_model_id",
@@ -40,7 +43,22 @@ _SIMPLE_MODEL_RENAMES: dict[str, tuple[str, ...]] = {
     "tool_call": ("capabilities", "tools", "enabled"),
     "temperature": ("capabilities", "temperature"),
 }
-_COST_PRICES = ("input", "output", "cache_read", "cache_write", "reasoning", "input_audio", "output_audio")
+_COST_PRICES = (
+    "input",
+    "output",
+    "cache_read",
+    "cache_write",
+    "reasoning",
+    "input_audio",
+    "output_audio",
+    "input_image",
+    "output_image",
+    "batch",
+    "flex",
+    "priority",
+    "per_unit",
+)
+"""Keys of `cost` in llmdb's names (the service tiers and `per_unit` are tables, checked by validate)."""
 _LEGACY_TIER = 200_000
 """models.dev's `cost.context_over_200k` is a single context tier above 200k tokens."""
 

@@ -13,6 +13,7 @@ from llmdbd.engine.layer import Fragment, Layer
 from llmdbd.sources.fields import Unknown, model_fields, provider_fields
 
 NAME = "models.dev"
+DEFAULT_URL = "https://models.dev/api.json"
 
 
 def load_path(path: str | Path, *, origin: str | None = None) -> Layer:

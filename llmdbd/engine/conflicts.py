@@ -1,0 +1,75 @@
+"""Where the upstream catalogs disagree on a price or a limit of one model (`llmdbd check --conflicts`).
+
+Read off the merge's provenance: a field's final value and the values it replaced name their sources, so
+two upstreams giving one model different prices show without reloading anything.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from msgspec import Struct
+
+from llmdbd.engine.catalog import BuiltCatalog
+
+FIELDS = ("cost.input", "cost.output", "cost.cache_read", "cost.cache_write", "limits.context", "limits.output")
+"""The fields compared: what a bill or a request's fit depends on."""
+
+
+class Conflict(Struct, frozen=True, kw_only=True):
+    spec: str
+    field: str
+    values: dict[str, Any]
+    """Upstream name → its value."""
+    chosen: str
+    """The source whose value the catalog serves (an upstream, or a patch above them)."""
+
+
+def conflicts(catalog: BuiltCatalog) -> list[Conflict]:
+    """Every (model, field) two upstreams give different values, by spec then field."""
+    sources = catalog.sources
+    upstream = {i for i, s in enumerate(sources) if s.kind == "upstream"}
+    out = []
+    for spec, fields in catalog.model_sources.items():
+        model = catalog.models.get(spec)
+        if model is None:
+            continue
+        for path in FIELDS:
+            found = fields.get(path)
+            if found is None:
+                continue
+            winner, deleted, replaced = found
+            values: dict[str, Any] = {}
+            if winner in upstream and not deleted:
+                values[sources[winner].name] = _value(model, path)
+            for index, value in replaced:
+                if index in upstream:
+                    values.setdefault(sources[index].name, value)
+            if len(values) > 1 and _differ(values, path, model):
+                out.append(Conflict(spec=spec, field=path, values=values, chosen=sources[winner].name))
+    return out
+
+
+def _value(model: Any, path: str) -> Any:
+    for part in path.split("."):
+        model = getattr(model, part, None)
+    return model
+
+
+def _differ(values: dict[str, Any], path: str, model: Any) -> bool:
+    distinct = {round(v, 9) if isinstance(v, float) else v for v in values.values()}
+    if len(distinct) < 2:
+        return False
+    if path == "limits.context" and model.limits.input is not None:
+        # LiteLLM's max_input_tokens is the prompt budget: models.dev's `limit.input`, where it has one.
+        return len(distinct - {model.limits.input, model.limits.context}) > 0
+    return True
+
+
+def render(found: list[Conflict]) -> str:
+    """One line per conflict: `spec field: source=value, ... (serving source)`."""
+    lines = [f"{len(found)} conflict(s) between upstreams"]
+    for c in found:
+        shown = ", ".join(f"{name}={value}" for name, value in c.values.items())
+        lines.append(f"{c.spec} {c.field}: {shown} (serving {c.chosen})")
+    return "\n".join(lines)
