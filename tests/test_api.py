@@ -117,7 +117,7 @@ def test_unknown_feature_key_raises_listing_valid_keys(catalog: Catalog) -> None
     with pytest.raises(ValueError, match="json_schema"):
         catalog.models(require=["tool"])
     with pytest.raises(ValueError, match="valid"):
-        catalog.supports("openai:gpt-4o", "vision")
+        catalog.supports("openai:gpt-4o", "visio")
 
 
 def test_order_by_cost_context_and_release_date(catalog: Catalog) -> None:

@@ -172,9 +172,9 @@ def test_llmdbd_check_json_into_head_says_nothing_on_stderr(tmp_path: Path) -> N
 
 def test_supports_an_unknown_feature_raises_invalid_query_listing_valid_names(catalog: Catalog) -> None:
     with pytest.raises(llmdb.InvalidQuery) as info:
-        catalog.supports("openai:gpt-4o-mini", "vision")
+        catalog.supports("openai:gpt-4o-mini", "tool_calls")
     message = str(info.value)
-    assert "did you mean 'input:image'" in message and "input:<modality>" in message
+    assert "did you mean 'tools'" in message and "input:<modality>" in message
     assert "valid:" in message and "tools" in message and "json_schema" in message
     assert isinstance(info.value, llmdb.LLMDBError) and isinstance(info.value, ValueError)
 
@@ -183,10 +183,10 @@ def test_supports_an_unknown_feature_raises_invalid_query_listing_valid_names(ca
 def test_invalid_queries_are_catchable_as_llmdb_error_and_value_error(catalog: Catalog, catch: type[Exception]) -> None:
     with pytest.raises(catch, match="valid: spec, cost, context, release_date"):
         catalog.models(order_by="bogus")
-    with pytest.raises(catch, match=r"unknown feature 'vision'; did you mean 'input:image'\?; valid: chat,"):
-        catalog.models(require=["vision"])
-    with pytest.raises(catch, match="unknown feature 'vision'"):
-        catalog.supports("openai:gpt-4o-mini", "vision")
+    with pytest.raises(catch, match=r"unknown feature 'tool_calls'; did you mean 'tools'\?; valid: chat,"):
+        catalog.models(require=["tool_calls"])
+    with pytest.raises(catch, match="unknown feature 'visio'"):
+        catalog.supports("openai:gpt-4o-mini", "visio")
 
 
 def test_require_an_input_modality_works(catalog: Catalog) -> None:
@@ -198,8 +198,8 @@ def test_require_an_input_modality_works(catalog: Catalog) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("list", "--require", "vision"), "did you mean 'input:image'"),
-        (("select", "--forbid", "vision"), "did you mean 'input:image'"),
+        (("list", "--require", "tool_calls"), "did you mean 'tools'"),
+        (("select", "--forbid", "json_mode"), "did you mean 'json_native'"),
         (("list", "--order-by", "bogus"), "invalid choice: 'bogus'"),
     ],
 )

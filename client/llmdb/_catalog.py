@@ -216,17 +216,24 @@ class Catalog:
         return self.get(spec).capabilities
 
     def supports(self, spec: str, *features: str) -> bool:
-        """True when the model has every feature (`tools`, `json_schema`, ... or an `input:image` modality)."""
+        """True when the model has every feature (`tools`, `json_schema`, ..., an `input:image` modality, or a
+        LiteLLM word: `vision`, `function_calling`, `response_schema`, `prompt_caching`, ...)."""
         model = self.get(spec)
         for feature in features:
             getter = GETTERS.get(feature)
             if getter is not None:
                 if not getter(model):
                     return False
-            else:
-                direction, _, name = check_feature(feature, modalities=True).partition(":")
-                if name not in (model.modalities.input if direction == "input" else model.modalities.output):
+                continue
+            name = check_feature(feature, modalities=True)
+            getter = GETTERS.get(name)
+            if getter is not None:
+                if not getter(model):
                     return False
+                continue
+            direction, _, modality = name.partition(":")
+            if modality not in (model.modalities.input if direction == "input" else model.modalities.output):
+                return False
         return True
 
     def allowed(self, spec: str) -> bool:

@@ -24,6 +24,10 @@ GETTERS: dict[str, Callable[[Model], bool]] = {
     "attachments": attrgetter("capabilities.attachments"),
     "temperature": attrgetter("capabilities.temperature"),
     "open_weights": lambda m: m.open_weights is True,
+    "prompt_caching": lambda m: (
+        (m.cost is not None and (m.cost.cache_read is not None or m.cost.cache_write is not None))
+        or m.extra.get("supports_prompt_caching") is True
+    ),
 }
 """Feature name → how to read it off a model."""
 
@@ -36,20 +40,35 @@ def features_of(model: Model) -> dict[str, bool]:
     return {name: bool(get(model)) for name, get in GETTERS.items()}
 
 
-_OTHER_WORDS = {
+SYNONYMS = {
     "vision": "input:image",
     "function_calling": "tools",
+    "parallel_function_calling": "tools_parallel",
+    "tool_choice": "tools",
+    "response_schema": "json_schema",
+    "native_streaming": "streaming_text",
+    "pdf_input": "input:pdf",
+    "audio_input": "input:audio",
+    "audio_output": "output:audio",
+    "video_input": "input:video",
+    "image_input": "input:image",
+    "embedding": "embeddings",
+}
+"""LiteLLM's feature words (`supports_<word>`) → llmdb's feature or modality; accepted wherever features are."""
+_OTHER_WORDS = {
     "tool_calls": "tools",
     "structured_output": "json_schema",
     "json_mode": "json_native",
-    "embedding": "embeddings",
 }
-"""Words other catalogs use for a feature, named in the error (not accepted silently)."""
+"""Words other catalogs use for a feature, named in the error (not accepted silently: they are ambiguous)."""
 
 
 def check_feature(name: str, *, modalities: bool = True) -> str:
-    """`name` if it is a feature (or, with `modalities`, an `input:<m>` / `output:<m>` form); else
-    `InvalidQuery` listing the valid names."""
+    """The feature `name` stands for (itself, or a LiteLLM synonym's target; with `modalities`, also an
+    `input:<m>` / `output:<m>` form); else `InvalidQuery` listing the valid names."""
+    if name in GETTERS:
+        return name
+    name = SYNONYMS.get(name, name) if isinstance(name, str) else name
     if name in GETTERS:
         return name
     direction, sep, modality = name.partition(":") if isinstance(name, str) else ("", "", "")

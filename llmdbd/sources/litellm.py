@@ -4,7 +4,8 @@ Each entry is placed at an llmdb provider by its `litellm_provider` (`PROVIDERS`
 counterpart becomes a provider of its own), its model id is its key without the provider prefix, and its
 fields are translated to llmdb's names (docs/merging.md, "LiteLLM"): per-token prices x 1e6, `*_above_Nk_tokens`
 and `tiered_pricing` to context tiers, `*_batches` / `_flex` / `_priority` to service tiers, per-unit prices,
-`supports_*` flags to capabilities and modalities, `mode`, `deprecation_date`; the rest goes to `extra`.
+`supports_*` flags to capabilities and modalities, `mode`, `deprecation_date`; the rest goes to `extra`
+(`litellm_provider` too, so the LiteLLM view gives it back as is).
 The key itself is kept in `Model.names`, so clients answer LiteLLM's names. An entry that cannot be placed
 is reported, never guessed.
 """
@@ -132,7 +133,6 @@ _GENERATIVE = frozenset({"chat", "responses", "completion"})
 """Modes whose `max_tokens` is an output limit (elsewhere, an input limit)."""
 _HANDLED = frozenset(
     {
-        "litellm_provider",
         "mode",
         "max_input_tokens",
         "max_output_tokens",
