@@ -1,4 +1,4 @@
-"""Full engine build of models.dev `api.json` plus 50 patch files, with time per stage.
+"""Full engine build of models.dev `api.json` above LiteLLM's map plus 50 patch files, with time per stage.
 
 python -m bench.build [--repeat 7]
 """
@@ -14,9 +14,11 @@ from pathlib import Path
 
 from llmdbd import inputs
 from llmdbd.engine import build
-from llmdbd.sources import modelsdev, patches
+from llmdbd.sources import litellm, modelsdev, patches
 
-API = Path(__file__).resolve().parents[2] / "shared" / "upstream" / "models.dev" / "api.json"
+UPSTREAM = Path(__file__).resolve().parents[2] / "shared" / "upstream"
+API = UPSTREAM / "models.dev" / "api.json"
+LITELLM = UPSTREAM / "litellm" / "model_prices_and_context_window.json"
 
 PATCHES = 50
 
@@ -45,14 +47,14 @@ def write_patches(directory: Path, api: dict[str, dict[str, object]]) -> None:
 
 def run(repeat: int) -> dict[str, float]:
     """Median milliseconds of each stage and of the whole build (load included) over `repeat` runs."""
-    data = API.read_bytes()
+    data, litellm_data = API.read_bytes(), LITELLM.read_bytes()
     with tempfile.TemporaryDirectory() as tmp:
         write_patches(Path(tmp), json.loads(data))
         samples: dict[str, list[float]] = {}
         for _ in range(repeat):
             start = time.perf_counter()
-            upstream = modelsdev.load_bytes(data, file=str(API))
-            layers = inputs.layers([upstream], patches.load_dirs([tmp]))
+            upstream = [litellm.load_bytes(litellm_data, file=str(LITELLM)), modelsdev.load_bytes(data, file=str(API))]
+            layers = inputs.layers(upstream, patches.load_dirs([tmp]))
             loaded = time.perf_counter()
             catalog = build(layers)
             done = time.perf_counter()

@@ -10,7 +10,7 @@ from typing import Any
 
 import anyio
 import pytest
-from daemon_helpers import Daemon, price, wait_for
+from daemon_helpers import Daemon, client_read, price, wait_for
 from upstream_server import SHARED, Upstream
 
 from llmdb.contract import read_status
@@ -126,8 +126,8 @@ def test_daemon_polls_keeps_the_last_good_body_and_reuses_the_cache(tmp_path: Pa
             d.stop()
 
 
-def _upstream_status(state: Path) -> dict[str, Any]:
-    found: dict[str, Any] = ((read_status(state) or {}).get("upstream") or {}).get("models.dev") or {}
+def _upstream_status(state: Path, name: str = "models.dev") -> dict[str, Any]:
+    found: dict[str, Any] = ((read_status(state) or {}).get("upstream") or {}).get(name) or {}
     return found
 
 
@@ -147,3 +147,31 @@ def test_llmdbd_pull_caches_a_body_then_says_not_modified(server: Upstream, tmp_
     assert cached is not None and cached[0] == server.body and cached[1].models > 1000
     again = subprocess.run(command, capture_output=True, text=True, timeout=60, env=env)
     assert again.returncode == 0 and again.stdout.strip() == f"models.dev: not modified: {server.url}"
+
+
+@pytest.mark.slow
+def test_daemon_polls_litellm_beside_models_dev_and_serves_both(tmp_path: Path) -> None:
+    litellm = SHARED.parent / "litellm" / "model_prices_and_context_window.json"
+    with Upstream() as server:
+        server.body = litellm.read_bytes()
+        config = f'[upstream]\nfile = "{SHARED / "api.json"}"\n[litellm]\nurl = "{server.url}"\npoll_interval = 0.3\n'
+        d = Daemon(tmp_path, config).start()
+        try:
+            catalog = d.state / "catalog.llmdb"
+            wait_for(lambda: (read_status(d.state) or {})["upstream"]["litellm"].get("source") == "http", "fetch")
+            fetched = d.events("upstream_fetched")
+            assert fetched and fetched[0]["upstream"] == "litellm"
+            # a LiteLLM-only regional id, read by a separate client process through the bedrock prefix
+            spec = "amazon_bedrock:us.anthropic.claude-3-5-sonnet-20241022-v2:0"
+            wait_for(lambda: client_read(catalog, spec).get("model"), "LiteLLM model published")
+            seen = client_read(catalog, "bedrock/us.anthropic.claude-3-5-sonnet-20241022-v2:0")
+            assert seen["model"]["spec"] == spec
+            status = read_status(d.state) or {}
+            assert status["upstream"]["models.dev"] == {"source": "none"}  # read from `file`, never fetched
+            assert [s["name"] for s in status["sources"]] == ["litellm", "models.dev"]
+            server.mode = "notjson"
+            wait_for(lambda: "rejected body" in _upstream_status(d.state, "litellm").get("error", ""), "refused")
+            assert client_read(catalog, spec).get("model") is not None  # the last good LiteLLM body stays
+        finally:
+            d.stop()
+        assert upstream.read_cache(d.state, "litellm") is not None

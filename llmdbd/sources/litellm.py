@@ -237,22 +237,24 @@ def model_fields(raw: dict[str, Any], key: str) -> dict[str, Any]:
     mode = raw.get("mode")
     if isinstance(mode, str):
         out["mode"] = mode
+    extra: dict[str, Any] = {}
+    flagged: dict[str, list[str]] = {}
     for field, value in raw.items():
-        if field in _HANDLED:
-            continue
-        match = _PRICE_KEY.match(field)
-        if match is not None:
-            _token_price(cost, match, value)
-        elif field in _UNIT_PRICES:
-            put(cost, ("per_unit", _UNIT_PRICES[field]), value)
-        elif field in _CAPABILITIES:
-            put(out, _CAPABILITIES[field], value)
-        elif field in _MODALITY_FLAGS:
-            if value is True:
-                direction, name = _MODALITY_FLAGS[field]
-                put(out, ("modalities", direction), [*out.get("modalities", {}).get(direction, ()), name])
-        else:
-            put(out, ("extra", field), value)
+        kind = _KINDS.get(field) or _kind(field)
+        if kind[0] == "extra":
+            extra[field] = value
+        elif kind[0] == "price":
+            _token_price(cost, kind[1], value)
+        elif kind[0] == "unit":
+            cost.setdefault("per_unit", {})[kind[1]] = value
+        elif kind[0] == "capability":
+            put(out, kind[1], value)
+        elif kind[0] == "modality" and value is True:
+            flagged.setdefault(kind[1][0], []).append(kind[1][1])
+    if extra:
+        out["extra"] = extra
+    if flagged:
+        out["modalities"] = flagged
     if "tiered_pricing" in raw:
         _tiered(cost, raw["tiered_pricing"], out)
     if cost:
@@ -270,12 +272,37 @@ def model_fields(raw: dict[str, Any], key: str) -> dict[str, Any]:
     return out
 
 
-def _token_price(cost: dict[str, Any], match: re.Match[str], value: Any) -> None:
+_KINDS: dict[str, tuple[str, Any]] = {}
+"""Field name → how it is translated (memoized `_kind`: the map has ~250 distinct names in ~60,000 fields)."""
+
+
+def _kind(field: str) -> tuple[str, Any]:
+    """(`handled` | `price` | `unit` | `capability` | `modality` | `extra`, what it maps to)."""
+    kind: tuple[str, Any]
+    match = _PRICE_KEY.match(field)
+    if field in _HANDLED:
+        kind = ("handled", None)
+    elif match is not None:
+        above = int(match["above"]) * 1000 if match["above"] is not None else None
+        kind = ("price", (_TOKEN_PRICES[match["price"]], above, match["service"] and _SERVICES[match["service"]]))
+    elif field in _UNIT_PRICES:
+        kind = ("unit", _UNIT_PRICES[field])
+    elif field in _CAPABILITIES:
+        kind = ("capability", _CAPABILITIES[field])
+    elif field in _MODALITY_FLAGS:
+        kind = ("modality", _MODALITY_FLAGS[field])
+    else:
+        kind = ("extra", None)
+    if len(_KINDS) < 10_000:  # field names come from upstream: bound the memo
+        _KINDS[field] = kind
+    return kind
+
+
+def _token_price(cost: dict[str, Any], where: tuple[str, int | None, str | None], value: Any) -> None:
     """Per-token USD → USD per 1M tokens, at its place: base, context tier, service tier, or both."""
-    price = _TOKEN_PRICES[match["price"]]
-    table = cost if match["service"] is None else cost.setdefault(_SERVICES[match["service"]], {})
-    if match["above"] is not None:
-        above = int(match["above"]) * 1000
+    price, above, service = where
+    table = cost if service is None else cost.setdefault(service, {})
+    if above is not None:
         tiers = table.setdefault("tiers", [])
         tier = next((t for t in tiers if t["above"] == above), None)
         if tier is None:
@@ -333,7 +360,7 @@ def _modalities(out: dict[str, Any], raw: dict[str, Any], mode: Any) -> None:
     """`supported_modalities` / `supported_output_modalities` when given, else what the mode implies, plus
     what the `supports_*` flags added."""
     base_in, base_out = _MODE_MODALITIES.get(mode, ((), ())) if isinstance(mode, str) else ((), ())
-    flagged = out.pop("modalities", {})
+    flagged: dict[str, list[str]] = out.pop("modalities", {})
     for direction, listed, base in (
         ("input", raw.get("supported_modalities"), base_in),
         ("output", raw.get("supported_output_modalities"), base_out),

@@ -125,7 +125,7 @@ def _prices(out: dict[str, Any], table: CostTier | ServicePrices | Any, suffix: 
     for field, key in _TOKEN.items():
         value = getattr(table, field, None)
         if value is not None:
-            out[key + suffix] = round(value / 1e6, 15)
+            out[key + suffix] = float(f"{value / 1e6:.12g}")  # per token; 12 digits drop the division's noise
 
 
 class ModelCost(Mapping[str, dict[str, Any]]):
