@@ -1,18 +1,18 @@
-"""A build that reuses the lowest layer's models (the daemon's case) equals a build from scratch."""
+"""A build that reuses the upstream layers' models (the daemon's case) equals a build from scratch."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from catalogs import API
+from catalogs import API, LITELLM
 
 from llmdbd import inputs
 from llmdbd.engine import BuiltCatalog, ModelCache, build
 from llmdbd.engine.layer import Layer
 from llmdbd.engine.normalize import normalize
 from llmdbd.engine.validate import validate
-from llmdbd.sources import modelsdev, patches
+from llmdbd.sources import litellm, modelsdev, patches
 
 
 def prepared_upstream() -> Layer:
@@ -67,3 +67,19 @@ def test_a_new_base_layer_resets_the_cache() -> None:
     validate(second)
     assert build([second], cache=cache).models["openai:gpt-4o"].cost.input == 9.0  # type: ignore[union-attr]
     assert cache.base is second
+
+
+def test_with_two_upstreams_a_patch_rebuild_reuses_both_and_equals_a_fresh_build(tmp_path: Path) -> None:
+    def upstreams() -> list[Layer]:
+        layers = [litellm.load_path(LITELLM), modelsdev.load_path(API)]
+        for layer in layers:
+            normalize(layer)
+            validate(layer)
+        return layers
+
+    cache, base = ModelCache(), upstreams()
+    build(inputs.layers(base, []), cache=cache)
+    assert len(cache) > 8000  # models of both upstreams, LiteLLM-only ones included
+    (tmp_path / "p.json").write_text(json.dumps({"models": [{"spec": "openai:gpt-4o", "cost": {"input": 1.0}}]}))
+    cached = build(inputs.layers(base, patches.load_dirs([str(tmp_path)])), cache=cache)
+    same(cached, build(inputs.layers(upstreams(), patches.load_dirs([str(tmp_path)]))))

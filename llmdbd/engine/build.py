@@ -12,7 +12,7 @@ from typing import Any
 import msgspec
 
 from llmdb.schema import BuildIssue, BuildReport, Model, Provider, SourceInfo, make_spec
-from llmdbd.engine.cache import Entry, ModelCache
+from llmdbd.engine.cache import Entry, ModelCache, upstream_count
 from llmdbd.engine.catalog import BuiltCatalog, content_hash
 from llmdbd.engine.enrich import enrich
 from llmdbd.engine.filters import Rules, apply_rules, exclude
@@ -78,7 +78,8 @@ def _validate(b: Build) -> None:
 
 def _merge(b: Build) -> None:
     # Sources: `enrich` first, so its index (0) is the same whatever the number of layers (cached models keep it).
-    b.touched = {(f.provider, f.model) for layer in b.layers[1:] for f in layer.fragments if f.model is not None}
+    above = b.layers[upstream_count(b.layers) :]
+    b.touched = {(f.provider, f.model) for layer in above for f in layer.fragments if f.model is not None}
     to_merge = b.layers
     if b.cache is not None:
         b.reused, to_merge = b.cache.split(b.layers, b.touched)

@@ -12,35 +12,51 @@ Entry = tuple[Model, dict[str, FieldSource], list[BuildIssue]]
 """A finished model, its field sources and the issues found for it."""
 
 
+def upstream_count(layers: list[Layer]) -> int:
+    """How many of the lowest layers are upstream catalogs (the cache's base)."""
+    count = 0
+    while count < len(layers) and layers[count].info.kind == "upstream":
+        count += 1
+    return count or min(1, len(layers))
+
+
 class ModelCache:
-    """Models only the lowest layer defines, merged, enriched and converted once, then reused by every build
-    whose lowest layer is that same prepared layer object (provenance stays valid: `enrich` is source 0 and the
-    lowest layer source 1 in every build)."""
+    """Models only the upstream layers define (none of the layers above touches them), merged, enriched and
+    converted once, then reused by every build whose upstream layers are those same prepared layer objects
+    (provenance stays valid: `enrich` is source 0 and the upstreams sources 1, 2, ... in every build)."""
 
     def __init__(self) -> None:
-        self._layer: Layer | None = None
+        self._layers: tuple[Layer, ...] = ()
         self._entries: dict[ModelKey, Entry] = {}
 
     def split(self, layers: list[Layer], touched: set[ModelKey]) -> tuple[dict[ModelKey, Entry], list[Layer]]:
-        """The cached entries this build can reuse, and the layers left to merge (the lowest without them)."""
-        if not layers or self._layer is not layers[0] or not layers[0].prepared:
-            self._layer, self._entries = (layers[0] if layers else None), {}
+        """The cached entries this build can reuse, and the layers left to merge (the upstreams without them)."""
+        count = upstream_count(layers)
+        base = tuple(layers[:count])
+        same = len(base) == len(self._layers) and all(a is b for a, b in zip(base, self._layers, strict=True))
+        if not base or not same or not all(layer.prepared for layer in base):
+            self._layers, self._entries = base, {}
             return {}, layers
         reused = {key: entry for key, entry in self._entries.items() if key not in touched}
         if not reused:
             return {}, layers
-        base = layers[0]
-        rest = [f for f in base.fragments if f.model is None or (f.provider, f.model) not in reused]
-        return reused, [msgspec.structs.replace(base, fragments=rest), *layers[1:]]
+        rest = [
+            msgspec.structs.replace(
+                layer,
+                fragments=[f for f in layer.fragments if f.model is None or (f.provider, f.model) not in reused],
+            )
+            for layer in base
+        ]
+        return reused, [*rest, *layers[count:]]
 
     @property
     def base(self) -> Layer | None:
-        """The lowest layer the cached models come from."""
-        return self._layer
+        """The highest upstream layer the cached models come from."""
+        return self._layers[-1] if self._layers else None
 
     def __len__(self) -> int:
         return len(self._entries)
 
     def remember(self, key: ModelKey, entry: Entry) -> None:
-        """Keep a model that only the lowest layer defines, for the next build."""
+        """Keep a model that only the upstream layers define, for the next build."""
         self._entries[key] = entry
