@@ -89,6 +89,9 @@ def test_ids_with_colons_parse_in_every_form(catalog: Catalog) -> None:
     model_id = spec.split(":", 1)[1]
     for name in (spec, f"bedrock/{model_id}", f"{model_id}@amazon-bedrock", f"amazon_bedrock/{model_id}"):
         assert catalog.get(name).spec == spec, name
+    assert catalog.parse_spec(f"bedrock/{model_id}") == ("amazon_bedrock", model_id)
+    with pytest.raises(llmdb.UnknownProvider, match="unknown provider 'bedrockz' in"):
+        catalog.parse_spec(f"bedrockz/{model_id}")
     with pytest.raises(llmdb.UnknownProvider, match="unknown provider 'bedrockz' in") as info:
         catalog.get(f"bedrockz/{model_id}")
     assert "did you mean 'bedrock'" in str(info.value)

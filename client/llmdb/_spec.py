@@ -33,7 +33,8 @@ def parse_spec(text: str, aliases: Mapping[str, str]) -> tuple[str, str]:
     head_sl, slash, tail_sl = text.partition("/")
     if slash and (pid := provider_id(head_sl, aliases)) is not None:
         return pid, _model_id(text, tail_sl)
-    name = head if colon else provider_at if at else head_sl if slash else None
+    seps = [i for i in (text.find(":"), text.find("/")) if i > 0]
+    name = text[: min(seps)] if seps else provider_at if at else None  # the provider part as it was written
     if name is None:
         raise InvalidSpec(
             f"invalid model spec {text!r}: no provider; write 'provider:model', 'model@provider' or 'provider/model'"
