@@ -33,6 +33,7 @@ __all__ = [
     "ServicePrices",
     "SourceInfo",
     "Streaming",
+    "TokenPrices",
     "Tools",
     "UnitPrices",
     "canonical_provider_id",
@@ -111,33 +112,29 @@ class Limits(Struct, frozen=True, kw_only=True, gc=False):
     output: int | None = None
 
 
-class CostTier(Struct, frozen=True, kw_only=True, gc=False):
+class TokenPrices(Struct, frozen=True, kw_only=True, gc=False):
+    """USD per 1M tokens of each kind: the prices `Cost`, its context tiers and its service tiers all carry."""
+
+    input: Price | None = None
+    output: Price | None = None
+    cache_read: Price | None = None
+    cache_write: Price | None = None
+    reasoning: Price | None = None
+    input_audio: Price | None = None
+    output_audio: Price | None = None
+    input_image: Price | None = None
+    output_image: Price | None = None
+
+
+class CostTier(TokenPrices, frozen=True, kw_only=True, gc=False):
     """Prices that replace the base prices once the prompt's context exceeds `above` tokens."""
 
     above: int
-    input: Price | None = None
-    output: Price | None = None
-    cache_read: Price | None = None
-    cache_write: Price | None = None
-    reasoning: Price | None = None
-    input_audio: Price | None = None
-    output_audio: Price | None = None
-    input_image: Price | None = None
-    output_image: Price | None = None
 
 
-class ServicePrices(Struct, frozen=True, kw_only=True, gc=False):
+class ServicePrices(TokenPrices, frozen=True, kw_only=True, gc=False):
     """USD per 1M tokens at a service tier (batch, flex, priority), replacing the standard prices it names."""
 
-    input: Price | None = None
-    output: Price | None = None
-    cache_read: Price | None = None
-    cache_write: Price | None = None
-    reasoning: Price | None = None
-    input_audio: Price | None = None
-    output_audio: Price | None = None
-    input_image: Price | None = None
-    output_image: Price | None = None
     tiers: tuple[CostTier, ...] = ()
 
 
@@ -160,18 +157,9 @@ class UnitPrices(Struct, frozen=True, kw_only=True, gc=False):
     pixel_output: float | None = None
 
 
-class Cost(Struct, frozen=True, kw_only=True, gc=False):
+class Cost(TokenPrices, frozen=True, kw_only=True, gc=False):
     """USD per 1M tokens; a missing `Model.cost` means unknown, which is not the same as 0 (free)."""
 
-    input: Price | None = None
-    output: Price | None = None
-    cache_read: Price | None = None
-    cache_write: Price | None = None
-    reasoning: Price | None = None
-    input_audio: Price | None = None
-    output_audio: Price | None = None
-    input_image: Price | None = None
-    output_image: Price | None = None
     tiers: tuple[CostTier, ...] = ()
     batch: ServicePrices | None = None
     flex: ServicePrices | None = None

@@ -22,6 +22,7 @@ from llmdb.schema import (
     Provider,
     Reasoning,
     ServicePrices,
+    TokenPrices,
     UnitPrices,
 )
 
@@ -55,29 +56,23 @@ class CheckedLimits(Limits, frozen=True, kw_only=True):
     output: TokenCount | None = None
 
 
-class CheckedCostTier(CostTier, frozen=True, kw_only=True):
+class CheckedTokenPrices(TokenPrices, frozen=True, kw_only=True):
+    input: Price | None = None
+    output: Price | None = None
+    cache_read: Price | None = None
+    cache_write: Price | None = None
+    reasoning: Price | None = None
+    input_audio: Price | None = None
+    output_audio: Price | None = None
+    input_image: Price | None = None
+    output_image: Price | None = None
+
+
+class CheckedCostTier(CheckedTokenPrices, CostTier, frozen=True, kw_only=True):
     above: NonNegative
-    input: Price | None = None
-    output: Price | None = None
-    cache_read: Price | None = None
-    cache_write: Price | None = None
-    reasoning: Price | None = None
-    input_audio: Price | None = None
-    output_audio: Price | None = None
-    input_image: Price | None = None
-    output_image: Price | None = None
 
 
-class CheckedServicePrices(ServicePrices, frozen=True, kw_only=True):
-    input: Price | None = None
-    output: Price | None = None
-    cache_read: Price | None = None
-    cache_write: Price | None = None
-    reasoning: Price | None = None
-    input_audio: Price | None = None
-    output_audio: Price | None = None
-    input_image: Price | None = None
-    output_image: Price | None = None
+class CheckedServicePrices(CheckedTokenPrices, ServicePrices, frozen=True, kw_only=True):
     tiers: tuple[CheckedCostTier, ...] = ()
 
 
@@ -98,16 +93,7 @@ class CheckedUnitPrices(UnitPrices, frozen=True, kw_only=True):
     pixel_output: Price | None = None
 
 
-class CheckedCost(Cost, frozen=True, kw_only=True):
-    input: Price | None = None
-    output: Price | None = None
-    cache_read: Price | None = None
-    cache_write: Price | None = None
-    reasoning: Price | None = None
-    input_audio: Price | None = None
-    output_audio: Price | None = None
-    input_image: Price | None = None
-    output_image: Price | None = None
+class CheckedCost(CheckedTokenPrices, Cost, frozen=True, kw_only=True):
     tiers: tuple[CheckedCostTier, ...] = ()
     batch: CheckedServicePrices | None = None
     flex: CheckedServicePrices | None = None
