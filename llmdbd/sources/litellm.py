@@ -12,15 +12,13 @@ is reported, never guessed.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from pathlib import Path
 from typing import Any
 
-import msgspec
-
-from llmdb.schema import SourceInfo, canonical_provider_id
+from llmdb.schema import canonical_provider_id
 from llmdbd.engine.layer import Fragment, Layer
+from llmdbd.sources import upstream_json
 from llmdbd.sources.fields import put
 
 NAME = "litellm"
@@ -171,27 +169,13 @@ def model_id(key: str, litellm_provider: str) -> str:
 
 def load_path(path: str | Path, *, origin: str | None = None) -> Layer:
     """Read the map from a file; a file that cannot be read becomes a layer holding only the error."""
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        layer = Layer(info=SourceInfo(name=NAME, kind="upstream", file=str(path)), fragments=[])
-        layer.issue("load", f"cannot read file: {exc.strerror or exc}")
-        return layer
-    return load_bytes(data, file=origin or str(path))
+    return upstream_json.read(path, NAME, load_bytes, origin)
 
 
 def load_bytes(data: bytes, *, file: str | None = None, version: str | None = None) -> Layer:
     """Turn the map's JSON into one layer; `version` defaults to the sha256 of the bytes."""
-    stamp = version or "sha256:" + hashlib.sha256(data).hexdigest()
-    layer = Layer(info=SourceInfo(name=NAME, kind="upstream", file=file, version=stamp), fragments=[])
-    try:
-        doc = msgspec.json.decode(data)
-    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
-        layer.issue("load", f"not valid JSON: {exc}")
-        return layer
-    if not isinstance(doc, dict):
-        layer.issue("load", f"expected an object of models, got {type(doc).__name__}")
+    layer, doc = upstream_json.decode(data, NAME, file=file, version=version, holding="models")
+    if doc is None:
         return layer
     aliases: dict[str, set[str]] = {}
     for key, raw in doc.items():

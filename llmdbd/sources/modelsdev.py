@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any
 
-import msgspec
-
-from llmdb.schema import SourceInfo
 from llmdbd.engine.layer import Fragment, Layer
+from llmdbd.sources import upstream_json
 from llmdbd.sources.fields import Unknown, model_fields, provider_fields
 
 NAME = "models.dev"
@@ -21,27 +18,13 @@ def load_path(path: str | Path, *, origin: str | None = None) -> Layer:
 
     `origin` is recorded as the source's file instead of `path` (for snapshots built on one machine and read
     on others: the packaged catalog records the URL the file came from, not a build machine's path)."""
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        layer = Layer(info=SourceInfo(name=NAME, kind="upstream", file=str(path)), fragments=[])
-        layer.issue("load", f"cannot read file: {exc.strerror or exc}")
-        return layer
-    return load_bytes(data, file=origin or str(path))
+    return upstream_json.read(path, NAME, load_bytes, origin)
 
 
 def load_bytes(data: bytes, *, file: str | None = None, version: str | None = None) -> Layer:
     """Turn an `api.json` body into one layer; `version` defaults to the sha256 of the bytes."""
-    stamp = version or "sha256:" + hashlib.sha256(data).hexdigest()
-    layer = Layer(info=SourceInfo(name=NAME, kind="upstream", file=file, version=stamp), fragments=[])
-    try:
-        doc = msgspec.json.decode(data)
-    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
-        layer.issue("load", f"not valid JSON: {exc}")
-        return layer
-    if not isinstance(doc, dict):
-        layer.issue("load", f"expected an object of providers, got {type(doc).__name__}")
+    layer, doc = upstream_json.decode(data, NAME, file=file, version=version, holding="providers")
+    if doc is None:
         return layer
     for key, raw in doc.items():
         _provider(layer, key, raw)
