@@ -176,3 +176,9 @@ def test_a_schema_1_snapshot_still_opens_and_a_newer_one_is_refused(tmp_path: Pa
     with pytest.raises(llmdb.SnapshotError, match=r"schema version 99 is not supported .*upgrade llmdb"):
         Catalog(newer).get("t:m")
     assert contract.read_header(newer).schema == 99
+
+
+def test_an_empty_model_id_is_an_invalid_spec_in_every_form(catalog: Catalog) -> None:
+    for name in ("openai:", "@openai", "azure/"):
+        with pytest.raises(llmdb.InvalidSpec, match="empty model id"):
+            catalog.get(name)

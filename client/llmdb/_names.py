@@ -19,10 +19,11 @@ names; `UnknownProvider` names the provider part as it was written.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import NamedTuple
 
 from llmdb._snapshot import Snapshot
-from llmdb._spec import close_matches, did_you_mean, provider_id
+from llmdb._spec import close_matches, did_you_mean, provider_forms, provider_part
 from llmdb.errors import AmbiguousModel, InvalidSpec, ModelExcluded, ModelNotFound, UnknownProvider
 
 MAKERS: tuple[tuple[str, str], ...] = (
@@ -77,7 +78,7 @@ def resolve(snap: Snapshot, text: str, bare: dict[str, list[str]], scope: list[s
     if named is not None and (scope is None or named.split(":", 1)[0] in scope):
         return Resolved(named, "litellm")
     failure: Exception | None = None
-    for pid, model_id in _provider_forms(text, snap.provider_alias_map):
+    for pid, model_id in provider_forms(text, snap.provider_alias_map):
         found = _in_provider(snap, pid, model_id)
         if found is not None:
             return found
@@ -87,7 +88,7 @@ def resolve(snap: Snapshot, text: str, bare: dict[str, list[str]], scope: list[s
         return _bare(text, candidates)
     if failure is not None:
         raise failure
-    provider = _provider_part(text)
+    provider = provider_part(text)
     _, at, after = text.rpartition("@")
     if provider is None and at and close_matches(after, snap.provider_alias_map):
         provider = after  # `gpt-4o@openaii`; not `claude-3-5-haiku@20241022`, a model id
@@ -95,24 +96,7 @@ def resolve(snap: Snapshot, text: str, bare: dict[str, list[str]], scope: list[s
         raise UnknownProvider(
             f"unknown provider {provider!r} in {text!r}" + did_you_mean(provider, snap.provider_alias_map)
         )
-    close = close_matches(text, bare)
-    hint = "; did you mean " + ", ".join(repr(c) for c in close) + "?" if close else ""
-    raise ModelNotFound(f"no model {text!r} in any provider{hint}", suggestions=close)
-
-
-def _provider_forms(text: str, aliases: dict[str, str]) -> list[tuple[str, str]]:
-    """Every (provider, id) reading of `text`: `provider:id`, `id@provider`, `provider/id`."""
-    out = []
-    head, colon, tail = text.partition(":")
-    if colon and tail and (pid := provider_id(head, aliases)) is not None:
-        out.append((pid, tail))
-    rest, at, name = text.rpartition("@")
-    if at and rest and (pid := provider_id(name, aliases)) is not None:
-        out.append((pid, rest))
-    head, slash, tail = text.partition("/")
-    if slash and tail and (pid := provider_id(head, aliases)) is not None:
-        out.append((pid, tail))
-    return out
+    raise _not_found(f"no model {text!r} in any provider", text, bare)
 
 
 def _in_provider(snap: Snapshot, pid: str, model_id: str) -> Resolved | None:
@@ -136,9 +120,14 @@ def _missing(snap: Snapshot, pid: str, model_id: str, asked: str) -> ModelNotFou
     reason = snap.excluded.get(spec)
     if reason is not None:
         return ModelExcluded(f"{spec!r}{origin} is in upstream data but excluded by {reason}", reason=reason)
-    close = close_matches(spec, snap.specs_of_provider(pid))
+    return _not_found(f"no model {spec!r}{origin}", spec, snap.specs_of_provider(pid))
+
+
+def _not_found(message: str, word: str, choices: Iterable[str]) -> ModelNotFound:
+    """`ModelNotFound` whose message ends with the close matches it also carries as `suggestions`."""
+    close = close_matches(word, choices)
     hint = "; did you mean " + ", ".join(repr(c) for c in close) + "?" if close else ""
-    return ModelNotFound(f"no model {spec!r}{origin}{hint}", suggestions=close)
+    return ModelNotFound(message + hint, suggestions=close)
 
 
 def _bare(text: str, candidates: list[str]) -> Resolved:
@@ -151,13 +140,3 @@ def _bare(text: str, candidates: list[str]) -> Resolved:
         + "; name the provider ('provider:model') or pass scope=",
         candidates=ordered,
     )
-
-
-def _provider_part(text: str) -> str | None:
-    """The provider part as written, by whichever of `:` and `/` comes first (`bedrockz/anthropic.x-v1:0` →
-    `bedrockz`); None when there is neither."""
-    positions = [(i, sep) for sep in ":/" if (i := text.find(sep)) > 0]
-    if positions:
-        i, _ = min(positions)
-        return text[:i]
-    return None

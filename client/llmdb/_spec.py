@@ -17,29 +17,44 @@ def provider_id(name: str, aliases: Mapping[str, str]) -> str | None:
 
 
 def parse_spec(text: str, aliases: Mapping[str, str]) -> tuple[str, str]:
-    """Split `text` into (canonical provider id, model id) by the documented rule.
-
-    The colon form if the text before the first `:` is a known provider; else the `@` form if the text after
-    the last `@` is; else the slash form if the text before the first `/` is. Model ids stay verbatim.
-    """
+    """Split `text` into (canonical provider id, model id) by the documented rule: the first of
+    `provider_forms`. Model ids stay verbatim."""
     if not isinstance(text, str) or not text.strip():
         raise InvalidSpec(f"invalid model spec {text!r}: expected 'provider:model'")
-    head, colon, tail = text.partition(":")
-    if colon and (pid := provider_id(head, aliases)) is not None:
-        return pid, _model_id(text, tail)
-    head_at, at, provider_at = text.rpartition("@")
-    if at and (pid := provider_id(provider_at, aliases)) is not None:
-        return pid, _model_id(text, head_at)
-    head_sl, slash, tail_sl = text.partition("/")
-    if slash and (pid := provider_id(head_sl, aliases)) is not None:
-        return pid, _model_id(text, tail_sl)
-    seps = [i for i in (text.find(":"), text.find("/")) if i > 0]
-    name = text[: min(seps)] if seps else provider_at if at else None  # the provider part as it was written
+    forms = provider_forms(text, aliases)
+    if forms:
+        return forms[0]
+    _, at, after = text.rpartition("@")
+    name = provider_part(text) or (after if at else None)
     if name is None:
         raise InvalidSpec(
             f"invalid model spec {text!r}: no provider; write 'provider:model', 'model@provider' or 'provider/model'"
         )
     raise UnknownProvider(f"unknown provider {name!r} in {text!r}" + did_you_mean(name, aliases))
+
+
+def provider_forms(text: str, aliases: Mapping[str, str]) -> list[tuple[str, str]]:
+    """Every (canonical provider id, model id) reading of `text`, in order: the colon form if the text before
+    the first `:` is a known provider, the `@` form if the text after the last `@` is, the slash form if the
+    text before the first `/` is. `InvalidSpec` when a reading leaves an empty model id (`openai:`)."""
+    out = []
+    head, colon, tail = text.partition(":")
+    if colon and (pid := provider_id(head, aliases)) is not None:
+        out.append((pid, _model_id(text, tail)))
+    rest, at, name = text.rpartition("@")
+    if at and (pid := provider_id(name, aliases)) is not None:
+        out.append((pid, _model_id(text, rest)))
+    head, slash, tail = text.partition("/")
+    if slash and (pid := provider_id(head, aliases)) is not None:
+        out.append((pid, _model_id(text, tail)))
+    return out
+
+
+def provider_part(text: str) -> str | None:
+    """The provider part as it was written, before whichever of `:` and `/` comes first
+    (`bedrockz/anthropic.x-v1:0` → `bedrockz`); None when there is neither."""
+    seps = [i for i in (text.find(":"), text.find("/")) if i > 0]
+    return text[: min(seps)] if seps else None
 
 
 def close_matches(word: str, choices: Iterable[str], n: int = 3) -> list[str]:
