@@ -87,12 +87,13 @@ def mask(
 
 def mode_bits(snap: Snapshot, modes: list[str]) -> int:
     """Models of any of `modes`; `InvalidQuery` for a mode word no model has (with close matches)."""
-    known = snap.modes
     bits = 0
     for name in modes:
-        if name not in known and name not in MODES:
+        found = snap.bits(f"mode:{name}")
+        if not found and name not in MODES:  # no model has it, and it is no mode word: a typo
+            known = snap.modes
             raise InvalidQuery(f"unknown mode {name!r}" + did_you_mean(name, known) + f"; known: {', '.join(known)}")
-        bits |= snap.bits(f"mode:{name}")
+        bits |= found
     return bits
 
 

@@ -345,13 +345,14 @@ def _modalities(out: dict[str, Any], raw: dict[str, Any], mode: Any) -> None:
     what the `supports_*` flags added."""
     base_in, base_out = _MODE_MODALITIES.get(mode, ((), ())) if isinstance(mode, str) else ((), ())
     flagged: dict[str, list[str]] = out.pop("modalities", {})
-    for direction, listed, base in (
-        ("input", raw.get("supported_modalities"), base_in),
-        ("output", raw.get("supported_output_modalities"), base_out),
+    for direction, key, base in (
+        ("input", "supported_modalities", base_in),
+        ("output", "supported_output_modalities", base_out),
     ):
+        listed = raw.get(key)
         names = listed if isinstance(listed, list) else list(base)
         if listed is not None and not isinstance(listed, list):
-            put(out, ("extra", f"supported_{'output_' if direction == 'output' else ''}modalities"), listed)
+            put(out, ("extra", key), listed)
         merged = list(dict.fromkeys([*names, *flagged.get(direction, ())]))
         if merged:
             put(out, ("modalities", direction), merged)
