@@ -242,6 +242,11 @@ def test_gpt_4o_model_info_agrees(packaged: compat.ModelCost) -> None:
 def test_model_cost_lists_litellm_keys(packaged: compat.ModelCost) -> None:
     assert sum(1 for _ in compat.model_cost) >= 4000
     assert "vertex_ai/gemini-2.5-pro" in compat.model_cost  # LiteLLM files it as `gemini-2.5-pro`
+    # `in` answers for names `get` refuses (ambiguous, empty model id, unknown), as a Mapping must
+    assert "gpt-oss-120b" not in compat.model_cost and "openai:" not in compat.model_cost
+    assert "no-such-model" not in compat.model_cost and 42 not in compat.model_cost
+    with pytest.raises(KeyError):
+        compat.model_cost["gpt-oss-120b"]
 
 
 def test_cost_per_token_matches_litellm(packaged: compat.ModelCost) -> None:

@@ -158,7 +158,13 @@ class ModelCost(Mapping[str, dict[str, Any]]):
         return len(self.catalog.snapshot.names)
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and self.catalog.find(name) is not None
+        if not isinstance(name, str):
+            return False
+        try:
+            self.catalog.get(name)
+        except LLMDBError:
+            return False  # `in` answers, never raises: an ambiguous or malformed name is simply not a key
+        return True
 
 
 model_cost = ModelCost()
