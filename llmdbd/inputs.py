@@ -44,10 +44,17 @@ def upstream_layers(
 
     `origins` records a name's file as something else (e.g. the URL it came from)."""
     origins = origins or {}
-    chosen = [name for name in reversed(precedence) if files.get(name)]
-    if not chosen:
-        return [packaged.load()]
-    return [UPSTREAMS[name].load_path(files[name], origin=origins.get(name)) for name in chosen]
+    loaded = {
+        name: UPSTREAMS[name].load_path(file, origin=origins.get(name))
+        for name, file in files.items()
+        if file and name in precedence
+    }
+    return stack(loaded, precedence) or [packaged.load()]
+
+
+def stack(found: Mapping[str, Layer | None], precedence: Sequence[str]) -> list[Layer]:
+    """The upstream layers that exist, lowest precedence first (`precedence` lists the highest first)."""
+    return [layer for name in reversed(precedence) if (layer := found.get(name)) is not None]
 
 
 def layers(

@@ -130,9 +130,8 @@ class Rebuilder:
 
     def upstream_layers(self, config: Config) -> list[Layer]:
         """The configured upstreams that have data, lowest precedence first; the packaged catalog if none has."""
-        found = [self.upstreams[name].layer(config) for name in reversed(config.upstreams)]
-        layers = [layer for layer in found if layer is not None]
-        return layers or [self._packaged()]
+        found = {name: self.upstreams[name].layer(config) for name in config.upstreams}
+        return inputs.stack(found, config.upstreams) or [self._packaged()]
 
     def _packaged(self) -> Layer:
         if self._packaged_layer is None:
