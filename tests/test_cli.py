@@ -60,7 +60,7 @@ def test_explain_cost_providers_info() -> None:
         (("get", "gpt-oss-120b"), 2, "name the provider"),
         (("get", "opnai:gpt-4o"), 2, "did you mean 'openai'"),
         (("list", "--require", "tool"), 2, "did you mean 'tools'?; valid: chat,"),
-        (("cost", "openai:gpt-4o"), 2, "required"),
+        (("cost", "openai:gpt-4o"), 2, "nothing to price: give --usage FILE"),
     ],
 )
 def test_exit_codes(args: tuple[str, ...], code: int, message: str) -> None:

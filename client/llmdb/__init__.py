@@ -3,6 +3,7 @@
     import llmdb
     llmdb.get("openai:gpt-4o").limits.context          # 128000
     llmdb.cost("openai:gpt-4o", input_tokens=1000, output_tokens=200).total
+    llmdb.cost("openai:gpt-4o", usage=response.usage).total   # any SDK's response or usage
     llmdb.models(require=["tools", "json_schema"], input="image", order_by="cost")
 
 Module-level functions use a default `Catalog` opened on first use: `$LLMDB_SNAPSHOT`, else the daemon's
@@ -20,10 +21,13 @@ from llmdb._cost import CostBreakdown
 from llmdb._features import FEATURES
 from llmdb._query import Requirements, Selection, TraceStep
 from llmdb._snapshot import Snapshot
+from llmdb._usage import APIS, Usage
+from llmdb._usage import usage as _read_usage
 from llmdb.errors import (
     AmbiguousModel,
     InvalidQuery,
     InvalidSpec,
+    InvalidUsage,
     LLMDBError,
     ModelExcluded,
     ModelNotFound,
@@ -49,6 +53,7 @@ from llmdb.schema import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "APIS",
     "FEATURES",
     "SCHEMA_VERSION",
     "AmbiguousModel",
@@ -61,6 +66,7 @@ __all__ = [
     "CostTier",
     "InvalidQuery",
     "InvalidSpec",
+    "InvalidUsage",
     "LLMDBError",
     "Limits",
     "Modalities",
@@ -76,6 +82,7 @@ __all__ = [
     "SnapshotError",
     "TraceStep",
     "UnknownProvider",
+    "Usage",
     "__version__",
     "allowed",
     "capabilities",
@@ -94,6 +101,7 @@ __all__ = [
     "resolve",
     "select",
     "supports",
+    "usage",
 ]
 
 _default: Catalog | None = None
@@ -210,19 +218,48 @@ def info() -> dict[str, Any]:
 
 def cost(
     spec: str,
+    usage: Any = None,
     *,
-    input_tokens: int,
-    output_tokens: int,
+    input_tokens: int = 0,
+    output_tokens: int = 0,
     cache_read_tokens: int = 0,
     cache_write_tokens: int = 0,
     reasoning_tokens: int = 0,
+    images: int = 0,
+    audio_seconds: float = 0,
+    characters: int = 0,
+    requests: int = 0,
+    web_searches: int = 0,
+    service_tier: str | None = None,
+    api: str | None = None,
 ) -> CostBreakdown:
-    """USD for one request with context tiers applied; `PriceUnknown` when the catalog has no price."""
+    """USD for one request, from a response's usage (`usage=`: any SDK's response or usage, a dict, a `Usage`)
+    or from counts. Counts follow OpenAI's convention: `input_tokens` is every prompt token, cached ones
+    included (`cache_read_tokens` and `cache_write_tokens` are parts of it); `output_tokens` is every generated
+    token, reasoning included (`reasoning_tokens` is a part of it, priced apart only where the model has a
+    reasoning price). The context tier is chosen by `input_tokens`; `service_tier` ("batch", "flex",
+    "priority") prices at that tier or raises `PriceUnknown`; the per-unit counts use the per-unit prices.
+    Raises `PriceUnknown` for a part the catalog has no price for, `InvalidUsage` for counts that do not add
+    up. docs/cost.md has the rules and a worked example per provider."""
     return (_default or default_catalog()).cost(
         spec,
+        usage,
         input_tokens=input_tokens,
         output_tokens=output_tokens,
         cache_read_tokens=cache_read_tokens,
         cache_write_tokens=cache_write_tokens,
         reasoning_tokens=reasoning_tokens,
+        images=images,
+        audio_seconds=audio_seconds,
+        characters=characters,
+        requests=requests,
+        web_searches=web_searches,
+        service_tier=service_tier,
+        api=api,
     )
+
+
+def usage(obj: Any, *, api: str | None = None) -> Usage:
+    """A `Usage` read from a response or its usage part (OpenAI Chat Completions or Responses, Anthropic,
+    Gemini, Bedrock Converse, OpenAI-compatible APIs), as a dict or an SDK object; `api=` forces the shape."""
+    return _read_usage(obj, api=api)

@@ -7,14 +7,18 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from msgspec.structs import replace
+
 from llmdb import _names, _query, contract
 from llmdb._cost import CostBreakdown, compute
 from llmdb._features import GETTERS, check_feature
 from llmdb._names import Resolved
 from llmdb._snapshot import Snapshot, SnapshotHandle
 from llmdb._spec import did_you_mean, parse_spec, provider_id
+from llmdb._usage import Usage, check, standard_tier
+from llmdb._usage import usage as read_usage
 from llmdb.contract import iso
-from llmdb.errors import ModelNotFound, UnknownProvider
+from llmdb.errors import InvalidUsage, ModelNotFound, UnknownProvider
 from llmdb.schema import Capabilities, Model, Provenance, Provider
 
 _NAME_CACHE = 4096
@@ -254,22 +258,54 @@ class Catalog:
     def cost(
         self,
         spec: str,
+        usage: Any = None,
         *,
-        input_tokens: int,
-        output_tokens: int,
+        input_tokens: int = 0,
+        output_tokens: int = 0,
         cache_read_tokens: int = 0,
         cache_write_tokens: int = 0,
         reasoning_tokens: int = 0,
+        images: int = 0,
+        audio_seconds: float = 0,
+        characters: int = 0,
+        requests: int = 0,
+        web_searches: int = 0,
+        service_tier: str | None = None,
+        api: str | None = None,
     ) -> CostBreakdown:
-        """USD for one request, with context tiers; raises `PriceUnknown` rather than guessing 0."""
-        return compute(
-            self.get(spec),
-            input_tokens=input_tokens,
-            output_tokens=output_tokens,
-            cache_read_tokens=cache_read_tokens,
-            cache_write_tokens=cache_write_tokens,
-            reasoning_tokens=reasoning_tokens,
-        )
+        """USD for one request: `usage` (a response, its usage part, a dict or a `Usage`) or the counts as
+        keywords, in OpenAI's convention (docs/cost.md). Raises `PriceUnknown` rather than guessing 0."""
+        if usage is None:
+            found = check(
+                Usage(
+                    input_tokens=input_tokens,
+                    output_tokens=output_tokens,
+                    cache_read_tokens=cache_read_tokens,
+                    cache_write_tokens=cache_write_tokens,
+                    reasoning_tokens=reasoning_tokens,
+                    images=images,
+                    audio_seconds=audio_seconds,
+                    characters=characters,
+                    requests=requests,
+                    web_searches=web_searches,
+                )
+            )
+        elif input_tokens or output_tokens or cache_read_tokens or cache_write_tokens or reasoning_tokens:
+            raise InvalidUsage("give usage= or the token counts as keywords, not both")
+        else:
+            found = read_usage(usage, api=api)
+            if images or audio_seconds or characters or requests or web_searches:
+                found = check(
+                    replace(
+                        found,
+                        images=found.images + images,
+                        audio_seconds=found.audio_seconds + audio_seconds,
+                        characters=found.characters + characters,
+                        requests=found.requests + requests,
+                        web_searches=found.web_searches + web_searches,
+                    )
+                )
+        return compute(self.get(spec), found, standard_tier(service_tier))
 
     def info(self) -> dict[str, Any]:
         """What is being served: file, epoch, content hash, build time (ISO 8601 UTC), sources, counts (models,

@@ -18,10 +18,12 @@ import msgspec
 from llmdb import contract
 from llmdb._catalog import Catalog
 from llmdb._features import FEATURES, features_of
+from llmdb._usage import APIS, SERVICE_TIERS
 from llmdb.errors import (
     AmbiguousModel,
     InvalidQuery,
     InvalidSpec,
+    InvalidUsage,
     LLMDBError,
     ModelNotFound,
     NoMatch,
@@ -54,7 +56,7 @@ def _main(args: argparse.Namespace) -> int:
             _print_json({"model": None, "trace": exc.trace, "error": str(exc)})
         print(f"llmdb: {exc}", file=sys.stderr)
         return 1
-    except (InvalidSpec, UnknownProvider, InvalidQuery, AmbiguousModel) as exc:
+    except (InvalidSpec, UnknownProvider, InvalidQuery, InvalidUsage, AmbiguousModel) as exc:
         print(f"llmdb: {exc}", file=sys.stderr)
         return 2
     except SnapshotError as exc:
@@ -113,13 +115,24 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("providers", parents=[common], help="all providers")
     p.set_defaults(run=_providers)
 
-    p = sub.add_parser("cost", parents=[common], help="price one request")
+    p = sub.add_parser(
+        "cost",
+        parents=[common],
+        help="price one request",
+        description=_COST_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("spec")
-    p.add_argument("--input-tokens", type=int, required=True)
-    p.add_argument("--output-tokens", type=int, required=True)
-    p.add_argument("--cache-read-tokens", type=int, default=0)
-    p.add_argument("--cache-write-tokens", type=int, default=0)
-    p.add_argument("--reasoning-tokens", type=int, default=0)
+    p.add_argument("--usage", metavar="FILE", help="a JSON response or its usage part, from any SDK; - for stdin")
+    p.add_argument("--api", choices=APIS, help="read --usage as this shape instead of detecting it")
+    p.add_argument("--input-tokens", type=int, default=0, help="every prompt token, cached ones included")
+    p.add_argument("--output-tokens", type=int, default=0, help="every generated token, reasoning included")
+    p.add_argument("--cache-read-tokens", type=int, default=0, help="part of --input-tokens read from cache")
+    p.add_argument("--cache-write-tokens", type=int, default=0, help="part of --input-tokens written to cache")
+    p.add_argument("--reasoning-tokens", type=int, default=0, help="part of --output-tokens spent reasoning")
+    p.add_argument("--service-tier", choices=["standard", *SERVICE_TIERS], help="price at this service tier")
+    for unit, kind, what in _UNIT_OPTIONS:
+        p.add_argument(f"--{unit.replace('_', '-')}", dest=unit, type=kind, default=0, help=what)
     p.set_defaults(run=_cost)
 
     p = sub.add_parser("info", parents=[common], help="the snapshot being read")
@@ -216,21 +229,83 @@ def _providers(catalog: Catalog, args: argparse.Namespace) -> str:
     return _table(("id", "name", "models", "aliases"), rows) + f"\n{len(providers)} provider(s)"
 
 
+_COST_HELP = """Price one request, from token counts or from a response's usage (--usage).
+
+Counts follow OpenAI's convention, as LiteLLM and genai-prices do:
+  --input-tokens   every prompt token, cached ones included; --cache-read-tokens and
+                   --cache-write-tokens are the parts of it billed at cache prices.
+  --output-tokens  every generated token, reasoning included; --reasoning-tokens is the part
+                   billed at a distinct reasoning price where the model has one.
+The context tier is chosen by the whole prompt (--input-tokens). A tier's missing price is
+inherited from the base prices and the result marked estimated. --service-tier prices with that
+tier's prices, or fails: never a silent standard price. A part without a price fails (exit 1).
+
+  llmdb cost openai:gpt-4o --input-tokens 10000 --output-tokens 2000 --cache-read-tokens 4000
+  llmdb cost anthropic:claude-sonnet-4-5 --usage response.json
+  curl ... | llmdb cost gemini-2.5-pro --usage -
+"""
+_UNIT_OPTIONS = (
+    ("images", int, "images generated"),
+    ("audio_seconds", float, "seconds of audio sent"),
+    ("characters", int, "characters sent (speech synthesis)"),
+    ("requests", int, "requests, for models priced per request"),
+    ("web_searches", int, "web searches run"),
+)
+_COST_PARTS = (
+    "input",
+    "cache_read",
+    "cache_write",
+    "input_audio",
+    "input_image",
+    "output",
+    "reasoning",
+    "output_audio",
+    "output_image",
+)
+
+
 def _cost(catalog: Catalog, args: argparse.Namespace) -> str:
-    result = catalog.cost(
-        args.spec,
-        input_tokens=args.input_tokens,
-        output_tokens=args.output_tokens,
-        cache_read_tokens=args.cache_read_tokens,
-        cache_write_tokens=args.cache_write_tokens,
-        reasoning_tokens=args.reasoning_tokens,
-    )
+    units = {unit: getattr(args, unit) for unit, _, _ in _UNIT_OPTIONS}
+    tier = None if args.service_tier == "standard" else args.service_tier
+    if args.usage is not None:
+        if args.input_tokens or args.output_tokens or args.cache_read_tokens or args.cache_write_tokens:
+            raise InvalidUsage("give --usage or the token counts, not both")
+        result = catalog.cost(args.spec, _usage_file(args.usage), api=args.api, service_tier=tier, **units)
+    elif not (args.input_tokens or args.output_tokens or any(units.values())):
+        raise InvalidUsage("nothing to price: give --usage FILE (- for stdin) or --input-tokens/--output-tokens")
+    else:
+        result = catalog.cost(
+            args.spec,
+            input_tokens=args.input_tokens,
+            output_tokens=args.output_tokens,
+            cache_read_tokens=args.cache_read_tokens,
+            cache_write_tokens=args.cache_write_tokens,
+            reasoning_tokens=args.reasoning_tokens,
+            service_tier=tier,
+            **units,
+        )
     if args.json:
         return _json(result)
-    rows = [(k, f"${getattr(result, k):.6f}") for k in ("input", "output", "cache_read", "cache_write", "reasoning")]
+    rows = [(k, f"${getattr(result, k):.6f}") for k in _COST_PARTS if getattr(result, k) or k in ("input", "output")]
+    rows += [(k, f"${v:.6f}") for k, v in result.per_unit.items()]
     rows.append(("total", f"${result.total:.6f}"))
-    tier = f" (tier above {result.tier} tokens)" if result.tier is not None else ""
-    return f"{result.spec}{tier}\n" + _table(("part", "USD"), rows)
+    prices = ["service tier " + (result.service_tier or "standard")]
+    if result.tier is not None:
+        prices.append(f"context tier above {result.tier} tokens")
+    lines = [f"{result.spec} ({', '.join(prices)})", _table(("part", "USD"), rows)]
+    lines += [f"estimated: {note}" for note in result.estimated]
+    return "\n".join(lines)
+
+
+def _usage_file(path: str) -> Any:
+    """The parsed JSON of `path` (`-`: stdin)."""
+    try:
+        data = sys.stdin.buffer.read() if path == "-" else open(path, "rb").read()  # noqa: SIM115
+        return msgspec.json.decode(data)
+    except OSError as exc:
+        raise InvalidUsage(f"--usage {path}: {exc.strerror}") from None
+    except msgspec.DecodeError as exc:
+        raise InvalidUsage(f"--usage {path}: not JSON ({exc})") from None
 
 
 def _info(catalog: Catalog, args: argparse.Namespace) -> str:

@@ -9,6 +9,7 @@ __all__ = [
     "AmbiguousModel",
     "InvalidQuery",
     "InvalidSpec",
+    "InvalidUsage",
     "LLMDBError",
     "ModelExcluded",
     "ModelNotFound",
@@ -52,6 +53,10 @@ class InvalidSpec(LLMDBError, ValueError):
 
 class InvalidQuery(LLMDBError, ValueError):
     """A query names something that does not exist (a feature, an `order_by`); the message lists valid names."""
+
+
+class InvalidUsage(LLMDBError, ValueError):
+    """Usage that cannot be priced as given: an unknown shape, a negative count, parts larger than their whole."""
 
 
 class AmbiguousModel(LLMDBError):

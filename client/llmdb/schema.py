@@ -40,11 +40,12 @@ __all__ = [
     "make_spec",
 ]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """Bumped on any change to the structs below; stored in every snapshot header. 2 added `Model.mode`,
 `Model.lifecycle`, `Model.names`, `Cost.input_image`/`output_image`, service tiers (`Cost.batch`/`flex`/`priority`) and
-`Cost.per_unit`; every new field has a default, so a reader of 2 opens schema 1 files (`READABLE_SCHEMAS`)."""
-READABLE_SCHEMAS = (1, 2)
+`Cost.per_unit`; 3 added `cache_write_1h` and `UnitPrices.web_search`. Every new field has a default, so a reader of 3
+opens schema 1 and 2 files (`READABLE_SCHEMAS`)."""
+READABLE_SCHEMAS = (1, 2, 3)
 
 STATUSES = ("active", "alpha", "beta", "deprecated", "retired")
 MODALITIES = ("text", "image", "audio", "video", "pdf", "embedding")
@@ -119,6 +120,9 @@ class TokenPrices(Struct, frozen=True, kw_only=True, gc=False):
     output: Price | None = None
     cache_read: Price | None = None
     cache_write: Price | None = None
+    """Writing the prompt cache; for Anthropic, the default 5-minute cache."""
+    cache_write_1h: Price | None = None
+    """Writing Anthropic's 1-hour prompt cache."""
     reasoning: Price | None = None
     input_audio: Price | None = None
     output_audio: Price | None = None
@@ -155,6 +159,8 @@ class UnitPrices(Struct, frozen=True, kw_only=True, gc=False):
     request: float | None = None
     pixel_input: float | None = None
     pixel_output: float | None = None
+    web_search: float | None = None
+    """One web search (LiteLLM's `search_context_cost_per_query` at the default medium context size)."""
 
 
 class Cost(TokenPrices, frozen=True, kw_only=True, gc=False):

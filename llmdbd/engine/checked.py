@@ -61,6 +61,7 @@ class CheckedTokenPrices(TokenPrices, frozen=True, kw_only=True):
     output: Price | None = None
     cache_read: Price | None = None
     cache_write: Price | None = None
+    cache_write_1h: Price | None = None
     reasoning: Price | None = None
     input_audio: Price | None = None
     output_audio: Price | None = None
@@ -91,6 +92,7 @@ class CheckedUnitPrices(UnitPrices, frozen=True, kw_only=True):
     request: Price | None = None
     pixel_input: Price | None = None
     pixel_output: Price | None = None
+    web_search: Price | None = None
 
 
 class CheckedCost(CheckedTokenPrices, Cost, frozen=True, kw_only=True):

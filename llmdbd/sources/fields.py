@@ -48,6 +48,7 @@ _COST_PRICES = (
     "output",
     "cache_read",
     "cache_write",
+    "cache_write_1h",
     "reasoning",
     "input_audio",
     "output_audio",

@@ -68,6 +68,7 @@ _TOKEN_PRICES = {
     "output_cost_per_token": "output",
     "cache_read_input_token_cost": "cache_read",
     "cache_creation_input_token_cost": "cache_write",
+    "cache_creation_input_token_cost_above_1hr": "cache_write_1h",
     "output_cost_per_reasoning_token": "reasoning",
     "input_cost_per_audio_token": "input_audio",
     "output_cost_per_audio_token": "output_audio",
@@ -96,6 +97,8 @@ _UNIT_PRICES = {
     "output_cost_per_pixel": "pixel_output",
 }
 """USD per unit, kept as LiteLLM gives them (not scaled)."""
+_WEB_SEARCH = "search_context_cost_per_query"
+"""`{search_context_size_low|medium|high: USD}`: `per_unit.web_search` is the medium (default) size's price."""
 _CAPABILITIES = {
     "supports_function_calling": ("capabilities", "tools", "enabled"),
     "supports_parallel_function_calling": ("capabilities", "tools", "parallel"),
@@ -231,6 +234,10 @@ def model_fields(raw: dict[str, Any], key: str) -> dict[str, Any]:
             _token_price(cost, kind[1], value)
         elif kind[0] == "unit":
             cost.setdefault("per_unit", {})[kind[1]] = value
+        elif kind[0] == "web_search":
+            extra[field] = value  # all three context sizes, as given
+            if isinstance(value, dict) and "search_context_size_medium" in value:
+                cost.setdefault("per_unit", {})["web_search"] = value["search_context_size_medium"]
         elif kind[0] == "capability":
             put(out, kind[1], value)
         elif kind[0] == "modality" and value is True:
@@ -261,7 +268,7 @@ _KINDS: dict[str, tuple[str, Any]] = {}
 
 
 def _kind(field: str) -> tuple[str, Any]:
-    """(`handled` | `price` | `unit` | `capability` | `modality` | `extra`, what it maps to)."""
+    """(`handled` | `price` | `unit` | `web_search` | `capability` | `modality` | `extra`, what it maps to)."""
     kind: tuple[str, Any]
     match = _PRICE_KEY.match(field)
     if field in _HANDLED:
@@ -271,6 +278,8 @@ def _kind(field: str) -> tuple[str, Any]:
         kind = ("price", (_TOKEN_PRICES[match["price"]], above, match["service"] and _SERVICES[match["service"]]))
     elif field in _UNIT_PRICES:
         kind = ("unit", _UNIT_PRICES[field])
+    elif field == _WEB_SEARCH:
+        kind = ("web_search", None)
     elif field in _CAPABILITIES:
         kind = ("capability", _CAPABILITIES[field])
     elif field in _MODALITY_FLAGS:

@@ -16,7 +16,9 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from llmdb._catalog import Catalog
-from llmdb.errors import LLMDBError, ModelNotFound, PriceUnknown
+from llmdb._cost import compute
+from llmdb._usage import Usage, check, standard_tier, usage
+from llmdb.errors import LLMDBError, ModelNotFound
 from llmdb.schema import CostTier, Model, ServicePrices
 
 __all__ = [
@@ -35,6 +37,7 @@ _TOKEN = {
     "output": "output_cost_per_token",
     "cache_read": "cache_read_input_token_cost",
     "cache_write": "cache_creation_input_token_cost",
+    "cache_write_1h": "cache_creation_input_token_cost_above_1hr",
     "reasoning": "output_cost_per_reasoning_token",
     "input_audio": "input_cost_per_audio_token",
     "output_audio": "output_cost_per_audio_token",
@@ -225,17 +228,27 @@ def cost_per_token(
     prompt_tokens: int = 0,
     completion_tokens: int = 0,
     custom_llm_provider: str | None = None,
+    cache_creation_input_tokens: int | None = 0,
+    cache_read_input_tokens: int | None = 0,
+    usage_object: Any = None,
+    service_tier: str | None = None,
 ) -> tuple[float, float]:
-    """(prompt cost, completion cost) in USD, the context tier chosen by `prompt_tokens` as LiteLLM does.
+    """(prompt cost, completion cost) in USD, as LiteLLM counts them: `prompt_tokens` includes the cached ones,
+    `completion_tokens` the reasoning ones; `usage_object` (LiteLLM's or any SDK's usage) replaces the counts.
 
-    Unlike LiteLLM, a model without a price raises `PriceUnknown` instead of costing 0."""
+    Unlike LiteLLM, a part without a price raises `PriceUnknown` instead of costing 0."""
     found = _model(model, custom_llm_provider)
-    cost = found.cost
-    if cost is None or cost.input is None or cost.output is None:
-        raise PriceUnknown(f"{found.spec}: no input/output price in the catalog")
-    input_price, output_price = cost.input, cost.output
-    for tier in cost.tiers:
-        if prompt_tokens > tier.above:
-            input_price = tier.input if tier.input is not None else input_price
-            output_price = tier.output if tier.output is not None else output_price
-    return prompt_tokens * input_price / 1e6, completion_tokens * output_price / 1e6
+    if usage_object is not None:
+        read = usage(usage_object)
+    else:
+        read = check(
+            Usage(
+                input_tokens=prompt_tokens,
+                output_tokens=completion_tokens,
+                cache_read_tokens=cache_read_input_tokens or 0,
+                cache_write_tokens=cache_creation_input_tokens or 0,
+            )
+        )
+    result = compute(found, read, standard_tier(service_tier))
+    prompt = result.input + result.cache_read + result.cache_write + result.input_audio + result.input_image
+    return prompt, result.total - prompt

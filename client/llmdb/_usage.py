@@ -1,0 +1,362 @@
+"""What one request consumed, in llmdb's convention, read from any SDK's response or usage part (docs/cost.md).
+
+Each API reports usage its own way: OpenAI counts cached tokens inside `prompt_tokens`, Anthropic and Bedrock
+report them beside `input_tokens`, Gemini reports thoughts beside the candidates. `usage()` reads each shape into
+one `Usage`, so pricing has a single convention to follow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from msgspec import Struct, ValidationError, convert
+from msgspec.structs import replace
+
+from llmdb.errors import InvalidUsage
+
+__all__ = ["APIS", "SERVICE_TIERS", "Usage", "check", "standard_tier", "usage"]
+
+SERVICE_TIERS = ("batch", "flex", "priority")
+"""Service tiers priced apart from the standard one (`Cost.batch`, `Cost.flex`, `Cost.priority`)."""
+_STANDARD = frozenset({"standard", "default", "auto", "on_demand"})
+"""How responses name the standard tier; priced with the standard prices."""
+
+
+class Usage(Struct, frozen=True, kw_only=True, gc=False):
+    """One request's billable usage. `input_tokens` counts every prompt token, cached ones included, and
+    `output_tokens` every generated token, reasoning included (OpenAI's convention, and genai-prices' and
+    LiteLLM's); the other token counts are parts of those two. Per-unit counts stand apart."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    """Part of `input_tokens` read from the prompt cache."""
+    cache_write_tokens: int = 0
+    """Part of `input_tokens` written to the prompt cache, every lifetime included."""
+    cache_write_1h_tokens: int = 0
+    """Part of `cache_write_tokens` written to Anthropic's 1-hour cache."""
+    reasoning_tokens: int = 0
+    """Part of `output_tokens` spent reasoning (thinking)."""
+    input_audio_tokens: int = 0
+    """Part of `input_tokens` that is audio."""
+    output_audio_tokens: int = 0
+    input_image_tokens: int = 0
+    output_image_tokens: int = 0
+    images: int = 0
+    """Images generated (priced per image)."""
+    input_images: int = 0
+    """Images sent to a model that prices them per image."""
+    audio_seconds: float = 0
+    """Seconds of audio sent (transcription)."""
+    video_seconds: float = 0
+    """Seconds of video generated."""
+    characters: int = 0
+    """Characters sent to a model priced per character (speech synthesis)."""
+    requests: int = 0
+    web_searches: int = 0
+    service_tier: str | None = None
+    """`batch`, `flex` or `priority` as the response reported it; None for the standard tier."""
+    api: str | None = None
+    """The shape it was read from (`APIS`); None when built by hand."""
+
+
+_INTS = (
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "cache_write_1h_tokens",
+    "reasoning_tokens",
+    "input_audio_tokens",
+    "output_audio_tokens",
+    "input_image_tokens",
+    "output_image_tokens",
+    "images",
+    "input_images",
+    "characters",
+    "requests",
+    "web_searches",
+)
+
+
+def check(u: Usage) -> Usage:
+    """`u` if its counts are consistent, else `InvalidUsage` naming the count and the rule it breaks."""
+    for name in _INTS:
+        value = getattr(u, name)
+        if value.__class__ is not int or value < 0:
+            raise InvalidUsage(f"usage {name}: expected a non-negative integer, got {value!r}")
+    for name in ("audio_seconds", "video_seconds"):
+        value = getattr(u, name)
+        if value.__class__ not in (int, float) or not value >= 0:
+            raise InvalidUsage(f"usage {name}: expected a non-negative number of seconds, got {value!r}")
+    _within(
+        u,
+        "input_tokens",
+        ("cache_read_tokens", "cache_write_tokens", "input_audio_tokens", "input_image_tokens"),
+        "input_tokens counts every prompt token, cached ones included",
+    )
+    _within(u, "cache_write_tokens", ("cache_write_1h_tokens",), "the 1-hour writes are part of all cache writes")
+    _within(
+        u,
+        "output_tokens",
+        ("reasoning_tokens", "output_audio_tokens", "output_image_tokens"),
+        "output_tokens counts every generated token, reasoning included",
+    )
+    return u
+
+
+def _within(u: Usage, whole: str, parts: tuple[str, ...], why: str) -> None:
+    given = {name: getattr(u, name) for name in parts if getattr(u, name)}
+    total = getattr(u, whole)
+    if sum(given.values()) > total:
+        said = " + ".join(f"{name} {n}" for name, n in given.items())
+        raise InvalidUsage(f"usage: {said} exceeds {whole} {total} ({why})")
+
+
+# --- reading a response ---------------------------------------------------------------------------------------
+
+
+def _get(obj: Any, key: str) -> Any:
+    """A field of a dict or an SDK object (attribute access); None when absent."""
+    if isinstance(obj, Mapping):
+        return obj.get(key)
+    return getattr(obj, key, None)
+
+
+def _has(obj: Any, key: str) -> bool:
+    if isinstance(obj, Mapping):
+        return key in obj
+    return hasattr(obj, key)
+
+
+def _absent(value: Any) -> bool:
+    """Null, or an SDK's falsy "not set" marker (mistralai's `UNSET`)."""
+    return value is None or (not isinstance(value, (int, float, str, bytes, list, tuple, Mapping)) and not value)
+
+
+def _n(obj: Any, *path: str) -> int:
+    """The count at `path` in `obj`, 0 when any step is absent; `InvalidUsage` for anything but a count."""
+    value = obj
+    for key in path:
+        value = _get(value, key)
+        if _absent(value):
+            return 0
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0 and value == int(value):
+        return int(value)
+    raise InvalidUsage(f"usage field {'.'.join(path)}: expected a non-negative token count, got {value!r}")
+
+
+def _seconds(obj: Any, key: str) -> float:
+    value = _get(obj, key)
+    if _absent(value):
+        return 0
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
+        return value
+    raise InvalidUsage(f"usage field {key}: expected a non-negative number of seconds, got {value!r}")
+
+
+def standard_tier(value: Any) -> str | None:
+    """A service tier as llmdb names it: None for the standard tier (`default`, `auto`, ... as APIs say)."""
+    value = getattr(value, "value", value)  # an SDK enum
+    if isinstance(value, Mapping):
+        value = value.get("type")  # Bedrock's {"type": "flex"}
+    if not isinstance(value, str) or value.lower() in _STANDARD:
+        return None
+    return value.lower()
+
+
+def _openai_chat(u: Any) -> Usage:
+    """Chat Completions, and the APIs that copy it (Mistral, DeepSeek, xAI, Groq, OpenRouter, LiteLLM's `Usage`)."""
+    return Usage(
+        input_tokens=_n(u, "prompt_tokens"),
+        output_tokens=_n(u, "completion_tokens"),
+        cache_read_tokens=(
+            _n(u, "prompt_tokens_details", "cached_tokens")
+            or _n(u, "prompt_cache_hit_tokens")  # DeepSeek
+            or _n(u, "cache_read_input_tokens")  # LiteLLM
+        ),
+        cache_write_tokens=_n(u, "prompt_tokens_details", "cache_write_tokens") or _n(u, "cache_creation_input_tokens"),
+        reasoning_tokens=_n(u, "completion_tokens_details", "reasoning_tokens"),
+        input_audio_tokens=_n(u, "prompt_tokens_details", "audio_tokens"),
+        output_audio_tokens=_n(u, "completion_tokens_details", "audio_tokens"),
+        input_image_tokens=_n(u, "prompt_tokens_details", "image_tokens"),
+        output_image_tokens=_n(u, "completion_tokens_details", "image_tokens"),
+        audio_seconds=_seconds(u, "prompt_audio_seconds"),  # Mistral's audio models
+        service_tier=standard_tier(_get(u, "service_tier")),
+        api="openai-chat",
+    )
+
+
+def _openai_responses(u: Any) -> Usage:
+    return Usage(
+        input_tokens=_n(u, "input_tokens"),
+        output_tokens=_n(u, "output_tokens"),
+        cache_read_tokens=_n(u, "input_tokens_details", "cached_tokens"),
+        cache_write_tokens=_n(u, "input_tokens_details", "cache_write_tokens"),
+        reasoning_tokens=_n(u, "output_tokens_details", "reasoning_tokens"),
+        api="openai-responses",
+    )
+
+
+def _anthropic(u: Any) -> Usage:
+    """Messages: `input_tokens` excludes the cache reads and writes, which come beside it."""
+    read = _n(u, "cache_read_input_tokens")
+    one_hour = _n(u, "cache_creation", "ephemeral_1h_input_tokens")
+    write = _n(u, "cache_creation_input_tokens") or _n(u, "cache_creation", "ephemeral_5m_input_tokens") + one_hour
+    return Usage(
+        input_tokens=_n(u, "input_tokens") + read + write,
+        output_tokens=_n(u, "output_tokens"),
+        cache_read_tokens=read,
+        cache_write_tokens=write,
+        cache_write_1h_tokens=one_hour,
+        reasoning_tokens=_n(u, "output_tokens_details", "thinking_tokens"),
+        web_searches=_n(u, "server_tool_use", "web_search_requests"),
+        service_tier=standard_tier(_get(u, "service_tier")),
+        api="anthropic",
+    )
+
+
+_GEMINI = {
+    "prompt": ("prompt_token_count", "promptTokenCount"),
+    "tool": ("tool_use_prompt_token_count", "toolUsePromptTokenCount"),
+    "cached": ("cached_content_token_count", "cachedContentTokenCount"),
+    "candidates": ("candidates_token_count", "candidatesTokenCount"),
+    "thoughts": ("thoughts_token_count", "thoughtsTokenCount"),
+    "prompt_details": ("prompt_tokens_details", "promptTokensDetails"),
+    "candidates_details": ("candidates_tokens_details", "candidatesTokensDetails"),
+}
+"""Gemini's fields as the SDK (snake case) and the REST API (camel case) name them."""
+
+
+def _gemini(u: Any) -> Usage:
+    """`usage_metadata`: thoughts and tool-use prompts are billed as output and input, beside the counts."""
+    camel = any(_has(u, names[1]) for names in _GEMINI.values())
+
+    def n(name: str) -> int:
+        return _n(u, _GEMINI[name][camel])
+
+    def modality(name: str, wanted: str) -> int:
+        total = 0
+        for item in _get(u, _GEMINI[name][camel]) or ():
+            kind = getattr(_get(item, "modality"), "value", _get(item, "modality"))
+            if kind == wanted:
+                total += _n(item, "tokenCount" if camel else "token_count")
+        return total
+
+    thoughts = n("thoughts")
+    return Usage(
+        input_tokens=n("prompt") + n("tool"),
+        output_tokens=n("candidates") + thoughts,
+        cache_read_tokens=n("cached"),
+        reasoning_tokens=thoughts,
+        input_audio_tokens=modality("prompt_details", "AUDIO"),
+        input_image_tokens=modality("prompt_details", "IMAGE"),
+        output_image_tokens=modality("candidates_details", "IMAGE"),
+        api="gemini",
+    )
+
+
+def _bedrock(u: Any) -> Usage:
+    """Converse: `inputTokens` excludes the cache reads and writes, which come beside it."""
+    read, write = _n(u, "cacheReadInputTokens"), _n(u, "cacheWriteInputTokens")
+    one_hour = sum(_n(d, "inputTokens") for d in _get(u, "cacheDetails") or () if _get(d, "ttl") == "1h")
+    return Usage(
+        input_tokens=_n(u, "inputTokens") + read + write,
+        output_tokens=_n(u, "outputTokens"),
+        cache_read_tokens=read,
+        cache_write_tokens=write,
+        cache_write_1h_tokens=one_hour,
+        api="bedrock",
+    )
+
+
+def _llmdb(u: Any) -> Usage:
+    """llmdb's own field names (a `Usage` encoded as JSON)."""
+    try:
+        return convert(dict(u) if isinstance(u, Mapping) else u, Usage, from_attributes=True)
+    except ValidationError as exc:
+        raise InvalidUsage(f"usage in llmdb's field names: {exc}") from None
+
+
+_READERS: dict[str, Callable[[Any], Usage]] = {
+    "openai-chat": _openai_chat,
+    "openai-responses": _openai_responses,
+    "anthropic": _anthropic,
+    "gemini": _gemini,
+    "bedrock": _bedrock,
+    "llmdb": _llmdb,
+}
+APIS = tuple(_READERS)
+"""The usage shapes `usage()` reads; `api=` takes one of these or an alias in `API_ALIASES`."""
+API_ALIASES = {
+    "openai": "openai-chat",
+    "chat": "openai-chat",
+    "mistral": "openai-chat",
+    "deepseek": "openai-chat",
+    "responses": "openai-responses",
+    "google": "gemini",
+    "vertex": "gemini",
+    "converse": "bedrock",
+}
+_ANTHROPIC_ONLY = ("cache_creation_input_tokens", "cache_read_input_tokens", "cache_creation", "server_tool_use")
+_LLMDB_ONLY = frozenset(Usage.__struct_fields__) - {"input_tokens", "output_tokens", "service_tier"}
+
+
+def _detect(part: Any) -> str:
+    if _has(part, "prompt_tokens"):
+        return "openai-chat"
+    if _has(part, "input_tokens"):
+        if any(_has(part, key) for key in _ANTHROPIC_ONLY):
+            return "anthropic"
+        if isinstance(part, Mapping) and any(key in _LLMDB_ONLY for key in part):
+            return "llmdb"
+        return "openai-responses"  # with only input/output tokens, Anthropic's reading gives the same numbers
+    if any(_has(part, names[camel]) for names in _GEMINI.values() for camel in (0, 1)):
+        return "gemini"
+    if _has(part, "inputTokens") or _has(part, "outputTokens"):
+        return "bedrock"
+    raise InvalidUsage(
+        f"cannot read usage from {type(part).__name__} with fields {_fields(part)}: expected the usage of "
+        f"OpenAI Chat Completions or Responses, Anthropic Messages, Gemini, Bedrock Converse or an OpenAI-compatible "
+        f"API; pass api= ({', '.join(APIS)}) to force a shape"
+    )
+
+
+def _fields(obj: Any) -> list[str]:
+    if isinstance(obj, Mapping):
+        return sorted(str(k) for k in obj)
+    fields = getattr(type(obj), "model_fields", None) or getattr(obj, "__dict__", None) or {}
+    return sorted(str(k) for k in fields) or [f"({type(obj).__name__})"]
+
+
+def usage(obj: Any, *, api: str | None = None) -> Usage:
+    """A `Usage` from a response or its usage part, as a dict (parsed JSON) or an SDK object.
+
+    The shape is detected from the fields present (`api=` forces one of `APIS`); a whole response is read
+    through its `usage` / `usage_metadata` / `usageMetadata` part and its reported `service_tier`.
+    `InvalidUsage` when nothing fits, naming the fields it saw."""
+    if isinstance(obj, Usage):
+        return check(obj)
+    part, tier = obj, None
+    for key in ("usage", "usage_metadata", "usageMetadata"):
+        inner = _get(obj, key)
+        if inner is not None and not isinstance(inner, (int, float, str)):
+            part, tier = inner, standard_tier(_get(obj, "service_tier"))
+            break
+    else:
+        if _has(obj, "usage") and _get(obj, "usage") is None:
+            raise InvalidUsage(
+                f"the {type(obj).__name__} has no usage (a stream reports it only when asked: "
+                f"stream_options={{'include_usage': True}})"
+            )
+    if api is not None:
+        shape = API_ALIASES.get(api, api)
+        if shape not in _READERS:
+            raise InvalidUsage(f"unknown api {api!r}; expected one of {', '.join(APIS)}")
+    else:
+        shape = _detect(part)
+    found = _READERS[shape](part)
+    if tier is not None and found.service_tier is None:
+        found = replace(found, service_tier=tier)
+    return check(found)
