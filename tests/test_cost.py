@@ -154,7 +154,7 @@ def test_unknown_prices_raise_instead_of_returning_zero() -> None:
     [
         ({"input_tokens": -1}, "input_tokens: expected a non-negative integer, got -1"),
         ({"input_tokens": 1.5}, "input_tokens: expected a non-negative integer, got 1.5"),
-        ({"output_tokens": True}, "output_tokens: expected a non-negative integer"),
+        ({"output_tokens": "7"}, "output_tokens: expected a non-negative integer, got '7'"),
         ({"input_tokens": 10, "cache_read_tokens": 11}, "cache_read_tokens 11 exceeds input_tokens 10"),
         ({"input_tokens": 10, "cache_read_tokens": 6, "cache_write_tokens": 5}, "+ cache_write_tokens 5 exceeds"),
         ({"output_tokens": 10, "reasoning_tokens": 11}, "reasoning_tokens 11 exceeds output_tokens 10"),

@@ -15,7 +15,7 @@ from llmdb._features import GETTERS, check_feature
 from llmdb._names import Resolved
 from llmdb._snapshot import Snapshot, SnapshotHandle
 from llmdb._spec import did_you_mean, parse_spec, provider_id
-from llmdb._usage import Usage, check, standard_tier
+from llmdb._usage import check, from_counts
 from llmdb._usage import usage as read_usage
 from llmdb.contract import iso
 from llmdb.errors import InvalidUsage, ModelNotFound, UnknownProvider
@@ -274,21 +274,22 @@ class Catalog:
         api: str | None = None,
     ) -> CostBreakdown:
         """USD for one request: `usage` (a response, its usage part, a dict or a `Usage`) or the counts as
-        keywords, in OpenAI's convention (docs/cost.md). Raises `PriceUnknown` rather than guessing 0."""
+        keywords, in OpenAI's convention (docs/cost.md); `service_tier` (`standard` included) overrides the tier
+        a response reports. Raises `PriceUnknown` rather than guessing 0."""
         if usage is None:
-            found = check(
-                Usage(
-                    input_tokens=input_tokens,
-                    output_tokens=output_tokens,
-                    cache_read_tokens=cache_read_tokens,
-                    cache_write_tokens=cache_write_tokens,
-                    reasoning_tokens=reasoning_tokens,
-                    images=images,
-                    audio_seconds=audio_seconds,
-                    characters=characters,
-                    requests=requests,
-                    web_searches=web_searches,
-                )
+            found = from_counts(
+                {
+                    "input_tokens": input_tokens,
+                    "output_tokens": output_tokens,
+                    "cache_read_tokens": cache_read_tokens,
+                    "cache_write_tokens": cache_write_tokens,
+                    "reasoning_tokens": reasoning_tokens,
+                    "images": images,
+                    "audio_seconds": audio_seconds,
+                    "characters": characters,
+                    "requests": requests,
+                    "web_searches": web_searches,
+                }
             )
         elif input_tokens or output_tokens or cache_read_tokens or cache_write_tokens or reasoning_tokens:
             raise InvalidUsage("give usage= or the token counts as keywords, not both")
@@ -305,7 +306,7 @@ class Catalog:
                         web_searches=found.web_searches + web_searches,
                     )
                 )
-        return compute(self.get(spec), found, standard_tier(service_tier))
+        return compute(self.get(spec), found, service_tier)
 
     def info(self) -> dict[str, Any]:
         """What is being served: file, epoch, content hash, build time (ISO 8601 UTC), sources, counts (models,

@@ -16,11 +16,13 @@ The rules, in one place:
 
 from __future__ import annotations
 
+import math
+from operator import attrgetter
 from typing import Any
 
 from msgspec import Struct
 
-from llmdb._usage import SERVICE_TIERS, Usage
+from llmdb._usage import SERVICE_TIERS, Usage, standard_tier
 from llmdb.errors import InvalidUsage, PriceUnknown
 from llmdb.schema import Cost, CostTier, Model, ServicePrices, UnitPrices
 
@@ -30,7 +32,7 @@ PER_TOKENS = 1_000_000
 """Catalog prices are USD per 1M tokens."""
 
 
-class CostBreakdown(Struct, frozen=True, kw_only=True):
+class CostBreakdown(Struct, frozen=True, gc=False):
     """USD per part of a request; the parts add up to `total`, and each says what it was priced at.
 
     `tier` is the `above` of the context tier applied (None: base prices); `service_tier` the service tier's
@@ -41,20 +43,20 @@ class CostBreakdown(Struct, frozen=True, kw_only=True):
     """Prompt tokens not cached, not audio, not image."""
     cache_read: float
     cache_write: float
+    input_audio: float
+    input_image: float
     output: float
     """Generated tokens other than reasoning, audio and image tokens."""
     reasoning: float
-    input_audio: float
     output_audio: float
-    input_image: float
     output_image: float
     per_unit: dict[str, float]
     """USD per per-unit count given (`images`, `web_searches`, ...)."""
     total: float
+    usage: Usage
     tier: int | None = None
     service_tier: str | None = None
     estimated: tuple[str, ...] = ()
-    usage: Usage
     currency: str = "USD"
 
 
@@ -70,55 +72,124 @@ _UNITS: dict[str, tuple[str, ...]] = {
 """Per-unit count → the `UnitPrices` fields that price it, first found wins."""
 
 
+_PARTS: tuple[tuple[str, str | None, bool], ...] = (
+    ("input", None, False),
+    ("cache_read", None, False),
+    ("cache_write", None, False),
+    ("cache_write_1h", "cache_write", True),
+    ("input_audio", "input", True),
+    ("input_image", "input", False),
+    ("output", None, False),
+    ("reasoning", "output", False),
+    ("output_audio", "output", True),
+    ("output_image", "output", True),
+)
+"""The token parts of a request: (price, the price to fall back on, whether falling back is an estimate)."""
+_tokens = attrgetter(
+    "input_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "cache_write_1h_tokens",
+    "input_audio_tokens",
+    "input_image_tokens",
+    "output_tokens",
+    "reasoning_tokens",
+    "output_audio_tokens",
+    "output_image_tokens",
+)
+_unit_counts = attrgetter(*_UNITS)
+
+
 def compute(model: Model, u: Usage, service_tier: str | None = None) -> CostBreakdown:
-    """Price `u` (already checked) for `model`; `service_tier` overrides the tier `u` reports."""
+    """Price `u` (already checked) for `model`; `service_tier` (`standard` included) overrides the tier `u`
+    reports."""
     cost = model.cost
     if cost is None:
         raise PriceUnknown(f"{model.spec} has no price in the catalog")
-    service = service_tier if service_tier is not None else u.service_tier
+    service = u.service_tier if service_tier is None else standard_tier(service_tier)
     table = cost if service is None else _service(model, cost, service)
-    tier = _tier(table.tiers, u.input_tokens)
-    if table is not cost:
+    tier = _tier(table.tiers, u.input_tokens) if table.tiers else None
+    if table is not cost and cost.tiers:
         standard = _tier(cost.tiers, u.input_tokens)
         if standard is not None and (tier is None or tier.above < standard.above):
             raise PriceUnknown(
                 f"{model.spec} has no {service} price for a prompt above {standard.above} tokens "
                 f"({u.input_tokens} input tokens)"
             )
-    p = _Prices(model, table, tier, service)
-    one_hour = u.cache_write_1h_tokens
-    uncached = u.input_tokens - u.cache_read_tokens - u.cache_write_tokens - u.input_audio_tokens - u.input_image_tokens
-    text_out = u.output_tokens - u.reasoning_tokens - u.output_audio_tokens - u.output_image_tokens
+    rates, notes = _RATES.get((id(table), id(tier))) or _rates(table, tier)
+    p_in, p_read, p_write, p_1h, p_in_audio, p_in_image, p_out, p_reason, p_out_audio, p_out_image = rates
+    i, cr, cw, c1, ia, ii, o, r, oa, oi = _tokens(u)
+    uncached, text, c5 = i - cr - cw - ia - ii, o - r - oa - oi, cw - c1
+    # The hot path: scalar arithmetic, a part only where it has tokens; an unknown price is NaN, so one
+    # comparison of the total finds any part with tokens and no price.
     parts = (
-        p.part("input", uncached),
-        p.part("cache_read", u.cache_read_tokens),
-        p.part("cache_write", u.cache_write_tokens - one_hour) + p.part("cache_write_1h", one_hour, "cache_write"),
-        p.part("input_audio", u.input_audio_tokens, "input"),
-        p.part("input_image", u.input_image_tokens, "input", estimated=False),
-        p.part("output", text_out),
-        p.part("reasoning", u.reasoning_tokens, "output", estimated=False),
-        p.part("output_audio", u.output_audio_tokens, "output"),
-        p.part("output_image", u.output_image_tokens, "output"),
+        uncached * p_in if uncached else 0.0,
+        cr * p_read if cr else 0.0,
+        (c5 * p_write if c5 else 0.0) + (c1 * p_1h if c1 else 0.0),
+        ia * p_in_audio if ia else 0.0,
+        ii * p_in_image if ii else 0.0,
+        text * p_out if text else 0.0,
+        r * p_reason if r else 0.0,
+        oa * p_out_audio if oa else 0.0,
+        oi * p_out_image if oi else 0.0,
     )
-    units = _units(model, cost.per_unit, u) if _has_units(u) else {}
-    return CostBreakdown(
-        spec=model.spec,
-        input=parts[0],
-        cache_read=parts[1],
-        cache_write=parts[2],
-        input_audio=parts[3],
-        input_image=parts[4],
-        output=parts[5],
-        reasoning=parts[6],
-        output_audio=parts[7],
-        output_image=parts[8],
-        per_unit=units,
-        total=sum(parts) + sum(units.values()),
-        tier=tier.above if tier is not None else None,
-        service_tier=service,
-        estimated=tuple(p.estimated),
-        usage=u,
+    total = parts[0] + parts[1] + parts[2] + parts[3] + parts[4] + parts[5] + parts[6] + parts[7] + parts[8]
+    counts = (uncached, cr, c5, c1, ia, ii, text, r, oa, oi)
+    if total != total:
+        name, n = next((p[0], n) for p, n, x in zip(_PARTS, counts, rates, strict=True) if n and x != x)
+        where = f" at the {service} tier" if service else ""
+        raise PriceUnknown(f"{model.spec} has no {name} price{where} in the catalog ({n} {name} tokens)")
+    units = _units(model, cost.per_unit, u) if any(_unit_counts(u)) else {}
+    return CostBreakdown(  # positional: 5x faster than 16 keywords
+        model.spec,
+        *parts,
+        units,
+        total + sum(units.values()) if units else total,
+        u,
+        tier.above if tier is not None else None,
+        service,
+        tuple(note for k, note in notes if counts[k]) if notes else (),
     )
+
+
+_Rates = tuple[tuple[float, ...], tuple[tuple[int, str], ...]]
+_RATES: dict[tuple[int, int], _Rates] = {}
+"""(prices table, context tier) → per part of `_PARTS`: USD per token (NaN: unknown), and (part index, note)
+for the parts whose price is an estimate. Resolved once per model, so that pricing a request is arithmetic."""
+_PINNED: list[object] = []
+"""The tables `_RATES` is keyed by, kept alive so that their ids are not reused."""
+
+
+def _rates(table: Cost | ServicePrices, tier: CostTier | None) -> _Rates:
+    rates: list[float] = []
+    notes: list[str] = []
+    for name, fallback, estimate in _PARTS:
+        price, note = _price(table, tier, name)
+        if price is None and fallback is not None:
+            price, note = _price(table, tier, fallback)
+            if price is not None and estimate:
+                note = f"{name}: priced at {fallback} (no {name} price)"
+        rates.append(math.nan if price is None else price / PER_TOKENS)
+        notes.append(note or "")
+    if len(_RATES) >= 4096:
+        _RATES.clear()
+        _PINNED.clear()
+    _PINNED.append((table, tier))
+    entry = (tuple(rates), tuple((k, note) for k, note in enumerate(notes) if note))
+    _RATES[id(table), id(tier)] = entry
+    return entry
+
+
+def _price(table: Cost | ServicePrices, tier: CostTier | None, name: str) -> tuple[float | None, str | None]:
+    """The tier's price for `name`, else the table's (noted: the tier lacks it)."""
+    if tier is not None:
+        value: float | None = getattr(tier, name)
+        if value is not None:
+            return value, None
+    value = getattr(table, name)
+    if value is not None and tier is not None:
+        return value, f"{name}: base price (the tier above {tier.above} tokens has none)"
+    return value, None
 
 
 def _service(model: Model, cost: Cost, name: str) -> ServicePrices:
@@ -140,46 +211,6 @@ def _tier(tiers: tuple[CostTier, ...], prompt: int) -> CostTier | None:
         if prompt > candidate.above and (found is None or candidate.above > found.above):
             found = candidate
     return found
-
-
-class _Prices:
-    """Looks up prices in one table and context tier, collecting what had to be estimated."""
-
-    __slots__ = ("estimated", "model", "service", "table", "tier")
-
-    def __init__(self, model: Model, table: Cost | ServicePrices, tier: CostTier | None, service: str | None):
-        self.model, self.table, self.tier, self.service = model, table, tier, service
-        self.estimated: list[str] = []
-
-    def price(self, name: str) -> float | None:
-        if self.tier is not None:
-            value: float | None = getattr(self.tier, name)
-            if value is not None:
-                return value
-        value = getattr(self.table, name)
-        if value is not None and self.tier is not None:
-            self.estimated.append(f"{name}: base price (the tier above {self.tier.above} tokens has none)")
-        return value
-
-    def part(self, name: str, tokens: int, fallback: str | None = None, *, estimated: bool = True) -> float:
-        """USD for `tokens` at `name`'s price, else at `fallback`'s (noted as estimated when `estimated`)."""
-        if not tokens:
-            return 0.0
-        price = self.price(name)
-        if price is None and fallback is not None:
-            price = self.price(fallback)
-            if price is not None and estimated:
-                self.estimated.append(f"{name}: priced at {fallback} (no {name} price)")
-        if price is None:
-            where = f" at the {self.service} tier" if self.service else ""
-            raise PriceUnknown(f"{self.model.spec} has no {name} price{where} in the catalog ({tokens} {name} tokens)")
-        return price * tokens / PER_TOKENS
-
-
-def _has_units(u: Usage) -> bool:
-    return bool(
-        u.images or u.input_images or u.audio_seconds or u.video_seconds or u.characters or u.requests or u.web_searches
-    )
 
 
 def _units(model: Model, prices: UnitPrices | None, u: Usage) -> dict[str, float]:

@@ -7,15 +7,16 @@ one `Usage`, so pricing has a single convention to follow.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Annotated, Any
 
-from msgspec import Struct, ValidationError, convert
+from msgspec import Meta, Struct, ValidationError, convert, to_builtins
 from msgspec.structs import replace
 
 from llmdb.errors import InvalidUsage
 
-__all__ = ["APIS", "SERVICE_TIERS", "Usage", "check", "standard_tier", "usage"]
+__all__ = ["APIS", "SERVICE_TIERS", "Usage", "check", "consistent", "from_counts", "standard_tier", "usage"]
 
 SERVICE_TIERS = ("batch", "flex", "priority")
 """Service tiers priced apart from the standard one (`Cost.batch`, `Cost.flex`, `Cost.priority`)."""
@@ -23,95 +24,92 @@ _STANDARD = frozenset({"standard", "default", "auto", "on_demand"})
 """How responses name the standard tier; priced with the standard prices."""
 
 
+Count = Annotated[int, Meta(ge=0)]
+Seconds = Annotated[float, Meta(ge=0, le=1e12)]
+
+
 class Usage(Struct, frozen=True, kw_only=True, gc=False):
     """One request's billable usage. `input_tokens` counts every prompt token, cached ones included, and
     `output_tokens` every generated token, reasoning included (OpenAI's convention, and genai-prices' and
-    LiteLLM's); the other token counts are parts of those two. Per-unit counts stand apart."""
+    LiteLLM's); the other token counts are parts of those two. Per-unit counts stand apart.
 
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cache_read_tokens: int = 0
+    Built by `usage()`, or by hand: `check()` (which `cost` applies) enforces the types, bounds and sums."""
+
+    input_tokens: Count = 0
+    output_tokens: Count = 0
+    cache_read_tokens: Count = 0
     """Part of `input_tokens` read from the prompt cache."""
-    cache_write_tokens: int = 0
+    cache_write_tokens: Count = 0
     """Part of `input_tokens` written to the prompt cache, every lifetime included."""
-    cache_write_1h_tokens: int = 0
+    cache_write_1h_tokens: Count = 0
     """Part of `cache_write_tokens` written to Anthropic's 1-hour cache."""
-    reasoning_tokens: int = 0
+    reasoning_tokens: Count = 0
     """Part of `output_tokens` spent reasoning (thinking)."""
-    input_audio_tokens: int = 0
+    input_audio_tokens: Count = 0
     """Part of `input_tokens` that is audio."""
-    output_audio_tokens: int = 0
-    input_image_tokens: int = 0
-    output_image_tokens: int = 0
-    images: int = 0
+    output_audio_tokens: Count = 0
+    input_image_tokens: Count = 0
+    output_image_tokens: Count = 0
+    images: Count = 0
     """Images generated (priced per image)."""
-    input_images: int = 0
+    input_images: Count = 0
     """Images sent to a model that prices them per image."""
-    audio_seconds: float = 0
+    audio_seconds: Seconds = 0
     """Seconds of audio sent (transcription)."""
-    video_seconds: float = 0
+    video_seconds: Seconds = 0
     """Seconds of video generated."""
-    characters: int = 0
+    characters: Count = 0
     """Characters sent to a model priced per character (speech synthesis)."""
-    requests: int = 0
-    web_searches: int = 0
+    requests: Count = 0
+    web_searches: Count = 0
     service_tier: str | None = None
     """`batch`, `flex` or `priority` as the response reported it; None for the standard tier."""
     api: str | None = None
     """The shape it was read from (`APIS`); None when built by hand."""
 
 
-_INTS = (
-    "input_tokens",
-    "output_tokens",
-    "cache_read_tokens",
-    "cache_write_tokens",
-    "cache_write_1h_tokens",
-    "reasoning_tokens",
-    "input_audio_tokens",
-    "output_audio_tokens",
-    "input_image_tokens",
-    "output_image_tokens",
-    "images",
-    "input_images",
-    "characters",
-    "requests",
-    "web_searches",
+_PARTS = (
+    ("input_tokens", ("cache_read_tokens", "cache_write_tokens", "input_audio_tokens", "input_image_tokens")),
+    ("cache_write_tokens", ("cache_write_1h_tokens",)),
+    ("output_tokens", ("reasoning_tokens", "output_audio_tokens", "output_image_tokens")),
 )
+_WHY = {
+    "input_tokens": "input_tokens counts every prompt token, cached ones included",
+    "cache_write_tokens": "the 1-hour writes are part of all cache writes",
+    "output_tokens": "output_tokens counts every generated token, reasoning included",
+}
 
 
 def check(u: Usage) -> Usage:
-    """`u` if its counts are consistent, else `InvalidUsage` naming the count and the rule it breaks."""
-    for name in _INTS:
-        value = getattr(u, name)
-        if value.__class__ is not int or value < 0:
-            raise InvalidUsage(f"usage {name}: expected a non-negative integer, got {value!r}")
-    for name in ("audio_seconds", "video_seconds"):
-        value = getattr(u, name)
-        if value.__class__ not in (int, float) or not value >= 0:
-            raise InvalidUsage(f"usage {name}: expected a non-negative number of seconds, got {value!r}")
-    _within(
-        u,
-        "input_tokens",
-        ("cache_read_tokens", "cache_write_tokens", "input_audio_tokens", "input_image_tokens"),
-        "input_tokens counts every prompt token, cached ones included",
-    )
-    _within(u, "cache_write_tokens", ("cache_write_1h_tokens",), "the 1-hour writes are part of all cache writes")
-    _within(
-        u,
-        "output_tokens",
-        ("reasoning_tokens", "output_audio_tokens", "output_image_tokens"),
-        "output_tokens counts every generated token, reasoning included",
-    )
+    """`u` if every count is a non-negative integer (seconds: number) and the parts fit in their wholes, else
+    `InvalidUsage` naming the count and the rule it breaks."""
+    return from_counts(to_builtins(u))
+
+
+def from_counts(counts: dict[str, Any]) -> Usage:
+    """A checked `Usage` from counts by field name (msgspec enforces types and bounds, in C)."""
+    try:
+        return consistent(convert(counts, Usage))
+    except ValidationError as exc:
+        name = str(exc).rpartition("$.")[2].rstrip("`")
+        value = counts.get(name)
+        what = "number of seconds" if name in ("audio_seconds", "video_seconds") else "integer"
+        raise InvalidUsage(f"usage {name}: expected a non-negative {what}, got {value!r}") from None
+
+
+def consistent(u: Usage) -> Usage:
+    """`u` if its parts fit in their wholes (cached and audio tokens within input, reasoning within output)."""
+    if (
+        u.cache_read_tokens + u.cache_write_tokens + u.input_audio_tokens + u.input_image_tokens > u.input_tokens
+        or u.cache_write_1h_tokens > u.cache_write_tokens
+        or u.reasoning_tokens + u.output_audio_tokens + u.output_image_tokens > u.output_tokens
+    ):
+        for whole, parts in _PARTS:
+            given = {name: getattr(u, name) for name in parts if getattr(u, name)}
+            if sum(given.values()) > getattr(u, whole):
+                said = " + ".join(f"{name} {n}" for name, n in given.items())
+                raise InvalidUsage(f"usage: {said} exceeds {whole} {getattr(u, whole)} ({_WHY[whole]})")
     return u
-
-
-def _within(u: Usage, whole: str, parts: tuple[str, ...], why: str) -> None:
-    given = {name: getattr(u, name) for name in parts if getattr(u, name)}
-    total = getattr(u, whole)
-    if sum(given.values()) > total:
-        said = " + ".join(f"{name} {n}" for name, n in given.items())
-        raise InvalidUsage(f"usage: {said} exceeds {whole} {total} ({why})")
 
 
 # --- reading a response ---------------------------------------------------------------------------------------
@@ -119,13 +117,13 @@ def _within(u: Usage, whole: str, parts: tuple[str, ...], why: str) -> None:
 
 def _get(obj: Any, key: str) -> Any:
     """A field of a dict or an SDK object (attribute access); None when absent."""
-    if isinstance(obj, Mapping):
+    if obj.__class__ is dict or isinstance(obj, Mapping):
         return obj.get(key)
     return getattr(obj, key, None)
 
 
 def _has(obj: Any, key: str) -> bool:
-    if isinstance(obj, Mapping):
+    if obj.__class__ is dict or isinstance(obj, Mapping):
         return key in obj
     return hasattr(obj, key)
 
@@ -139,10 +137,14 @@ def _n(obj: Any, *path: str) -> int:
     """The count at `path` in `obj`, 0 when any step is absent; `InvalidUsage` for anything but a count."""
     value = obj
     for key in path:
-        value = _get(value, key)
-        if _absent(value):
+        value = value.get(key) if value.__class__ is dict else _get(value, key)
+        if value is None:
             return 0
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0 and value == int(value):
+    if value.__class__ is int and value >= 0:
+        return int(value)
+    if _absent(value):
+        return 0
+    if isinstance(value, float) and value.is_integer() and value >= 0:
         return int(value)
     raise InvalidUsage(f"usage field {'.'.join(path)}: expected a non-negative token count, got {value!r}")
 
@@ -151,13 +153,15 @@ def _seconds(obj: Any, key: str) -> float:
     value = _get(obj, key)
     if _absent(value):
         return 0
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value < math.inf:
         return value
     raise InvalidUsage(f"usage field {key}: expected a non-negative number of seconds, got {value!r}")
 
 
 def standard_tier(value: Any) -> str | None:
     """A service tier as llmdb names it: None for the standard tier (`default`, `auto`, ... as APIs say)."""
+    if value is None:
+        return None
     value = getattr(value, "value", value)  # an SDK enum
     if isinstance(value, Mapping):
         value = value.get("type")  # Bedrock's {"type": "flex"}
@@ -168,20 +172,21 @@ def standard_tier(value: Any) -> str | None:
 
 def _openai_chat(u: Any) -> Usage:
     """Chat Completions, and the APIs that copy it (Mistral, DeepSeek, xAI, Groq, OpenRouter, LiteLLM's `Usage`)."""
+    prompt, completion = _get(u, "prompt_tokens_details"), _get(u, "completion_tokens_details")
     return Usage(
         input_tokens=_n(u, "prompt_tokens"),
         output_tokens=_n(u, "completion_tokens"),
         cache_read_tokens=(
-            _n(u, "prompt_tokens_details", "cached_tokens")
+            _n(prompt, "cached_tokens")
             or _n(u, "prompt_cache_hit_tokens")  # DeepSeek
             or _n(u, "cache_read_input_tokens")  # LiteLLM
         ),
-        cache_write_tokens=_n(u, "prompt_tokens_details", "cache_write_tokens") or _n(u, "cache_creation_input_tokens"),
-        reasoning_tokens=_n(u, "completion_tokens_details", "reasoning_tokens"),
-        input_audio_tokens=_n(u, "prompt_tokens_details", "audio_tokens"),
-        output_audio_tokens=_n(u, "completion_tokens_details", "audio_tokens"),
-        input_image_tokens=_n(u, "prompt_tokens_details", "image_tokens"),
-        output_image_tokens=_n(u, "completion_tokens_details", "image_tokens"),
+        cache_write_tokens=_n(prompt, "cache_write_tokens") or _n(u, "cache_creation_input_tokens"),
+        reasoning_tokens=_n(completion, "reasoning_tokens"),
+        input_audio_tokens=_n(prompt, "audio_tokens"),
+        output_audio_tokens=_n(completion, "audio_tokens"),
+        input_image_tokens=_n(prompt, "image_tokens"),
+        output_image_tokens=_n(completion, "image_tokens"),
         audio_seconds=_seconds(u, "prompt_audio_seconds"),  # Mistral's audio models
         service_tier=standard_tier(_get(u, "service_tier")),
         api="openai-chat",
@@ -274,7 +279,7 @@ def _bedrock(u: Any) -> Usage:
 def _llmdb(u: Any) -> Usage:
     """llmdb's own field names (a `Usage` encoded as JSON)."""
     try:
-        return convert(dict(u) if isinstance(u, Mapping) else u, Usage, from_attributes=True)
+        return check(convert(dict(u) if isinstance(u, Mapping) else u, Usage, from_attributes=True))
     except ValidationError as exc:
         raise InvalidUsage(f"usage in llmdb's field names: {exc}") from None
 
@@ -299,7 +304,14 @@ API_ALIASES = {
     "vertex": "gemini",
     "converse": "bedrock",
 }
-_ANTHROPIC_ONLY = ("cache_creation_input_tokens", "cache_read_input_tokens", "cache_creation", "server_tool_use")
+_ANTHROPIC_ONLY = (
+    "cache_creation_input_tokens",
+    "cache_read_input_tokens",
+    "cache_creation",
+    "server_tool_use",
+    "service_tier",
+)
+"""Fields of Anthropic's usage that OpenAI's Responses usage (also `input_tokens`/`output_tokens`) lacks."""
 _LLMDB_ONLY = frozenset(Usage.__struct_fields__) - {"input_tokens", "output_tokens", "service_tier"}
 
 
@@ -342,7 +354,7 @@ def usage(obj: Any, *, api: str | None = None) -> Usage:
     for key in ("usage", "usage_metadata", "usageMetadata"):
         inner = _get(obj, key)
         if inner is not None and not isinstance(inner, (int, float, str)):
-            part, tier = inner, standard_tier(_get(obj, "service_tier"))
+            part, tier = inner, standard_tier(_get(obj, "service_tier") or _get(obj, "serviceTier"))  # Bedrock
             break
     else:
         if _has(obj, "usage") and _get(obj, "usage") is None:
@@ -359,4 +371,4 @@ def usage(obj: Any, *, api: str | None = None) -> Usage:
     found = _READERS[shape](part)
     if tier is not None and found.service_tier is None:
         found = replace(found, service_tier=tier)
-    return check(found)
+    return consistent(found)  # the readers checked each count

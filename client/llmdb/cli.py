@@ -266,7 +266,7 @@ _COST_PARTS = (
 
 def _cost(catalog: Catalog, args: argparse.Namespace) -> str:
     units = {unit: getattr(args, unit) for unit, _, _ in _UNIT_OPTIONS}
-    tier = None if args.service_tier == "standard" else args.service_tier
+    tier = args.service_tier
     if args.usage is not None:
         if args.input_tokens or args.output_tokens or args.cache_read_tokens or args.cache_write_tokens:
             raise InvalidUsage("give --usage or the token counts, not both")

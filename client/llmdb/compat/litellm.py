@@ -17,7 +17,7 @@ from typing import Any
 
 from llmdb._catalog import Catalog
 from llmdb._cost import compute
-from llmdb._usage import Usage, check, standard_tier, usage
+from llmdb._usage import from_counts, usage
 from llmdb.errors import LLMDBError, ModelNotFound
 from llmdb.schema import CostTier, Model, ServicePrices
 
@@ -241,14 +241,14 @@ def cost_per_token(
     if usage_object is not None:
         read = usage(usage_object)
     else:
-        read = check(
-            Usage(
-                input_tokens=prompt_tokens,
-                output_tokens=completion_tokens,
-                cache_read_tokens=cache_read_input_tokens or 0,
-                cache_write_tokens=cache_creation_input_tokens or 0,
-            )
+        read = from_counts(
+            {
+                "input_tokens": prompt_tokens,
+                "output_tokens": completion_tokens,
+                "cache_read_tokens": cache_read_input_tokens or 0,
+                "cache_write_tokens": cache_creation_input_tokens or 0,
+            }
         )
-    result = compute(found, read, standard_tier(service_tier))
+    result = compute(found, read, service_tier)
     prompt = result.input + result.cache_read + result.cache_write + result.input_audio + result.input_image
     return prompt, result.total - prompt
