@@ -22,6 +22,8 @@ TARGETS: dict[str, tuple[str, float]] = {
     "llmdb.supports(spec, 'tools') (ns)": ("ratio", 2.0),
     "first get of every model after open, per model (us)": ("<=", 3.0),
     "llmdb.cost(...) (ns)": ("<=", 2000.0),
+    "llmdb.cost(..., cache_read_tokens=...) (ns)": ("<=", 2000.0),
+    "llmdb.cost(SPEC, usage=OpenAI usage dict) (ns)": ("<=", 4000.0),
     "models(require tools+json_schema), warm (ms)": ("<=", 0.2),
     "import llmdb + open + first get, fresh interpreter (ms)": ("<=", 50.0),
     "resident memory after import and 1,000 lookups (MiB)": ("<=", 25.0),

@@ -20,6 +20,14 @@ from llmdb import Catalog
 from llmdb.schema import Model
 
 SPEC = "openai:gpt-4o"
+USAGE = {
+    "prompt_tokens": 10000,
+    "completion_tokens": 2000,
+    "total_tokens": 12000,
+    "prompt_tokens_details": {"cached_tokens": 4000, "audio_tokens": 0},
+    "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0},
+}
+"""A Chat Completions usage as `response.json()["usage"]` gives it."""
 
 
 def per_call(stmt: str, env: dict[str, Any], number: int = 100_000) -> float:
@@ -44,7 +52,15 @@ def run() -> dict[str, float]:
     i = snap.ordinal(SPEC) or 0
     record = bytes(snap._view[snap._records + snap._offsets[i] : snap._records + snap._offsets[i + 1]])
     decoder = msgspec.msgpack.Decoder(Model)
-    env = {"plain": plain, "c": catalog, "llmdb": llmdb, "decoder": decoder, "record": record, "SPEC": SPEC}
+    env = {
+        "plain": plain,
+        "c": catalog,
+        "llmdb": llmdb,
+        "decoder": decoder,
+        "record": record,
+        "SPEC": SPEC,
+        "USAGE": USAGE,
+    }
     llmdb.default_catalog()
     results = {
         "dict lookup (ns)": per_call("plain[SPEC]", env),
@@ -53,6 +69,11 @@ def run() -> dict[str, float]:
         "Catalog.get, repeated (ns)": per_call("c.get(SPEC)", env),
         "llmdb.supports(spec, 'tools') (ns)": per_call("llmdb.supports(SPEC, 'tools')", env),
         "llmdb.cost(...) (ns)": per_call("llmdb.cost(SPEC, input_tokens=1000, output_tokens=200)", env, 20_000),
+        "llmdb.cost(..., cache_read_tokens=...) (ns)": per_call(
+            "llmdb.cost(SPEC, input_tokens=10000, output_tokens=2000, cache_read_tokens=4000)", env, 20_000
+        ),
+        "llmdb.usage(OpenAI usage dict) (ns)": per_call("llmdb.usage(USAGE)", env, 20_000),
+        "llmdb.cost(SPEC, usage=OpenAI usage dict) (ns)": per_call("llmdb.cost(SPEC, usage=USAGE)", env, 20_000),
     }
     firsts = []
     for _ in range(5):

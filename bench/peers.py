@@ -36,6 +36,8 @@ out['repeated lookup (ns)'] = hot(lambda: llmdb.get('openai:gpt-4o'), 100000)
 out['supports tools (ns)'] = hot(lambda: llmdb.supports('openai:gpt-4o', 'tools'), 100000)
 out['supports vision (ns)'] = hot(lambda: llmdb.supports('openai:gpt-4o', 'input:image'), 100000)
 out['cost (ns)'] = hot(lambda: llmdb.cost('openai:gpt-4o', input_tokens=1000, output_tokens=200), 20000)
+out['cost with cached tokens (ns)'] = hot(
+    lambda: llmdb.cost('openai:gpt-4o', input_tokens=10000, output_tokens=2000, cache_read_tokens=4000), 20000)
 out['models known'] = len(llmdb.default_catalog().snapshot.specs)
 out['RSS after import + lookups (MiB)'] = rss()
 """,
@@ -51,6 +53,8 @@ out['model_cost[...] (ns)'] = hot(lambda: litellm.model_cost['gpt-4o'], 100000)
 out['supports tools (ns)'] = hot(lambda: litellm.supports_function_calling('gpt-4o'))
 out['supports vision (ns)'] = hot(lambda: litellm.supports_vision('gpt-4o'))
 out['cost (ns)'] = hot(lambda: litellm.cost_per_token(model='gpt-4o', prompt_tokens=1000, completion_tokens=200))
+out['cost with cached tokens (ns)'] = hot(lambda: litellm.cost_per_token(
+    model='gpt-4o', prompt_tokens=10000, completion_tokens=2000, cache_read_input_tokens=4000))
 out['models known'] = len(litellm.model_cost)
 out['RSS after import + lookups (MiB)'] = rss()
 """,
@@ -62,6 +66,8 @@ usage = Usage(input_tokens=1000, output_tokens=200)
 t = time.perf_counter(); calc_price(usage, model_ref='gpt-4o', provider_id='openai')
 out['first lookup (us)'] = (time.perf_counter() - t) * 1e6
 out['cost (ns)'] = hot(lambda: calc_price(usage, model_ref='gpt-4o', provider_id='openai'))
+cached = Usage(input_tokens=10000, output_tokens=2000, cache_read_tokens=4000)
+out['cost with cached tokens (ns)'] = hot(lambda: calc_price(cached, model_ref='gpt-4o', provider_id='openai'))
 try:
     from genai_prices import data
     out['models known'] = sum(len(p.models) for p in data.providers)

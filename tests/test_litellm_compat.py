@@ -255,6 +255,30 @@ def test_cost_per_token_matches_litellm(packaged: compat.ModelCost) -> None:
     assert ours == pytest.approx(theirs, abs=1e-12)
 
 
+def test_cost_per_token_with_cached_and_reasoning_tokens_matches_litellm(packaged: compat.ModelCost) -> None:
+    """LiteLLM's convention: `prompt_tokens` includes the cached ones; a usage object carries reasoning."""
+    from litellm.types.utils import CompletionTokensDetailsWrapper, PromptTokensDetailsWrapper
+    from litellm.types.utils import Usage as LiteLLMUsage
+
+    ours = compat.cost_per_token("gpt-4o", prompt_tokens=10_000, completion_tokens=2_000, cache_read_input_tokens=4_000)
+    theirs = litellm.cost_per_token(
+        model="gpt-4o", prompt_tokens=10_000, completion_tokens=2_000, cache_read_input_tokens=4_000
+    )
+    assert ours == pytest.approx(theirs, rel=1e-9)
+    assert sum(ours) == pytest.approx(0.040)
+    usage = LiteLLMUsage(
+        prompt_tokens=1_000,
+        completion_tokens=1_000,
+        total_tokens=2_000,
+        prompt_tokens_details=PromptTokensDetailsWrapper(cached_tokens=200),
+        completion_tokens_details=CompletionTokensDetailsWrapper(reasoning_tokens=500),
+    )
+    ours = compat.cost_per_token("o3-mini", usage_object=usage)
+    theirs = litellm.cost_per_token(model="o3-mini", prompt_tokens=1_000, completion_tokens=1_000, usage_object=usage)
+    assert ours == pytest.approx(theirs, rel=1e-9)
+    assert ours[1] == pytest.approx(1_000 * 4.4 / 1e6)  # the 500 reasoning tokens are billed once
+
+
 def test_unknown_model_raises_and_supports_nothing(packaged: compat.ModelCost) -> None:
     unknown = "no-such-model-llmdb-test"
     with pytest.raises(Exception, match="isn't mapped"):

@@ -153,6 +153,28 @@ def test_per_unit_prices_are_unscaled(
         assert getattr(cost.per_unit, unit) == pytest.approx(raw[key][field], rel=1e-12), key
 
 
+def test_one_hour_cache_writes_and_web_search_prices(
+    raw: dict[str, Any], sole: dict[str, str], lite: BuiltCatalog
+) -> None:
+    one_hour = "cache_creation_input_token_cost_above_1hr"
+    keys = pick(raw, sole, lambda e: number(e, "cache_creation_input_token_cost", one_hour))
+    for key in keys:
+        cost = model_of(lite, sole, key).cost
+        assert cost is not None, key
+        assert cost.cache_write == per_million(raw[key]["cache_creation_input_token_cost"]), key
+        assert cost.cache_write_1h == per_million(raw[key][one_hour]), key
+        assert one_hour not in model_of(lite, sole, key).extra, key
+    search = "search_context_cost_per_query"
+    keys = pick(
+        raw, sole, lambda e: isinstance(e.get(search), dict) and number(e[search], "search_context_size_medium")
+    )
+    for key in keys:
+        model = model_of(lite, sole, key)
+        assert model.cost is not None and model.cost.per_unit is not None, key
+        assert model.cost.per_unit.web_search == raw[key][search]["search_context_size_medium"], key
+        assert model.extra[search] == raw[key][search], key  # all three sizes kept
+
+
 def test_limits_and_mode(raw: dict[str, Any], sole: dict[str, str], lite: BuiltCatalog) -> None:
     keys = pick(raw, sole, lambda e: number(e, "max_input_tokens", "max_output_tokens") and "mode" in e, n=6)
     for key in keys:
