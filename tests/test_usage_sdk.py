@@ -264,6 +264,23 @@ def test_parts_of_the_anthropic_breakdown() -> None:
     assert b.reasoning == 0.0
 
 
+def test_per_unit_keywords_add_to_a_response_usage() -> None:
+    c = llmdb.get("anthropic:claude-sonnet-4-5").cost
+    assert c is not None
+    b = llmdb.cost("anthropic:claude-sonnet-4-5", usage=load("anthropic_cache"), web_searches=1)
+    assert b.per_unit == {"web_searches": pytest.approx(3 * web_search(c))}
+    with pytest.raises(llmdb.InvalidUsage, match="usage web_searches: expected a non-negative integer, got -1"):
+        llmdb.cost("anthropic:claude-sonnet-4-5", usage=load("anthropic_cache"), web_searches=-1)
+
+
+def test_standard_overrides_a_reported_tier() -> None:
+    c = llmdb.get("openai:gpt-5").cost
+    assert c is not None and c.input is not None and c.cache_read is not None and c.output is not None
+    b = llmdb.cost("openai:gpt-5", usage=load("openai_responses_reasoning"), service_tier="standard")
+    assert b.service_tier is None
+    assert b.total == pytest.approx(usd(4210 - 3968, c.input) + usd(3968, c.cache_read) + usd(1876, c.output))
+
+
 def test_explicit_service_tier_overrides_the_reported_one() -> None:
     c = llmdb.get("openai:gpt-5").cost
     assert c is not None and c.priority is not None

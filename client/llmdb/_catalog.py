@@ -15,7 +15,7 @@ from llmdb._features import GETTERS, check_feature
 from llmdb._names import Resolved
 from llmdb._snapshot import Snapshot, SnapshotHandle
 from llmdb._spec import did_you_mean, parse_spec, provider_id
-from llmdb._usage import check, from_counts
+from llmdb._usage import from_counts
 from llmdb._usage import usage as read_usage
 from llmdb.contract import iso
 from llmdb.errors import InvalidUsage, ModelNotFound, UnknownProvider
@@ -295,16 +295,23 @@ class Catalog:
             raise InvalidUsage("give usage= or the token counts as keywords, not both")
         else:
             found = read_usage(usage, api=api)
-            if images or audio_seconds or characters or requests or web_searches:
-                found = check(
-                    replace(
-                        found,
-                        images=found.images + images,
-                        audio_seconds=found.audio_seconds + audio_seconds,
-                        characters=found.characters + characters,
-                        requests=found.requests + requests,
-                        web_searches=found.web_searches + web_searches,
-                    )
+            if images or audio_seconds or characters or requests or web_searches:  # beside the response's usage
+                units = from_counts(
+                    {
+                        "images": images,
+                        "audio_seconds": audio_seconds,
+                        "characters": characters,
+                        "requests": requests,
+                        "web_searches": web_searches,
+                    }
+                )
+                found = replace(
+                    found,
+                    images=found.images + units.images,
+                    audio_seconds=found.audio_seconds + units.audio_seconds,
+                    characters=found.characters + units.characters,
+                    requests=found.requests + units.requests,
+                    web_searches=found.web_searches + units.web_searches,
                 )
         return compute(self.get(spec), found, service_tier)
 

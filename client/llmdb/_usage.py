@@ -278,10 +278,9 @@ def _bedrock(u: Any) -> Usage:
 
 def _llmdb(u: Any) -> Usage:
     """llmdb's own field names (a `Usage` encoded as JSON)."""
-    try:
-        return check(convert(dict(u) if isinstance(u, Mapping) else u, Usage, from_attributes=True))
-    except ValidationError as exc:
-        raise InvalidUsage(f"usage in llmdb's field names: {exc}") from None
+    if isinstance(u, Mapping):
+        return from_counts(dict(u))
+    return from_counts({name: getattr(u, name) for name in Usage.__struct_fields__ if hasattr(u, name)})
 
 
 _READERS: dict[str, Callable[[Any], Usage]] = {
