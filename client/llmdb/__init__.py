@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, Unpack
 
 from llmdb._catalog import Catalog, default_path, packaged_path
 from llmdb._cost import CostBreakdown
 from llmdb._features import FEATURES
 from llmdb._query import Requirements, Selection, TraceStep
 from llmdb._snapshot import Snapshot
-from llmdb._usage import APIS, Usage
+from llmdb._usage import APIS, Usage, UsageCounts
 from llmdb._usage import usage as _read_usage
 from llmdb.errors import (
     AmbiguousModel,
@@ -83,6 +83,7 @@ __all__ = [
     "TraceStep",
     "UnknownProvider",
     "Usage",
+    "UsageCounts",
     "__version__",
     "allowed",
     "capabilities",
@@ -220,43 +221,21 @@ def cost(
     spec: str,
     usage: Any = None,
     *,
-    input_tokens: int = 0,
-    output_tokens: int = 0,
-    cache_read_tokens: int = 0,
-    cache_write_tokens: int = 0,
-    reasoning_tokens: int = 0,
-    images: int = 0,
-    audio_seconds: float = 0,
-    characters: int = 0,
-    requests: int = 0,
-    web_searches: int = 0,
     service_tier: str | None = None,
     api: str | None = None,
+    **counts: Unpack[UsageCounts],
 ) -> CostBreakdown:
     """USD for one request, from a response's usage (`usage=`: any SDK's response or usage, a dict, a `Usage`)
-    or from counts. Counts follow OpenAI's convention: `input_tokens` is every prompt token, cached ones
-    included (`cache_read_tokens` and `cache_write_tokens` are parts of it); `output_tokens` is every generated
-    token, reasoning included (`reasoning_tokens` is a part of it, priced apart only where the model has a
-    reasoning price). The context tier is chosen by `input_tokens`; `service_tier` ("batch", "flex",
-    "priority") prices at that tier or raises `PriceUnknown`; the per-unit counts use the per-unit prices.
-    Raises `PriceUnknown` for a part the catalog has no price for, `InvalidUsage` for counts that do not add
-    up. docs/cost.md has the rules and a worked example per provider."""
-    return (_default or default_catalog()).cost(
-        spec,
-        usage,
-        input_tokens=input_tokens,
-        output_tokens=output_tokens,
-        cache_read_tokens=cache_read_tokens,
-        cache_write_tokens=cache_write_tokens,
-        reasoning_tokens=reasoning_tokens,
-        images=images,
-        audio_seconds=audio_seconds,
-        characters=characters,
-        requests=requests,
-        web_searches=web_searches,
-        service_tier=service_tier,
-        api=api,
-    )
+    or from counts: `input_tokens`, `output_tokens`, `cache_read_tokens`, `cache_write_tokens`,
+    `reasoning_tokens`, ... (any count of `Usage`), and per-unit `images`, `audio_seconds`, `characters`,
+    `requests`, `web_searches`. Counts follow OpenAI's convention: `input_tokens` is every prompt token, cached
+    ones included (`cache_read_tokens` and `cache_write_tokens` are parts of it); `output_tokens` is every
+    generated token, reasoning included (`reasoning_tokens` is a part of it, priced apart only where the model
+    has a reasoning price). The context tier is chosen by `input_tokens`; `service_tier` ("batch", "flex",
+    "priority", or "standard" to override a response's) prices at that tier or raises `PriceUnknown`. Raises
+    `PriceUnknown` for a part the catalog has no price for, `InvalidUsage` for counts that do not add up.
+    docs/cost.md has the rules and a worked example per provider."""
+    return (_default or default_catalog()).cost(spec, usage, service_tier=service_tier, api=api, **counts)
 
 
 def usage(obj: Any, *, api: str | None = None) -> Usage:

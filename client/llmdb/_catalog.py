@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
 from msgspec.structs import replace
 
@@ -15,7 +15,7 @@ from llmdb._features import GETTERS, check_feature
 from llmdb._names import Resolved
 from llmdb._snapshot import Snapshot, SnapshotHandle
 from llmdb._spec import did_you_mean, parse_spec, provider_id
-from llmdb._usage import from_counts
+from llmdb._usage import UsageCounts, from_counts
 from llmdb._usage import usage as read_usage
 from llmdb.contract import iso
 from llmdb.errors import InvalidUsage, ModelNotFound, UnknownProvider
@@ -260,58 +260,31 @@ class Catalog:
         spec: str,
         usage: Any = None,
         *,
-        input_tokens: int = 0,
-        output_tokens: int = 0,
-        cache_read_tokens: int = 0,
-        cache_write_tokens: int = 0,
-        reasoning_tokens: int = 0,
-        images: int = 0,
-        audio_seconds: float = 0,
-        characters: int = 0,
-        requests: int = 0,
-        web_searches: int = 0,
         service_tier: str | None = None,
         api: str | None = None,
+        **counts: Unpack[UsageCounts],
     ) -> CostBreakdown:
-        """USD for one request: `usage` (a response, its usage part, a dict or a `Usage`) or the counts as
-        keywords, in OpenAI's convention (docs/cost.md); `service_tier` (`standard` included) overrides the tier
-        a response reports. Raises `PriceUnknown` rather than guessing 0."""
+        """USD for one request: `usage` (a response, its usage part, a dict or a `Usage`) or the counts of a
+        `Usage` as keywords, in OpenAI's convention (docs/cost.md); per-unit counts may come beside `usage`.
+        `service_tier` (`standard` included) overrides the tier a response reports. Raises `PriceUnknown`
+        rather than guessing 0."""
         if usage is None:
-            found = from_counts(
-                {
-                    "input_tokens": input_tokens,
-                    "output_tokens": output_tokens,
-                    "cache_read_tokens": cache_read_tokens,
-                    "cache_write_tokens": cache_write_tokens,
-                    "reasoning_tokens": reasoning_tokens,
-                    "images": images,
-                    "audio_seconds": audio_seconds,
-                    "characters": characters,
-                    "requests": requests,
-                    "web_searches": web_searches,
-                }
-            )
-        elif input_tokens or output_tokens or cache_read_tokens or cache_write_tokens or reasoning_tokens:
-            raise InvalidUsage("give usage= or the token counts as keywords, not both")
+            found = from_counts(counts)
         else:
             found = read_usage(usage, api=api)
-            if images or audio_seconds or characters or requests or web_searches:  # beside the response's usage
-                units = from_counts(
-                    {
-                        "images": images,
-                        "audio_seconds": audio_seconds,
-                        "characters": characters,
-                        "requests": requests,
-                        "web_searches": web_searches,
-                    }
-                )
-                found = replace(
+            if counts:
+                extra = from_counts(counts)
+                if extra.input_tokens or extra.output_tokens:
+                    raise InvalidUsage("give usage= or the token counts as keywords, not both")
+                found = replace(  # per-unit counts beside a response's usage (web searches, images)
                     found,
-                    images=found.images + units.images,
-                    audio_seconds=found.audio_seconds + units.audio_seconds,
-                    characters=found.characters + units.characters,
-                    requests=found.requests + units.requests,
-                    web_searches=found.web_searches + units.web_searches,
+                    images=found.images + extra.images,
+                    input_images=found.input_images + extra.input_images,
+                    audio_seconds=found.audio_seconds + extra.audio_seconds,
+                    video_seconds=found.video_seconds + extra.video_seconds,
+                    characters=found.characters + extra.characters,
+                    requests=found.requests + extra.requests,
+                    web_searches=found.web_searches + extra.web_searches,
                 )
         return compute(self.get(spec), found, service_tier)
 

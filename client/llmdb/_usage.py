@@ -9,14 +9,24 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from typing import Annotated, Any
+from typing import Annotated, Any, TypedDict
 
 from msgspec import Meta, Struct, ValidationError, convert, to_builtins
 from msgspec.structs import replace
 
 from llmdb.errors import InvalidUsage
 
-__all__ = ["APIS", "SERVICE_TIERS", "Usage", "check", "consistent", "from_counts", "standard_tier", "usage"]
+__all__ = [
+    "APIS",
+    "SERVICE_TIERS",
+    "Usage",
+    "UsageCounts",
+    "check",
+    "consistent",
+    "from_counts",
+    "standard_tier",
+    "usage",
+]
 
 SERVICE_TIERS = ("batch", "flex", "priority")
 """Service tiers priced apart from the standard one (`Cost.batch`, `Cost.flex`, `Cost.priority`)."""
@@ -28,7 +38,7 @@ Count = Annotated[int, Meta(ge=0)]
 Seconds = Annotated[float, Meta(ge=0, le=1e12)]
 
 
-class Usage(Struct, frozen=True, kw_only=True, gc=False):
+class Usage(Struct, frozen=True, kw_only=True, gc=False, forbid_unknown_fields=True):
     """One request's billable usage. `input_tokens` counts every prompt token, cached ones included, and
     `output_tokens` every generated token, reasoning included (OpenAI's convention, and genai-prices' and
     LiteLLM's); the other token counts are parts of those two. Per-unit counts stand apart.
@@ -68,6 +78,28 @@ class Usage(Struct, frozen=True, kw_only=True, gc=False):
     """The shape it was read from (`APIS`); None when built by hand."""
 
 
+class UsageCounts(TypedDict, total=False):
+    """The counts of a `Usage`, as keywords of `llmdb.cost` (each 0 when not given)."""
+
+    input_tokens: int
+    output_tokens: int
+    cache_read_tokens: int
+    cache_write_tokens: int
+    cache_write_1h_tokens: int
+    reasoning_tokens: int
+    input_audio_tokens: int
+    output_audio_tokens: int
+    input_image_tokens: int
+    output_image_tokens: int
+    images: int
+    input_images: int
+    audio_seconds: float
+    video_seconds: float
+    characters: int
+    requests: int
+    web_searches: int
+
+
 _PARTS = (
     ("input_tokens", ("cache_read_tokens", "cache_write_tokens", "input_audio_tokens", "input_image_tokens")),
     ("cache_write_tokens", ("cache_write_1h_tokens",)),
@@ -86,11 +118,16 @@ def check(u: Usage) -> Usage:
     return from_counts(to_builtins(u))
 
 
-def from_counts(counts: dict[str, Any]) -> Usage:
+def from_counts(counts: Mapping[str, Any]) -> Usage:
     """A checked `Usage` from counts by field name (msgspec enforces types and bounds, in C)."""
     try:
         return consistent(convert(counts, Usage))
     except ValidationError as exc:
+        if "unknown field" in str(exc):
+            unknown = str(exc).rpartition("field `")[2].rstrip("`")
+            raise InvalidUsage(
+                f"unknown usage count {unknown!r}; expected {', '.join(UsageCounts.__annotations__)}"
+            ) from None
         name = str(exc).rpartition("$.")[2].rstrip("`")
         value = counts.get(name)
         what = "number of seconds" if name in ("audio_seconds", "video_seconds") else "integer"
@@ -133,20 +170,16 @@ def _absent(value: Any) -> bool:
     return value is None or (not isinstance(value, (int, float, str, bytes, list, tuple, Mapping)) and not value)
 
 
-def _n(obj: Any, *path: str) -> int:
-    """The count at `path` in `obj`, 0 when any step is absent; `InvalidUsage` for anything but a count."""
-    value = obj
-    for key in path:
-        value = value.get(key) if value.__class__ is dict else _get(value, key)
-        if value is None:
-            return 0
+def _n(obj: Any, key: str) -> int:
+    """The count `obj[key]` (or `obj.key`); 0 when `obj` or the count is absent. The hot path of `usage()`."""
+    value = obj.get(key) if obj.__class__ is dict else _get(obj, key)
     if value.__class__ is int and value >= 0:
-        return int(value)
+        return value
     if _absent(value):
         return 0
     if isinstance(value, float) and value.is_integer() and value >= 0:
         return int(value)
-    raise InvalidUsage(f"usage field {'.'.join(path)}: expected a non-negative token count, got {value!r}")
+    raise InvalidUsage(f"usage field {key}: expected a non-negative token count, got {value!r}")
 
 
 def _seconds(obj: Any, key: str) -> float:
@@ -194,29 +227,30 @@ def _openai_chat(u: Any) -> Usage:
 
 
 def _openai_responses(u: Any) -> Usage:
+    details = _get(u, "input_tokens_details")
     return Usage(
         input_tokens=_n(u, "input_tokens"),
         output_tokens=_n(u, "output_tokens"),
-        cache_read_tokens=_n(u, "input_tokens_details", "cached_tokens"),
-        cache_write_tokens=_n(u, "input_tokens_details", "cache_write_tokens"),
-        reasoning_tokens=_n(u, "output_tokens_details", "reasoning_tokens"),
+        cache_read_tokens=_n(details, "cached_tokens"),
+        cache_write_tokens=_n(details, "cache_write_tokens"),
+        reasoning_tokens=_n(_get(u, "output_tokens_details"), "reasoning_tokens"),
         api="openai-responses",
     )
 
 
 def _anthropic(u: Any) -> Usage:
     """Messages: `input_tokens` excludes the cache reads and writes, which come beside it."""
-    read = _n(u, "cache_read_input_tokens")
-    one_hour = _n(u, "cache_creation", "ephemeral_1h_input_tokens")
-    write = _n(u, "cache_creation_input_tokens") or _n(u, "cache_creation", "ephemeral_5m_input_tokens") + one_hour
+    read, by_lifetime = _n(u, "cache_read_input_tokens"), _get(u, "cache_creation")
+    one_hour = _n(by_lifetime, "ephemeral_1h_input_tokens")
+    write = _n(u, "cache_creation_input_tokens") or _n(by_lifetime, "ephemeral_5m_input_tokens") + one_hour
     return Usage(
         input_tokens=_n(u, "input_tokens") + read + write,
         output_tokens=_n(u, "output_tokens"),
         cache_read_tokens=read,
         cache_write_tokens=write,
         cache_write_1h_tokens=one_hour,
-        reasoning_tokens=_n(u, "output_tokens_details", "thinking_tokens"),
-        web_searches=_n(u, "server_tool_use", "web_search_requests"),
+        reasoning_tokens=_n(_get(u, "output_tokens_details"), "thinking_tokens"),
+        web_searches=_n(_get(u, "server_tool_use"), "web_search_requests"),
         service_tier=standard_tier(_get(u, "service_tier")),
         api="anthropic",
     )
@@ -303,6 +337,7 @@ API_ALIASES = {
     "vertex": "gemini",
     "converse": "bedrock",
 }
+_PARTS_OF_A_RESPONSE = ("usage", "usage_metadata", "usageMetadata")
 _ANTHROPIC_ONLY = (
     "cache_creation_input_tokens",
     "cache_read_input_tokens",
@@ -341,6 +376,20 @@ def _fields(obj: Any) -> list[str]:
     return sorted(str(k) for k in fields) or [f"({type(obj).__name__})"]
 
 
+def _usage_part(obj: Any) -> tuple[Any, str | None]:
+    """(the usage part, the service tier the response reports) of a whole response; (obj, None) for a part."""
+    for key in _PARTS_OF_A_RESPONSE:
+        inner = _get(obj, key)
+        if inner is not None and not isinstance(inner, (int, float, str)):
+            return inner, standard_tier(_get(obj, "service_tier") or _get(obj, "serviceTier"))  # Bedrock's
+    if _has(obj, "usage") and _get(obj, "usage") is None:
+        raise InvalidUsage(
+            f"the {type(obj).__name__} has no usage (a stream reports it only when asked: "
+            f"stream_options={{'include_usage': True}})"
+        )
+    return obj, None
+
+
 def usage(obj: Any, *, api: str | None = None) -> Usage:
     """A `Usage` from a response or its usage part, as a dict (parsed JSON) or an SDK object.
 
@@ -350,17 +399,8 @@ def usage(obj: Any, *, api: str | None = None) -> Usage:
     if isinstance(obj, Usage):
         return check(obj)
     part, tier = obj, None
-    for key in ("usage", "usage_metadata", "usageMetadata"):
-        inner = _get(obj, key)
-        if inner is not None and not isinstance(inner, (int, float, str)):
-            part, tier = inner, standard_tier(_get(obj, "service_tier") or _get(obj, "serviceTier"))  # Bedrock
-            break
-    else:
-        if _has(obj, "usage") and _get(obj, "usage") is None:
-            raise InvalidUsage(
-                f"the {type(obj).__name__} has no usage (a stream reports it only when asked: "
-                f"stream_options={{'include_usage': True}})"
-            )
+    if not (obj.__class__ is dict and "prompt_tokens" in obj):  # a usage dict as is: the common case, at once
+        part, tier = _usage_part(obj)
     if api is not None:
         shape = API_ALIASES.get(api, api)
         if shape not in _READERS:
