@@ -18,10 +18,12 @@ from typing import Any, Unpack
 
 from llmdb._catalog import Catalog, default_path, packaged_path
 from llmdb._cost import CostBreakdown
+from llmdb._cost import compute as _compute
 from llmdb._features import FEATURES
 from llmdb._query import Requirements, Selection, TraceStep
 from llmdb._snapshot import Snapshot
 from llmdb._usage import APIS, Usage, UsageCounts
+from llmdb._usage import requested as _requested
 from llmdb._usage import usage as _read_usage
 from llmdb.errors import (
     AmbiguousModel,
@@ -235,7 +237,7 @@ def cost(
     "priority", or "standard" to override a response's) prices at that tier or raises `PriceUnknown`. Raises
     `PriceUnknown` for a part the catalog has no price for, `InvalidUsage` for counts that do not add up.
     docs/cost.md has the rules and a worked example per provider."""
-    return (_default or default_catalog()).cost(spec, usage, service_tier=service_tier, api=api, **counts)
+    return _compute((_default or default_catalog()).get(spec), _requested(usage, api, counts), service_tier)
 
 
 def usage(obj: Any, *, api: str | None = None) -> Usage:

@@ -7,18 +7,15 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, Unpack
 
-from msgspec.structs import replace
-
 from llmdb import _names, _query, contract
 from llmdb._cost import CostBreakdown, compute
 from llmdb._features import GETTERS, check_feature
 from llmdb._names import Resolved
 from llmdb._snapshot import Snapshot, SnapshotHandle
 from llmdb._spec import did_you_mean, parse_spec, provider_id
-from llmdb._usage import UsageCounts, from_counts
-from llmdb._usage import usage as read_usage
+from llmdb._usage import UsageCounts, requested
 from llmdb.contract import iso
-from llmdb.errors import InvalidUsage, ModelNotFound, UnknownProvider
+from llmdb.errors import ModelNotFound, UnknownProvider
 from llmdb.schema import Capabilities, Model, Provenance, Provider
 
 _NAME_CACHE = 4096
@@ -268,25 +265,7 @@ class Catalog:
         `Usage` as keywords, in OpenAI's convention (docs/cost.md); per-unit counts may come beside `usage`.
         `service_tier` (`standard` included) overrides the tier a response reports. Raises `PriceUnknown`
         rather than guessing 0."""
-        if usage is None:
-            found = from_counts(counts)
-        else:
-            found = read_usage(usage, api=api)
-            if counts:
-                extra = from_counts(counts)
-                if extra.input_tokens or extra.output_tokens:
-                    raise InvalidUsage("give usage= or the token counts as keywords, not both")
-                found = replace(  # per-unit counts beside a response's usage (web searches, images)
-                    found,
-                    images=found.images + extra.images,
-                    input_images=found.input_images + extra.input_images,
-                    audio_seconds=found.audio_seconds + extra.audio_seconds,
-                    video_seconds=found.video_seconds + extra.video_seconds,
-                    characters=found.characters + extra.characters,
-                    requests=found.requests + extra.requests,
-                    web_searches=found.web_searches + extra.web_searches,
-                )
-        return compute(self.get(spec), found, service_tier)
+        return compute(self.get(spec), requested(usage, api, counts), service_tier)
 
     def info(self) -> dict[str, Any]:
         """What is being served: file, epoch, content hash, build time (ISO 8601 UTC), sources, counts (models,

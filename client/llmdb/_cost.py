@@ -97,7 +97,6 @@ _tokens = attrgetter(
     "output_audio_tokens",
     "output_image_tokens",
 )
-_unit_counts = attrgetter(*_UNITS)
 
 
 def compute(model: Model, u: Usage, service_tier: str | None = None) -> CostBreakdown:
@@ -116,41 +115,37 @@ def compute(model: Model, u: Usage, service_tier: str | None = None) -> CostBrea
                 f"{model.spec} has no {service} price for a prompt above {standard.above} tokens "
                 f"({u.input_tokens} input tokens)"
             )
-    rates, notes = _RATES.get((id(table), id(tier))) or _rates(table, tier)
+    rates, notes = _RATES.get(id(table if tier is None else tier)) or _rates(table, tier)
     p_in, p_read, p_write, p_1h, p_in_audio, p_in_image, p_out, p_reason, p_out_audio, p_out_image = rates
     i, cr, cw, c1, ia, ii, o, r, oa, oi = _tokens(u)
     uncached, text, c5 = i - cr - cw - ia - ii, o - r - oa - oi, cw - c1
     # The hot path: scalar arithmetic, a part only where it has tokens; an unknown price is NaN, so one
     # comparison of the total finds any part with tokens and no price.
-    parts = (
-        uncached * p_in if uncached else 0.0,
-        cr * p_read if cr else 0.0,
-        (c5 * p_write if c5 else 0.0) + (c1 * p_1h if c1 else 0.0),
-        ia * p_in_audio if ia else 0.0,
-        ii * p_in_image if ii else 0.0,
-        text * p_out if text else 0.0,
-        r * p_reason if r else 0.0,
-        oa * p_out_audio if oa else 0.0,
-        oi * p_out_image if oi else 0.0,
-    )
-    total = parts[0] + parts[1] + parts[2] + parts[3] + parts[4] + parts[5] + parts[6] + parts[7] + parts[8]
+    a = uncached * p_in if uncached else 0.0
+    b = cr * p_read if cr else 0.0
+    c = (c5 * p_write if c5 else 0.0) + (c1 * p_1h if c1 else 0.0)
+    d = ia * p_in_audio if ia else 0.0
+    e = ii * p_in_image if ii else 0.0
+    f = text * p_out if text else 0.0
+    g = r * p_reason if r else 0.0
+    h = oa * p_out_audio if oa else 0.0
+    k = oi * p_out_image if oi else 0.0
+    total = a + b + c + d + e + f + g + h + k
     if total != total or (notes and (tier is not None or c1 or ia or ii or oa or oi)):  # the rare paths
         counts = (uncached, cr, c5, c1, ia, ii, text, r, oa, oi)
         if total != total:
             raise _unknown(model, service, counts, rates)
-        estimated = tuple(note for k, note in notes if counts[k])
+        estimated = tuple(note for n, note in notes if counts[n])
     else:
         estimated = ()
-    units = _units(model, cost.per_unit, u) if any(_unit_counts(u)) else {}
-    return CostBreakdown(  # positional: 5x faster than 16 keywords
-        model.spec,
-        *parts,
-        units,
-        total + sum(units.values()) if units else total,
-        u,
-        tier.above if tier is not None else None,
-        service,
-        estimated,
+    if u.images or u.web_searches or u.audio_seconds or u.characters or u.requests or u.input_images or u.video_seconds:
+        units = _units(model, cost.per_unit, u)
+        total += sum(units.values())
+    else:
+        units = {}
+    # positional: msgspec builds a struct from 16 keywords 5x slower
+    return CostBreakdown(
+        model.spec, a, b, c, d, e, f, g, h, k, units, total, u, None if tier is None else tier.above, service, estimated
     )
 
 
@@ -162,9 +157,9 @@ def _unknown(model: Model, service: str | None, counts: tuple[int, ...], rates: 
 
 
 _Rates = tuple[tuple[float, ...], tuple[tuple[int, str], ...]]
-_RATES: dict[tuple[int, int], _Rates] = {}
-"""(prices table, context tier) → per part of `_PARTS`: USD per token (NaN: unknown), and (part index, note)
-for the parts whose price is an estimate. Resolved once per model, so that pricing a request is arithmetic."""
+_RATES: dict[int, _Rates] = {}
+"""id of the prices table, or of its context tier when one applies → per part of `_PARTS`: USD per token (NaN:
+unknown), and (part index, note) for the parts priced by estimate. Resolved once, so pricing is arithmetic."""
 _PINNED: list[object] = []
 """The tables `_RATES` is keyed by, kept alive so that their ids are not reused."""
 
@@ -185,7 +180,7 @@ def _rates(table: Cost | ServicePrices, tier: CostTier | None) -> _Rates:
         _PINNED.clear()
     _PINNED.append((table, tier))
     entry = (tuple(rates), tuple((k, note) for k, note in enumerate(notes) if note))
-    _RATES[id(table), id(tier)] = entry
+    _RATES[id(table if tier is None else tier)] = entry
     return entry
 
 

@@ -119,7 +119,14 @@ def check(u: Usage) -> Usage:
 
 
 def from_counts(counts: Mapping[str, Any]) -> Usage:
-    """A checked `Usage` from counts by field name (msgspec enforces types and bounds, in C)."""
+    """A checked `Usage` from counts by field name. Integers only, the common case, are checked at once; anything
+    else goes through msgspec, which enforces each field's type and bounds and names what it refuses."""
+    values = counts.values()
+    if set(map(type, values)) <= {int} and min(values, default=0) >= 0:
+        try:
+            return consistent(Usage(**counts))
+        except TypeError:
+            pass  # an unknown count: msgspec names it
     try:
         return consistent(convert(counts, Usage))
     except ValidationError as exc:
@@ -388,6 +395,29 @@ def _usage_part(obj: Any) -> tuple[Any, str | None]:
             f"stream_options={{'include_usage': True}})"
         )
     return obj, None
+
+
+def requested(given: Any, api: str | None, counts: Mapping[str, Any]) -> Usage:
+    """The `Usage` that `llmdb.cost` prices: read from `given` (a response, its usage, a `Usage`), or built from
+    `counts`; per-unit counts may come beside a response's usage (its web searches, images)."""
+    if given is None:
+        return from_counts(counts)
+    found = usage(given, api=api)
+    if not counts:
+        return found
+    extra = from_counts(counts)
+    if extra.input_tokens or extra.output_tokens:
+        raise InvalidUsage("give usage= or the token counts as keywords, not both")
+    return replace(
+        found,
+        images=found.images + extra.images,
+        input_images=found.input_images + extra.input_images,
+        audio_seconds=found.audio_seconds + extra.audio_seconds,
+        video_seconds=found.video_seconds + extra.video_seconds,
+        characters=found.characters + extra.characters,
+        requests=found.requests + extra.requests,
+        web_searches=found.web_searches + extra.web_searches,
+    )
 
 
 def usage(obj: Any, *, api: str | None = None) -> Usage:
