@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from llmdbd import inputs
-from llmdbd.engine import build
+from llmdbd.engine import build, collector_paused
 from llmdbd.sources import litellm, modelsdev, patches
 
 UPSTREAM = Path(__file__).resolve().parents[2] / "shared" / "upstream"
@@ -53,11 +53,15 @@ def run(repeat: int) -> dict[str, float]:
         samples: dict[str, list[float]] = {}
         for _ in range(repeat):
             start = time.perf_counter()
-            upstream = [litellm.load_bytes(litellm_data, file=str(LITELLM)), modelsdev.load_bytes(data, file=str(API))]
-            layers = inputs.layers(upstream, patches.load_dirs([tmp]))
-            loaded = time.perf_counter()
-            catalog = build(layers)
-            done = time.perf_counter()
+            with collector_paused():  # as `llmdbd build` and the daemon do
+                upstream = [
+                    litellm.load_bytes(litellm_data, file=str(LITELLM)),
+                    modelsdev.load_bytes(data, file=str(API)),
+                ]
+                layers = inputs.layers(upstream, patches.load_dirs([tmp]))
+                loaded = time.perf_counter()
+                catalog = build(layers)
+                done = time.perf_counter()
             samples.setdefault("load", []).append((loaded - start) * 1000)
             for stage, ms in catalog.report.stage_ms.items():
                 samples.setdefault(stage, []).append(ms)

@@ -23,7 +23,7 @@ import msgspec
 from llmdb.schema import BuildReport
 from llmdbd import inputs
 from llmdbd.config import Config, ConfigError, load
-from llmdbd.engine import BuildError, BuiltCatalog, build
+from llmdbd.engine import BuildError, BuiltCatalog, build, collector_paused
 from llmdbd.engine.report import render
 from llmdbd.sources import patches
 
@@ -179,6 +179,11 @@ def _render_status(data: dict[str, object], down: str | None) -> str:
 
 def _catalog(args: argparse.Namespace) -> BuiltCatalog | None:
     """Build from the command line's inputs (and `--config`'s), printing the report; None when it failed."""
+    with collector_paused():
+        return _load_and_build(args)
+
+
+def _load_and_build(args: argparse.Namespace) -> BuiltCatalog | None:
     config = None
     if args.config:
         try:

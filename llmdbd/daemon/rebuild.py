@@ -24,7 +24,7 @@ from llmdbd.config import Config
 from llmdbd.daemon import status
 from llmdbd.daemon.patch_store import PatchStore, Rejection
 from llmdbd.daemon.upstream import UpstreamState
-from llmdbd.engine import BuildError, BuiltCatalog, Layer, ModelCache, build, prepare
+from llmdbd.engine import BuildError, BuiltCatalog, Layer, ModelCache, build, collector_paused, prepare
 from llmdbd.engine.catalog import changes
 from llmdbd.output.publish import PublishResult, publish
 from llmdbd.sources import packaged
@@ -63,9 +63,8 @@ class Rebuilder:
         """Build and publish; the `catalog_*` event's name and fields, and the patch rejections new this time.
 
         A state directory that cannot be written is `publish_failed`: the last published file keeps serving."""
-        gc.disable()  # a build allocates many acyclic objects: collecting during it only costs time
         try:
-            with self._lock:
+            with self._lock, collector_paused():
                 return self._rebuild(trigger)
         except OSError as exc:
             return (
@@ -74,7 +73,6 @@ class Rebuilder:
                 [],
             )
         finally:
-            gc.enable()
             _release_memory()
 
     def _rebuild(self, trigger: str) -> tuple[str, dict[str, Any], list[Rejection]]:

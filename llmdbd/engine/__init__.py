@@ -1,7 +1,7 @@
 """The build engine: layers from the sources → normalize → validate → merge → enrich → convert → filters →
 catalog, one module per stage, looped over by `build`."""
 
-from llmdbd.engine.build import STAGES, BuildError, build, prepare
+from llmdbd.engine.build import STAGES, BuildError, build, collector_paused, prepare
 from llmdbd.engine.cache import ModelCache
 from llmdbd.engine.catalog import BuiltCatalog
 from llmdbd.engine.filters import Rules
@@ -17,5 +17,6 @@ __all__ = [
     "ModelCache",
     "Rules",
     "build",
+    "collector_paused",
     "prepare",
 ]

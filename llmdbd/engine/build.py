@@ -5,8 +5,10 @@ Each stage is a plain function of the `Build` state; adding a stage is adding a 
 
 from __future__ import annotations
 
+import gc
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import msgspec
@@ -22,6 +24,23 @@ from llmdbd.engine.normalize import normalize
 from llmdbd.engine.validate import split_error, validate
 
 ENRICH = SourceInfo(name="enrich", kind="derived")
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off while inputs load and the catalog builds.
+
+    A build allocates millions of acyclic objects; with the collector on, each older-generation pass rescans all
+    of them, which made builds superlinear (merge 55 / 514 / 2,746 ms at x1 / x4 / x16 catalogs). Nested uses
+    keep it off until the outermost ends."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 class BuildError(Exception):
@@ -151,10 +170,11 @@ def build(
     `stage_ms` carries timings of work done before (loading the inputs); `cache` lets a daemon reuse models."""
     b = Build(layers, rules or Rules(), cache)
     timings = dict(stage_ms or {})
-    for name, stage in STAGES:
-        started = time.perf_counter()
-        stage(b)
-        timings[name] = round((time.perf_counter() - started) * 1000, 3)
+    with collector_paused():
+        for name, stage in STAGES:
+            started = time.perf_counter()
+            stage(b)
+            timings[name] = round((time.perf_counter() - started) * 1000, 3)
     report = BuildReport(
         issues=tuple(b.issues),
         sources=tuple(layer.info for layer in layers),
