@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from catalogs import make_catalog
@@ -60,11 +61,24 @@ def test_history_keeps_the_last_n(tmp_path: Path) -> None:
 
 def test_the_old_file_is_marked_superseded_and_readers_switch(tmp_path: Path) -> None:
     publish(make_catalog(1.0), tmp_path)
-    handle = SnapshotHandle(tmp_path / "catalog.llmdb")
+    handle = SnapshotHandle(tmp_path / "catalog.llmdb", follow=False)
     first = handle.current()
     publish(make_catalog(2.0), tmp_path)
     assert first.superseded
-    assert handle.current().epoch == 2  # the very next lookup, with no wait for the fallback check
+    assert handle.current().epoch == 1  # lookups do not check freshness...
+    assert handle.check().epoch == 2  # ...the checker does: the bit, with no wait for the fallback stat
+    assert handle.current().epoch == 2
+
+
+def test_the_checker_thread_serves_a_new_file_within_its_period(tmp_path: Path) -> None:
+    publish(make_catalog(1.0), tmp_path)
+    handle = SnapshotHandle(tmp_path / "catalog.llmdb")
+    assert handle.current().epoch == 1
+    publish(make_catalog(2.0), tmp_path)
+    published = time.monotonic()
+    while handle.current().epoch != 2 and time.monotonic() - published < 5:
+        time.sleep(0.005)
+    assert handle.current().epoch == 2  # the checker thread swapped it, no call of ours asked
 
 
 def test_stale_temp_files_from_a_killed_publisher_are_removed(tmp_path: Path) -> None:

@@ -128,7 +128,7 @@ def test_the_superseded_flag_is_outside_the_checksums(tmp_path: Path) -> None:
 def test_a_handle_refuses_a_bad_new_file_and_keeps_serving(tmp_path: Path, kind: str) -> None:
     path = tmp_path / "catalog.llmdb"
     write_snapshot(make_catalog(price=1.0), path, epoch=1)
-    handle = SnapshotHandle(path)
+    handle = SnapshotHandle(path, follow=False)  # checked by this test only, not by the checker thread
     assert handle.current().model("t:m").cost.input == 1.0  # type: ignore[union-attr]
     good = tmp_path / "next.llmdb"
     write_snapshot(make_catalog(price=2.0), good, epoch=2)
@@ -139,14 +139,14 @@ def test_a_handle_refuses_a_bad_new_file_and_keeps_serving(tmp_path: Path, kind:
     os.close(old)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        snap = handle.current()
+        snap = handle.check()
         assert snap.epoch == 1 and snap.model("t:m").cost.input == 1.0  # type: ignore[union-attr]
-        handle.current()
+        handle.check()
     assert handle.last_error is not None and str(path) in str(handle.last_error)
     assert len(caught) == 1 and "still serving epoch 1" in str(caught[0].message)
     os.replace(good, path)  # then a good file arrives: picked up by the fallback check
     handle._next_check = 0.0
-    assert handle.current().epoch == 2 and handle.last_error is None
+    assert handle.check().epoch == 2 and handle.last_error is None
 
 
 def test_fork_after_open_keeps_working(tmp_path: Path) -> None:

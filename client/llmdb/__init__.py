@@ -12,18 +12,15 @@ Module-level functions use a default `Catalog` opened on first use: `$LLMDB_SNAP
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterable, Sequence
-from typing import Any, Unpack
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from llmdb._catalog import Catalog, default_path, packaged_path
 from llmdb._cost import CostBreakdown
-from llmdb._cost import compute as _compute
 from llmdb._features import FEATURES
 from llmdb._query import Requirements, Selection, TraceStep
 from llmdb._snapshot import Snapshot
 from llmdb._usage import APIS, Usage, UsageCounts
-from llmdb._usage import requested as _requested
 from llmdb._usage import usage as _read_usage
 from llmdb.errors import (
     AmbiguousModel,
@@ -107,30 +104,25 @@ __all__ = [
     "usage",
 ]
 
-_default: Catalog | None = None
-_default_lock = threading.Lock()
+_default = Catalog()
+"""The process-wide catalog behind the module-level functions: its file is found and opened on first use."""
 
 
 def default_catalog() -> Catalog:
     """The process-wide catalog behind the module-level functions (opened once, on first use)."""
-    global _default
-    catalog = _default
-    if catalog is None:
-        with _default_lock:
-            if _default is None:
-                _default = Catalog()
-            catalog = _default
-    return catalog
+    return _default
 
 
-def get(spec: str) -> Model:
-    """The model `spec` names; `ModelNotFound` (a `KeyError`) with close matches otherwise."""
-    return (_default or default_catalog()).get(spec)
+get: Callable[[str], Model] = _default.get
+"""`llmdb.get(spec)`: the model `spec` names (any name `Catalog.get` takes); `ModelNotFound` (a `KeyError`) with
+close matches otherwise. A dict hit once a name has been asked for in the current snapshot."""
+supports = _default.supports
+cost = _default.cost
 
 
 def find(spec: str) -> Model | None:
     """The model `spec` names, or None."""
-    return (_default or default_catalog()).find(spec)
+    return _default.find(spec)
 
 
 def resolve(spec: str | tuple[str, str], *, scope: str | Sequence[str] | None = None) -> Model:
@@ -202,11 +194,6 @@ def capabilities(spec: str) -> Capabilities:
     return default_catalog().capabilities(spec)
 
 
-def supports(spec: str, *features: str) -> bool:
-    """True when the model has every feature named (`tools`, `json_schema`, `input:image`, ...)."""
-    return (_default or default_catalog()).supports(spec, *features)
-
-
 def allowed(spec: str) -> bool:
     return default_catalog().allowed(spec)
 
@@ -217,27 +204,6 @@ def explain(spec: str) -> dict[str, Provenance]:
 
 def info() -> dict[str, Any]:
     return default_catalog().info()
-
-
-def cost(
-    spec: str,
-    usage: Any = None,
-    *,
-    service_tier: str | None = None,
-    api: str | None = None,
-    **counts: Unpack[UsageCounts],
-) -> CostBreakdown:
-    """USD for one request, from a response's usage (`usage=`: any SDK's response or usage, a dict, a `Usage`)
-    or from counts: `input_tokens`, `output_tokens`, `cache_read_tokens`, `cache_write_tokens`,
-    `reasoning_tokens`, ... (any count of `Usage`), and per-unit `images`, `audio_seconds`, `characters`,
-    `requests`, `web_searches`. Counts follow OpenAI's convention: `input_tokens` is every prompt token, cached
-    ones included (`cache_read_tokens` and `cache_write_tokens` are parts of it); `output_tokens` is every
-    generated token, reasoning included (`reasoning_tokens` is a part of it, priced apart only where the model
-    has a reasoning price). The context tier is chosen by `input_tokens`; `service_tier` ("batch", "flex",
-    "priority", or "standard" to override a response's) prices at that tier or raises `PriceUnknown`. Raises
-    `PriceUnknown` for a part the catalog has no price for, `InvalidUsage` for counts that do not add up.
-    docs/cost.md has the rules and a worked example per provider."""
-    return _compute((_default or default_catalog()).get(spec), _requested(usage, api, counts), service_tier)
 
 
 def usage(obj: Any, *, api: str | None = None) -> Usage:

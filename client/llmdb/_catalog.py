@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+import threading
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, Unpack
 
 from llmdb import _names, _query, contract
 from llmdb._cost import CostBreakdown, compute
-from llmdb._features import GETTERS, check_feature
+from llmdb._features import check_feature
 from llmdb._names import Resolved
 from llmdb._snapshot import Snapshot, SnapshotHandle
 from llmdb._spec import did_you_mean, parse_spec, provider_id
@@ -41,13 +42,58 @@ def default_path() -> Path:
     return daemon if daemon.exists() else packaged_path()
 
 
+class Models(dict[str, Model]):
+    """Name → `Model` for the names already asked for in the current mapping; `get` is its C-level `__getitem__`
+    (a repeated `get` is a dict hit), and a miss (`__missing__`) resolves, decodes and remembers the name."""
+
+    __slots__ = ("lookup",)
+
+    def __init__(self, lookup: Callable[[str], Model]) -> None:
+        super().__init__()
+        self.lookup = lookup
+
+    def __missing__(self, name: str) -> Model:
+        return self.lookup(name)
+
+
 class Catalog:
-    """Lookups over one snapshot path; a newly published file is picked up at the first call after it lands."""
+    """Lookups over one snapshot path; a newly published file is served within `CHECK_SECONDS`
+    (docs/snapshot-format.md: freshness)."""
 
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
-        self._handle = SnapshotHandle(Path(path) if path is not None else default_path())
+        """`path`: a snapshot file; None: `default_path()` when first used (the file is opened on first use)."""
+        self._handle = SnapshotHandle(Path(path) if path is not None else default_path)
         self._bare: tuple[Snapshot, dict[str, list[str]]] | None = None
         self._names: tuple[Snapshot | None, dict[tuple[str, tuple[str, ...] | None], Resolved]] = (None, {})
+        self._lock = threading.RLock()
+        self._served: Snapshot | None = None
+        """The mapping `_models` and `_sets` hold answers from (swapped under `_lock`)."""
+        self._models = Models(self._lookup)
+        self._sets: dict[str, frozenset[str]] = {}
+        self.get = self._models.__getitem__  # type: ignore[method-assign,assignment]
+        self._handle.add_listener(self._swapped)
+
+    def _swapped(self, snap: Snapshot) -> None:
+        """A new mapping: forget every answer from the old one."""
+        with self._lock:
+            self._served = snap
+            self._models.clear()
+            self._sets = {}
+
+    def _lookup(self, name: str) -> Model:
+        """A name not looked up since the mapping changed: resolve and decode it, and remember it for `get`."""
+        with self._lock:
+            snap = self._handle.current()
+            model = snap.model(name)
+            if model is None:
+                model = self._model(snap, self._resolve(snap, name, None).spec)
+            if snap is self._served and len(self._models) < len(snap.specs) + _NAME_CACHE:
+                self._models[name] = model
+            return model
+
+    def refresh(self) -> None:
+        """Serve a newly published file now, rather than within `CHECK_SECONDS` (after writing one yourself)."""
+        self._handle.check(force=True)
 
     @property
     def snapshot(self) -> Snapshot:
@@ -61,10 +107,8 @@ class Catalog:
         model alias, a LiteLLM key or prefix (`vertex_ai/gemini-2.5-pro`), or a bare id (`gpt-4o`; docs/names.md).
 
         Raises `ModelNotFound` (a `KeyError`) with close matches, `AmbiguousModel`, `UnknownProvider` or
-        `InvalidSpec`."""
-        snap = self._handle.current()
-        model = snap.model(spec)
-        return model if model is not None else self._model(snap, self._resolve(snap, spec, None).spec)
+        `InvalidSpec`. (Each catalog replaces this method by its `Models`' `__getitem__`: same behaviour.)"""
+        return self._models[spec]
 
     def find(self, spec: str) -> Model | None:
         """Like `get`, but None when there is no such model (bad specs still raise)."""
@@ -219,23 +263,25 @@ class Catalog:
     def supports(self, spec: str, *features: str) -> bool:
         """True when the model has every feature (`tools`, `json_schema`, ..., an `input:image` modality, or a
         LiteLLM word: `vision`, `function_calling`, `response_schema`, `prompt_caching`, ...)."""
-        model = self.get(spec)
+        key = self._models[spec].spec
+        sets = self._sets
         for feature in features:
-            getter = GETTERS.get(feature)
-            if getter is not None:
-                if not getter(model):
-                    return False
-                continue
-            name = check_feature(feature, modalities=True)
-            getter = GETTERS.get(name)
-            if getter is not None:
-                if not getter(model):
-                    return False
-                continue
-            direction, _, modality = name.partition(":")
-            if modality not in (model.modalities.input if direction == "input" else model.modalities.output):
+            found = sets.get(feature)
+            if found is None:
+                found = self._feature_set(feature)
+            if key not in found:
                 return False
         return True
+
+    def _feature_set(self, feature: str) -> frozenset[str]:
+        """The specs having `feature`, from the snapshot's bitset; kept until the mapping changes."""
+        name = check_feature(feature, modalities=True)
+        with self._lock:
+            snap = self._handle.current()
+            found = frozenset(map(snap.spec_at, snap.iter_ordinals(snap.bits(name))))
+            if snap is self._served:
+                self._sets[feature] = found
+            return found
 
     def allowed(self, spec: str) -> bool:
         """False for a model in the catalog that the allow/deny rules deny (`explain` says which rule)."""
@@ -261,10 +307,18 @@ class Catalog:
         api: str | None = None,
         **counts: Unpack[UsageCounts],
     ) -> CostBreakdown:
-        """USD for one request: `usage` (a response, its usage part, a dict or a `Usage`) or the counts of a
-        `Usage` as keywords, in OpenAI's convention (docs/cost.md); per-unit counts may come beside `usage`.
-        `service_tier` (`standard` included) overrides the tier a response reports. Raises `PriceUnknown`
-        rather than guessing 0."""
+        """USD for one request, from a response's usage (`usage=`: any SDK's response or usage, a dict, a
+        `Usage`) or from counts: `input_tokens`, `output_tokens`, `cache_read_tokens`, `cache_write_tokens`,
+        `reasoning_tokens`, ... (any count of `Usage`), and per-unit `images`, `audio_seconds`, `characters`,
+        `requests`, `web_searches` (these may come beside `usage=`).
+
+        Counts follow OpenAI's convention: `input_tokens` is every prompt token, cached ones included
+        (`cache_read_tokens` and `cache_write_tokens` are parts of it); `output_tokens` is every generated token,
+        reasoning included (`reasoning_tokens` is a part of it, priced apart only where the model has a reasoning
+        price). The context tier is chosen by `input_tokens`; `service_tier` ("batch", "flex", "priority", or
+        "standard" to override what a response reports) prices at that tier or raises `PriceUnknown`. Raises
+        `PriceUnknown` for a part the catalog has no price for, `InvalidUsage` for counts that do not add up.
+        docs/cost.md has the rules and a worked example per provider."""
         return compute(self.get(spec), requested(usage, api, counts), service_tier)
 
     def info(self) -> dict[str, Any]:

@@ -1,8 +1,11 @@
 """Reading snapshot files: `Snapshot` owns one verified read-only mapping; `SnapshotHandle` follows a path.
 
-Lookups never lock and make no system call in steady state: a handle notices a newer file through the
-superseded bit the publisher sets in the old file's header (a plain memory read of the shared mapping), and,
-as a fallback in case the publisher died between its rename and that write, by a `stat` at most once a second.
+Freshness is not paid per lookup. One checker thread per process looks at every handle every `CHECK_SECONDS`:
+a newer file shows in the superseded bit the publisher sets in the old file's header (a plain memory read of
+the shared mapping), and, in case the publisher died between its rename and that write, in a `stat` at most
+once every `FALLBACK_CHECK_SECONDS`. A new file is therefore served within `CHECK_SECONDS` of its publication
+(`refresh()` makes it at once); lookups in between never lock and make no system call. The thread is
+restarted in a forked child, and ends when no handle is left.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import warnings
 import weakref
 import zlib
 from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +28,10 @@ from llmdb import contract as fmt
 from llmdb.errors import SnapshotError
 from llmdb.schema import READABLE_SCHEMAS, SCHEMA_VERSION, BuildReport, Model, Provenance, Provider
 
+CHECK_SECONDS = 0.05
+"""How often the checker thread reads each handle's superseded bit: the bound on how late a new file is served."""
 FALLBACK_CHECK_SECONDS = 1.0
+"""How often it also `stat`s the path (a publisher that died before setting the bit)."""
 _CHECKED_AT_OPEN = frozenset({fmt.INDEX, fmt.RECORDS})
 """Sections every lookup needs are verified when the file is mapped; the others when first read."""
 _MODEL = msgspec.msgpack.Decoder(Model)
@@ -262,75 +268,148 @@ class Snapshot:
 
 
 class SnapshotHandle:
-    """The current `Snapshot` at a path, reopened when a newer file is published there.
+    """The current `Snapshot` at a path, replaced by the checker thread when a newer file is published there.
 
     A file that fails verification is refused: the handle keeps serving the mapping it has, records the
-    error in `last_error`, warns once, and does not retry that same file.
-    """
+    error in `last_error`, warns once, and does not retry that same file. `add_listener` callbacks learn of
+    each new mapping (a catalog drops what it cached from the old one)."""
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = Path(path)
+    def __init__(self, path: str | os.PathLike[str] | Callable[[], Path], *, follow: bool = True) -> None:
+        """`path`, or a function finding it at first use; `follow=False`: no checker thread, the handle changes
+        only when `check()` is called. Nothing is opened, and no thread started, before the first lookup."""
+        self._locate = path if callable(path) else None
+        self.path = Path(path) if not callable(path) else Path()
         self.last_error: SnapshotError | None = None
         self._lock = threading.Lock()
         self._refused: tuple[int, int, int, int] | None = None
         self._next_check = 0.0
         self._snap: Snapshot | None = None
         self._watch_flag = True
+        self._listeners: list[weakref.WeakMethod[Any]] = []
+        self._follow = follow
         _HANDLES.add(self)
 
     def current(self) -> Snapshot:
-        """The mapping to answer from; steady state costs one memory read and one clock read.
+        """The mapping to answer from: one attribute read (the file is opened on first use)."""
+        snap = self._snap
+        return snap if snap is not None else self._refresh()
 
-        This is the one freshness test: every lookup goes through it."""
+    def check(self, *, force: bool = False) -> Snapshot:
+        """The freshness test, run by the checker thread: reopen when the superseded bit is set, or when the
+        fallback `stat` is due (`force`: now) and shows another file."""
         snap = self._snap
         if (
             snap is None
+            or force
             or (self._watch_flag and snap._mm[fmt.FLAGS_OFFSET] & fmt.SUPERSEDED)
             or time.monotonic() >= self._next_check
         ):
             return self._refresh()
         return snap
 
+    def add_listener(self, callback: Any) -> None:
+        """Call the bound method `callback(snapshot)` after each new mapping (held weakly)."""
+        self._listeners.append(weakref.WeakMethod(callback))
+
     def _refresh(self) -> Snapshot:
         with self._lock:
-            snap = self._snap
-            self._next_check = time.monotonic() + FALLBACK_CHECK_SECONDS
-            try:
-                st = os.stat(self.path)
-                identity = (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
-            except OSError as exc:
-                if snap is None:
-                    raise SnapshotError(f"{self.path}: cannot open snapshot: {exc.strerror or exc}") from None
-                return snap  # the file vanished: keep serving what we have
-            if snap is not None and identity == snap.identity:
-                # Same file; its superseded bit is set but nothing newer is there yet (or it is a retained copy).
-                self._watch_flag = not snap.superseded
-                return snap
-            if identity == self._refused and snap is not None:
-                self._watch_flag = False
-                return snap
-            try:
-                fresh = Snapshot(self.path)
-            except SnapshotError as exc:
-                if snap is None:
-                    raise
-                self._refused, self.last_error, self._watch_flag = identity, exc, False
-                warnings.warn(f"llmdb: refusing new snapshot, still serving epoch {snap.epoch}: {exc}", stacklevel=3)
-                return snap
-            self._snap, self._watch_flag, self.last_error = fresh, True, None
-            return fresh
+            before = self._snap
+            snap = self._open()
+        if snap is not before:
+            for listener in list(self._listeners):
+                method = listener()
+                if method is not None:
+                    method(snap)
+        return snap
+
+    def _open(self) -> Snapshot:
+        snap = self._snap
+        if snap is None and self._locate is not None:
+            self.path = self._locate()
+        self._next_check = time.monotonic() + FALLBACK_CHECK_SECONDS
+        try:
+            st = os.stat(self.path)
+            identity = (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
+        except OSError as exc:
+            if snap is None:
+                raise SnapshotError(f"{self.path}: cannot open snapshot: {exc.strerror or exc}") from None
+            return snap  # the file vanished: keep serving what we have
+        if snap is not None and identity == snap.identity:
+            # Same file; its superseded bit is set but nothing newer is there yet (or it is a retained copy).
+            self._watch_flag = not snap.superseded
+            return snap
+        if identity == self._refused and snap is not None:
+            self._watch_flag = False
+            return snap
+        try:
+            fresh = Snapshot(self.path)
+        except SnapshotError as exc:
+            if snap is None:
+                raise
+            self._refused, self.last_error, self._watch_flag = identity, exc, False
+            warnings.warn(f"llmdb: refusing new snapshot, still serving epoch {snap.epoch}: {exc}", stacklevel=3)
+            return snap
+        self._snap, self._watch_flag, self.last_error = fresh, True, None
+        if snap is None and self._follow:
+            _FOLLOWED.add(self)
+            _ensure_checker()
+        return fresh
 
     def close(self) -> None:
         self._snap = None
+        _FOLLOWED.discard(self)
 
 
 _HANDLES: weakref.WeakSet[SnapshotHandle] = weakref.WeakSet()
+"""Every handle (their locks are renewed in a forked child)."""
+_FOLLOWED: weakref.WeakSet[SnapshotHandle] = weakref.WeakSet()
+"""The handles the checker thread keeps fresh."""
+_checker: threading.Thread | None = None
+_checker_lock = threading.Lock()
+checker_wakeups = 0
+"""How many times this process's checker thread has woken (for `bench` and tests: idle cost is countable)."""
+
+
+def _ensure_checker() -> None:
+    """Start this process's checker thread if it is not running."""
+    global _checker
+    with _checker_lock:
+        if _checker is None or not _checker.is_alive():
+            _checker = threading.Thread(target=_check_loop, name="llmdb-snapshot-checker", daemon=True)
+            _checker.start()
+
+
+def _check_loop() -> None:
+    global _checker, checker_wakeups
+    while True:
+        time.sleep(CHECK_SECONDS)
+        checker_wakeups += 1
+        handles = list(_FOLLOWED)
+        if not handles:
+            with _checker_lock:
+                if not _FOLLOWED:
+                    _checker = None
+                    return
+            continue
+        for handle in handles:
+            try:
+                handle.check()
+            except SnapshotError:
+                pass  # not opened yet and not openable: the next lookup says why
+            except Exception as exc:  # a listener's bug must not stop freshness for every other handle
+                warnings.warn(f"llmdb: snapshot checker: {exc!r}", stacklevel=1)
 
 
 def _after_fork_in_child() -> None:
-    # A fork taken while another thread was reopening would leave the child's copy of the lock held forever.
+    # A fork taken while another thread held a lock would leave the child's copy held forever; and threads do not
+    # survive a fork: the child needs its own checker.
+    global _checker, _checker_lock
+    _checker_lock = threading.Lock()
+    _checker = None
     for handle in list(_HANDLES):
         handle._lock = threading.Lock()
+    if _FOLLOWED:
+        _ensure_checker()
 
 
 os.register_at_fork(after_in_child=_after_fork_in_child)

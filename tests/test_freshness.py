@@ -1,0 +1,114 @@
+"""Freshness off the lookup path: a per-process checker thread swaps in new files within `CHECK_SECONDS`,
+`get` is a dict hit that never serves a model of an older file once the swap is done, and the thread is
+restarted in a forked child."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from catalogs import make_catalog
+
+import llmdb
+from llmdb import _snapshot
+from llmdbd.output.publish import publish
+
+DEADLINE = 5.0
+
+
+def wait_for(condition: object, deadline: float = DEADLINE) -> bool:
+    start = time.monotonic()
+    while time.monotonic() - start < deadline:
+        if condition():  # type: ignore[operator]
+            return True
+        time.sleep(0.005)
+    return False
+
+
+def test_get_answers_from_the_new_file_once_the_checker_swapped_it(tmp_path: Path) -> None:
+    publish(make_catalog(1.0), tmp_path)
+    catalog = llmdb.Catalog(tmp_path / "catalog.llmdb")
+    assert catalog.get("t:m").cost.input == 1.0  # type: ignore[union-attr]
+    assert catalog.get("t:m") is catalog.get("t:m")  # a dict hit: the same object
+    publish(make_catalog(2.0), tmp_path)
+    assert wait_for(lambda: catalog.snapshot.epoch == 2)
+    assert catalog.get("t:m").cost.input == 2.0  # type: ignore[union-attr]  # the old answer was dropped
+    assert catalog.info()["epoch"] == 2
+
+
+def test_refresh_serves_a_new_file_at_once(tmp_path: Path) -> None:
+    publish(make_catalog(1.0), tmp_path)
+    catalog = llmdb.Catalog(tmp_path / "catalog.llmdb")
+    assert catalog.get("t:m").cost.input == 1.0  # type: ignore[union-attr]
+    publish(make_catalog(3.0), tmp_path)
+    catalog.refresh()
+    assert catalog.get("t:m").cost.input == 3.0  # type: ignore[union-attr]
+
+
+def test_names_and_misses_are_resolved_again_after_a_swap(tmp_path: Path) -> None:
+    publish(make_catalog(1.0), tmp_path)
+    catalog = llmdb.Catalog(tmp_path / "catalog.llmdb")
+    assert catalog.get("m@t").spec == "t:m"  # another spec form, remembered under that name
+    assert "m@t" in catalog._models
+    publish(make_catalog(2.0), tmp_path)
+    catalog.refresh()
+    assert "m@t" not in catalog._models  # forgotten with the old mapping
+    assert catalog.get("m@t").cost.input == 2.0  # type: ignore[union-attr]
+
+
+def test_the_checker_wakes_on_its_period(tmp_path: Path) -> None:
+    publish(make_catalog(1.0), tmp_path)
+    catalog = llmdb.Catalog(tmp_path / "catalog.llmdb")
+    catalog.get("t:m")
+    before = _snapshot.checker_wakeups
+    time.sleep(0.5)
+    woke = _snapshot.checker_wakeups - before
+    assert 0.5 / _snapshot.CHECK_SECONDS / 3 <= woke <= 0.5 / _snapshot.CHECK_SECONDS + 2, woke
+
+
+def test_the_checker_ends_when_no_catalog_is_left(tmp_path: Path) -> None:
+    publish(make_catalog(1.0), tmp_path)
+    code = f"""
+import gc, time, llmdb
+from llmdb import _snapshot
+c = llmdb.Catalog({str(tmp_path / "catalog.llmdb")!r})
+c.get("t:m")
+assert _snapshot._checker is not None and _snapshot._checker.is_alive()
+del c
+gc.collect()
+time.sleep(10 * _snapshot.CHECK_SECONDS)
+assert _snapshot._checker is None, "still running"
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+
+
+def test_a_forked_child_gets_its_own_checker(tmp_path: Path) -> None:
+    publish(make_catalog(1.0), tmp_path)
+    catalog = llmdb.Catalog(tmp_path / "catalog.llmdb")
+    assert catalog.get("t:m").cost.input == 1.0  # type: ignore[union-attr]
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child: threads do not survive a fork; its checker must see the next publish by itself
+        try:
+            os.close(write)
+            os.read(read, 1)  # the parent has published
+            ok = wait_for(lambda: catalog.get("t:m").cost.input == 4.0)  # type: ignore[union-attr]
+            os._exit(0 if ok else 1)
+        except BaseException:
+            os._exit(2)
+    os.close(read)
+    publish(make_catalog(4.0), tmp_path)
+    os.write(write, b"x")
+    os.close(write)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_module_level_get_is_a_dict_lookup() -> None:
+    assert type(llmdb.get).__name__ == "builtin_function_or_method"  # the C-level __getitem__ of a dict
+    model = llmdb.get("openai:gpt-4o")
+    assert llmdb.get("openai:gpt-4o") is model
