@@ -121,6 +121,19 @@ def run() -> dict[str, float]:
         "print(json.dumps({'rss': rss}))"
     )
     results["resident memory of a bare interpreter (MiB)"] = statistics.median(r["rss"] for r in bare) / 1024
+    idle = fresh(
+        "import json, resource, time, llmdb\n"
+        "from llmdb import _snapshot\n"
+        "llmdb.get('openai:gpt-4o')\n"
+        "r0, w0 = resource.getrusage(resource.RUSAGE_SELF), _snapshot.checker_wakeups\n"
+        "time.sleep(10)\n"
+        "r1, w1 = resource.getrusage(resource.RUSAGE_SELF), _snapshot.checker_wakeups\n"
+        "cpu = (r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime)\n"
+        "print(json.dumps({'cpu': cpu, 'wakeups': w1 - w0}))",
+        runs=3,
+    )
+    results["idle client process: checker wake-ups per second"] = statistics.median(r["wakeups"] for r in idle) / 10
+    results["idle client process: CPU per second idle (ms)"] = statistics.median(r["cpu"] for r in idle) * 100
     return results
 
 

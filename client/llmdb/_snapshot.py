@@ -1,11 +1,11 @@
 """Reading snapshot files: `Snapshot` owns one verified read-only mapping; `SnapshotHandle` follows a path.
 
-Freshness is not paid per lookup. One checker thread per process looks at every handle every `CHECK_SECONDS`:
-a newer file shows in the superseded bit the publisher sets in the old file's header (a plain memory read of
-the shared mapping), and, in case the publisher died between its rename and that write, in a `stat` at most
-once every `FALLBACK_CHECK_SECONDS`. A new file is therefore served within `CHECK_SECONDS` of its publication
-(`refresh()` makes it at once); lookups in between never lock and make no system call. The thread is
-restarted in a forked child, and ends when no handle is left.
+Freshness is not paid per lookup. One checker thread per process keeps every handle fresh: on Linux it sleeps
+in inotify until a file lands in a watched directory (then `stat`s the handles there: a new file is served
+within milliseconds), and wakes every `FALLBACK_CHECK_SECONDS` to read each handle's superseded bit (set by the
+publisher in the old file's header) and `stat` its path. Without inotify it polls every `CHECK_SECONDS`. So a
+new file is served within `CHECK_SECONDS` at worst (`refresh()` makes it at once); lookups in between never
+lock and make no system call. The thread is restarted in a forked child, and ends when no handle is left.
 """
 
 from __future__ import annotations
@@ -25,13 +25,15 @@ from typing import Any
 import msgspec
 
 from llmdb import contract as fmt
+from llmdb._watch import Watcher
 from llmdb.errors import SnapshotError
 from llmdb.schema import READABLE_SCHEMAS, SCHEMA_VERSION, BuildReport, Model, Provenance, Provider
 
 CHECK_SECONDS = 0.05
-"""How often the checker thread reads each handle's superseded bit: the bound on how late a new file is served."""
+"""Without inotify, how often the checker reads each handle's superseded bit: the bound on how late a new file
+is served."""
 FALLBACK_CHECK_SECONDS = 1.0
-"""How often it also `stat`s the path (a publisher that died before setting the bit)."""
+"""How often the checker `stat`s each path regardless (a missed event, a publisher that died mid-publish)."""
 _CHECKED_AT_OPEN = frozenset({fmt.INDEX, fmt.RECORDS})
 """Sections every lookup needs are verified when the file is mapped; the others when first read."""
 _MODEL = msgspec.msgpack.Decoder(Model)
@@ -366,6 +368,8 @@ _FOLLOWED: weakref.WeakSet[SnapshotHandle] = weakref.WeakSet()
 """The handles the checker thread keeps fresh."""
 _checker: threading.Thread | None = None
 _checker_lock = threading.Lock()
+_watcher: Watcher | None = None
+"""The running checker's inotify descriptor (a forked child closes its copy and makes its own)."""
 checker_wakeups = 0
 """How many times this process's checker thread has woken (for `bench` and tests: idle cost is countable)."""
 
@@ -380,32 +384,45 @@ def _ensure_checker() -> None:
 
 
 def _check_loop() -> None:
-    global _checker, checker_wakeups
-    while True:
-        time.sleep(CHECK_SECONDS)
-        checker_wakeups += 1
-        handles = list(_FOLLOWED)
-        if not handles:
-            with _checker_lock:
-                if not _FOLLOWED:
-                    _checker = None
-                    return
-            continue
-        for handle in handles:
-            try:
-                handle.check()
-            except SnapshotError:
-                pass  # not opened yet and not openable: the next lookup says why
-            except Exception as exc:  # a listener's bug must not stop freshness for every other handle
-                warnings.warn(f"llmdb: snapshot checker: {exc!r}", stacklevel=1)
+    global _checker, _watcher, checker_wakeups
+    watcher = _watcher = Watcher.create()  # None where inotify is unavailable: poll every CHECK_SECONDS instead
+    try:
+        while True:
+            handles = list(_FOLLOWED)
+            if not handles:
+                with _checker_lock:
+                    if not _FOLLOWED:
+                        _checker = None
+                        return
+                continue
+            if watcher is not None and watcher.watch({h.path.parent for h in handles}):
+                changed = watcher.wait(FALLBACK_CHECK_SECONDS)  # a directory event, or the fallback's turn
+            else:
+                time.sleep(CHECK_SECONDS)
+                changed = False
+            checker_wakeups += 1
+            for handle in list(_FOLLOWED):
+                try:
+                    handle.check(force=changed)
+                except SnapshotError:
+                    pass  # not opened yet and not openable: the next lookup says why
+                except Exception as exc:  # a listener's bug must not stop freshness for every other handle
+                    warnings.warn(f"llmdb: snapshot checker: {exc!r}", stacklevel=1)
+    finally:
+        if watcher is not None:
+            _watcher = None
+            watcher.close()
 
 
 def _after_fork_in_child() -> None:
     # A fork taken while another thread held a lock would leave the child's copy held forever; and threads do not
     # survive a fork: the child needs its own checker.
-    global _checker, _checker_lock
+    global _checker, _checker_lock, _watcher
     _checker_lock = threading.Lock()
     _checker = None
+    if _watcher is not None:
+        _watcher.close()  # the parent's: events read here would be lost to it
+        _watcher = None
     for handle in list(_HANDLES):
         handle._lock = threading.Lock()
     if _FOLLOWED:
