@@ -116,3 +116,19 @@ def test_module_level_get_is_a_dict_lookup() -> None:
     assert type(llmdb.get).__name__ == "builtin_function_or_method"  # the C-level __getitem__ of a dict
     model = llmdb.get("openai:gpt-4o")
     assert llmdb.get("openai:gpt-4o") is model
+
+
+def test_models_answers_are_remembered_per_file_and_renewed_after_a_swap(tmp_path: Path) -> None:
+    publish(make_catalog(1.0, extra_models=2), tmp_path)
+    catalog = llmdb.Catalog(tmp_path / "catalog.llmdb")
+    first = catalog.models(max_input_cost=5.0)
+    again = catalog.models(max_input_cost=5.0)
+    assert [m.spec for m in first] == ["t:m"] and again == first
+    assert again is not first  # each call gets its own list: changing it changes nothing remembered
+    again.clear()
+    assert [m.spec for m in catalog.models(max_input_cost=5.0)] == ["t:m"]
+    assert [m.spec for m in catalog.models(provider="t")] == ["t:m", "t:x0", "t:x1"]
+    publish(make_catalog(9.0, extra_models=3), tmp_path)
+    catalog.refresh()
+    assert catalog.models(max_input_cost=5.0) == []  # t:m now costs 9: the remembered answer was dropped
+    assert [m.spec for m in catalog.models(provider="t")] == ["t:m", "t:x0", "t:x1", "t:x2"]

@@ -19,6 +19,8 @@ from llmdb.contract import iso
 from llmdb.errors import ModelNotFound, UnknownProvider
 from llmdb.schema import Capabilities, Model, Provenance, Provider
 
+_QUERY_CACHE = 256
+"""`models()` answers kept per mapping (each a tuple of references to decoded models)."""
 _NAME_CACHE = 4096
 """Resolved names kept per mapping (names that are not exact specs: LiteLLM keys, bare ids, other forms)."""
 
@@ -40,6 +42,11 @@ def default_path() -> Path:
     state = os.environ.get(contract.STATE_DIR_ENV)
     daemon = Path(state) / contract.CATALOG_FILE if state else SYSTEM_PATH
     return daemon if daemon.exists() else packaged_path()
+
+
+def _frozen(value: str | Iterable[str] | None) -> tuple[str, ...] | None:
+    """A query argument as part of a cache key."""
+    return None if value is None else (value,) if isinstance(value, str) else tuple(value)
 
 
 class Models(dict[str, Model]):
@@ -70,6 +77,8 @@ class Catalog:
         """The mapping `_models` and `_sets` hold answers from (swapped under `_lock`)."""
         self._models = Models(self._lookup)
         self._sets: dict[str, frozenset[str]] = {}
+        self._queries: dict[tuple[Any, ...], tuple[Snapshot, tuple[Model, ...]]] = {}
+        """`models()` answers by query, each with the mapping it came from."""
         self.get = self._models.__getitem__  # type: ignore[method-assign,assignment]
         self._handle.add_listener(self._swapped)
 
@@ -79,6 +88,7 @@ class Catalog:
             self._served = snap
             self._models.clear()
             self._sets = {}
+            self._queries = {}
 
     def _lookup(self, name: str) -> Model:
         """A name not looked up since the mapping changed: resolve and decode it, and remember it for `get`."""
@@ -202,6 +212,23 @@ class Catalog:
         snap = self._handle.current()
         needs = _query.requirements(require, forbid)
         providers = self._scope(snap, provider)
+        key = (
+            None if providers is None else tuple(providers),
+            tuple(needs),
+            _frozen(input),
+            _frozen(output),
+            _frozen(mode),
+            min_context,
+            min_output,
+            max_input_cost,
+            max_output_cost,
+            include_deprecated,
+            order_by,
+        )
+        queries = self._queries
+        answer = queries.get(key)
+        if answer is not None and answer[0] is snap:
+            return list(answer[1])
         bits = _query.mask(
             snap,
             providers=providers,
@@ -220,7 +247,11 @@ class Catalog:
             max_output_cost=max_output_cost,
             order_by=order_by,
         )
-        return [snap.model_at(i) for i in found]
+        models = tuple(map(snap.model_at, found))
+        if len(queries) >= _QUERY_CACHE:
+            queries.clear()
+        queries[key] = (snap, models)
+        return list(models)
 
     def select(
         self,

@@ -388,30 +388,35 @@ def _check_loop() -> None:
     watcher = _watcher = Watcher.create()  # None where inotify is unavailable: poll every CHECK_SECONDS instead
     try:
         while True:
-            handles = list(_FOLLOWED)
-            if not handles:
+            # No reference to a handle is held across the wait: a catalog dropped meanwhile must be freed.
+            directories = {handle.path.parent for handle in list(_FOLLOWED)}
+            if not directories:
                 with _checker_lock:
                     if not _FOLLOWED:
                         _checker = None
                         return
                 continue
-            if watcher is not None and watcher.watch({h.path.parent for h in handles}):
+            if watcher is not None and watcher.watch(directories):
                 changed = watcher.wait(FALLBACK_CHECK_SECONDS)  # a directory event, or the fallback's turn
             else:
                 time.sleep(CHECK_SECONDS)
                 changed = False
             checker_wakeups += 1
-            for handle in list(_FOLLOWED):
-                try:
-                    handle.check(force=changed)
-                except SnapshotError:
-                    pass  # not opened yet and not openable: the next lookup says why
-                except Exception as exc:  # a listener's bug must not stop freshness for every other handle
-                    warnings.warn(f"llmdb: snapshot checker: {exc!r}", stacklevel=1)
+            _check_all(changed)
     finally:
         if watcher is not None:
             _watcher = None
             watcher.close()
+
+
+def _check_all(changed: bool) -> None:
+    for handle in list(_FOLLOWED):
+        try:
+            handle.check(force=changed)
+        except SnapshotError:
+            pass  # not opened yet and not openable: the next lookup says why
+        except Exception as exc:  # a listener's bug must not stop freshness for every other handle
+            warnings.warn(f"llmdb: snapshot checker: {exc!r}", stacklevel=1)
 
 
 def _after_fork_in_child() -> None:
