@@ -16,21 +16,22 @@ from typing import Any
 from bench import build, client, daemon, gunicorn_pss, peers
 
 TARGETS: dict[str, tuple[str, float]] = {
-    # figure → (comparison, bound); "ratio" bounds compare against the dict lookup
+    # figure → (comparison, bound); "ratio" bounds compare against the dict lookup. From the performance issue
+    # (12) where it set one, else from the issue that introduced the figure.
     "total": ("<=", 1000.0),
     "llmdb.get, repeated (ns)": ("ratio", 2.0),
-    "llmdb.supports(spec, 'tools') (ns)": ("ratio", 2.0),
-    "first get of every model after open, per model (us)": ("<=", 3.0),
+    "llmdb.supports(spec, 'tools') (ns)": ("ratio", 3.0),
+    "first get of every model after open, per model (us)": ("<=", 2.0),
     "llmdb.cost(...) (ns)": ("<=", 2000.0),
     "llmdb.cost(..., cache_read_tokens=...) (ns)": ("<=", 2000.0),
     "llmdb.cost(SPEC, usage=OpenAI usage dict) (ns)": ("<=", 4000.0),
-    "models(require tools+json_schema), warm (ms)": ("<=", 0.2),
+    "models(require tools+json_schema), warm (ms)": ("<=", 0.05),
     "import llmdb + open + first get, fresh interpreter (ms)": ("<=", 50.0),
-    "resident memory after import and 1,000 lookups (MiB)": ("<=", 25.0),
-    "patch drop → visible in another process, median (ms)": ("<=", 500.0),
-    "patch drop → visible in another process, p99 (ms)": ("<=", 1000.0),
+    "resident memory after import and 1,000 lookups (MiB)": ("<=", 20.0),
+    "patch drop → visible in another process, median (ms)": ("<=", 100.0),
+    "patch drop → visible in another process, p99 (ms)": ("<=", 250.0),
     "rebuild + publish, median (ms)": ("<=", 1500.0),
-    "idle daemon resident memory (MiB)": ("<=", 80.0),
+    "idle daemon resident memory (MiB)": ("<=", 60.0),
 }
 
 

@@ -7,9 +7,11 @@ import struct
 import warnings
 from pathlib import Path
 
+import msgspec
 import pytest
 from catalogs import API, make_catalog
 
+import llmdb
 from llmdb import contract as fmt
 from llmdb._snapshot import Snapshot, SnapshotHandle
 from llmdb.errors import SnapshotError
@@ -164,3 +166,20 @@ def test_fork_after_open_keeps_working(tmp_path: Path) -> None:
             os._exit(2)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_a_record_under_another_models_name_is_refused_not_served(tmp_path: Path) -> None:
+    """A writer bug (checksums valid): the index says `t:m` where the record holds `t:x0`."""
+    catalog = make_catalog(price=5.0)
+    models = dict(catalog.models)
+    models["t:m"] = msgspec.structs.replace(models["t:x0"])  # t:x0's record at t:m's place
+    path = tmp_path / "c.llmdb"
+    write_snapshot(msgspec.structs.replace(catalog, models=models), path)
+    snap = Snapshot(path)
+    with pytest.raises(SnapshotError, match=r"record \d+ holds 't:x0' where the index says 't:m'"):
+        snap.model("t:m")
+    assert snap.model("t:x0") is not None and snap.model("t:x0").spec == "t:x0"  # type: ignore[union-attr]
+    catalog_reader = llmdb.Catalog(path)
+    for _ in range(2):  # never cached under the wrong name
+        with pytest.raises(SnapshotError):
+            catalog_reader.get("t:m")

@@ -151,9 +151,18 @@ class Snapshot:
         return model if model is not None else self._decode(ordinal)
 
     def _decode(self, ordinal: int) -> Model:
+        """Record `ordinal` as a `Model`; a record that does not decode, or names another spec than the index
+        does at its place, is `SnapshotError` (never another model under this name)."""
         start = self._records + self._offsets[ordinal]
         end = self._records + self._offsets[ordinal + 1]
-        model = _MODEL.decode(self._view[start:end])
+        try:
+            model = _MODEL.decode(self._view[start:end])
+        except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError, RecursionError) as exc:
+            raise SnapshotError(f"{self.path}: record {ordinal} ({self.specs[ordinal]!r}) is corrupt: {exc}") from None
+        if model.spec != self.specs[ordinal]:
+            raise SnapshotError(
+                f"{self.path}: record {ordinal} holds {model.spec!r} where the index says {self.specs[ordinal]!r}"
+            )
         # Two threads may decode the same record at once; both results are equal, either may stay cached.
         self._cache[model.spec] = model
         return model
