@@ -6,7 +6,7 @@ import os
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, Unpack
+from typing import Any, TypeVar, Unpack
 
 from llmdb import _names, _query, contract
 from llmdb._cost import CostBreakdown, compute
@@ -16,9 +16,10 @@ from llmdb._snapshot import Snapshot, SnapshotHandle
 from llmdb._spec import did_you_mean, parse_spec, provider_id
 from llmdb._usage import UsageCounts, requested
 from llmdb.contract import iso
-from llmdb.errors import ModelNotFound, UnknownProvider
+from llmdb.errors import ModelNotFound, SnapshotError, UnknownProvider
 from llmdb.schema import Capabilities, Model, Provenance, Provider
 
+_T = TypeVar("_T")
 _QUERY_CACHE = 256
 """`models()` answers kept per mapping (each a tuple of references to decoded models)."""
 _NAME_CACHE = 4096
@@ -93,13 +94,25 @@ class Catalog:
     def _lookup(self, name: str) -> Model:
         """A name not looked up since the mapping changed: resolve and decode it, and remember it for `get`."""
         with self._lock:
-            snap = self._handle.current()
-            model = snap.model(name)
-            if model is None:
-                model = self._model(snap, self._resolve(snap, name, None).spec)
+            snap, model = self._on_a_good_mapping(lambda snap: self._decoded(snap, name))
             if snap is self._served and len(self._models) < len(snap.specs) + _NAME_CACHE:
                 self._models[name] = model
             return model
+
+    def _decoded(self, snap: Snapshot, name: str) -> Model:
+        model = snap.model(name)
+        return model if model is not None else self._model(snap, self._resolve(snap, name, None).spec)
+
+    def _on_a_good_mapping(self, work: Callable[[Snapshot], _T]) -> tuple[Snapshot, _T]:
+        """`work(current mapping)`; when a record of a new mapping turns out corrupt, the handle goes back to the
+        mapping served before (`SnapshotHandle.reject`) and the work is done there."""
+        while True:
+            snap = self._handle.current()
+            try:
+                return snap, work(snap)
+            except SnapshotError as exc:
+                if not self._handle.reject(snap, exc):
+                    raise
 
     def refresh(self) -> None:
         """Serve a newly published file now, rather than within `CHECK_SECONDS` (after writing one yourself)."""
@@ -229,6 +242,42 @@ class Catalog:
         answer = queries.get(key)
         if answer is not None and answer[0] is snap:
             return list(answer[1])
+        snap, models = self._on_a_good_mapping(
+            lambda snap: self._answer(
+                snap,
+                providers,
+                needs,
+                input,
+                output,
+                mode,
+                min_context,
+                min_output,
+                max_input_cost,
+                max_output_cost,
+                include_deprecated,
+                order_by,
+            )
+        )
+        if len(queries) >= _QUERY_CACHE:
+            queries.clear()
+        queries[key] = (snap, models)
+        return list(models)
+
+    @staticmethod
+    def _answer(
+        snap: Snapshot,
+        providers: list[str] | None,
+        needs: list[tuple[str, bool]],
+        input: str | Iterable[str] | None,
+        output: str | Iterable[str] | None,
+        mode: str | Iterable[str] | None,
+        min_context: int | None,
+        min_output: int | None,
+        max_input_cost: float | None,
+        max_output_cost: float | None,
+        include_deprecated: bool,
+        order_by: str | None,
+    ) -> tuple[Model, ...]:
         bits = _query.mask(
             snap,
             providers=providers,
@@ -247,11 +296,7 @@ class Catalog:
             max_output_cost=max_output_cost,
             order_by=order_by,
         )
-        models = tuple(map(snap.model_at, found))
-        if len(queries) >= _QUERY_CACHE:
-            queries.clear()
-        queries[key] = (snap, models)
-        return list(models)
+        return tuple(map(snap.model_at, found))
 
     def select(
         self,

@@ -34,8 +34,9 @@ CHECK_SECONDS = 0.05
 is served."""
 FALLBACK_CHECK_SECONDS = 1.0
 """How often the checker `stat`s each path regardless (a missed event, a publisher that died mid-publish)."""
-_CHECKED_AT_OPEN = frozenset({fmt.INDEX, fmt.RECORDS})
-"""Sections every lookup needs are verified when the file is mapped; the others when first read."""
+_CHECKED_AT_OPEN = frozenset({fmt.INDEX})
+"""Verified when the file is mapped; RECORDS too if the file has no per-record checksums (before format 1.3), the
+others when first read."""
 _MODEL = msgspec.msgpack.Decoder(Model)
 _INDEX = msgspec.msgpack.Decoder(fmt.Index)
 _PROVENANCE = msgspec.msgpack.Decoder(fmt.ProvenanceTable)
@@ -72,6 +73,15 @@ class Snapshot:
         self._offsets = array("Q")
         self._offsets.frombytes(self._index.offsets)
         self._records = self._sections[fmt.RECORDS][0]
+        self._record_crcs = array("I")
+        self._record_crcs.frombytes(self._index.record_crcs)
+        if not self._record_crcs:  # an older file: verify every record now, as readers of it always did
+            self._section(fmt.RECORDS)
+        elif len(self._record_crcs) != len(self.specs) or len(self._offsets) != len(self.specs) + 1:
+            raise SnapshotError(
+                f"{self.path}: index: {len(self.specs)} specs, {len(self._offsets)} record offsets, "
+                f"{len(self._record_crcs)} record checksums"
+            )
         self._cache: dict[str, Model] = {}
         self._providers = {p.id: p for p in self._index.providers}
         self._bits: dict[str, int] = {}
@@ -155,8 +165,13 @@ class Snapshot:
         does at its place, is `SnapshotError` (never another model under this name)."""
         start = self._records + self._offsets[ordinal]
         end = self._records + self._offsets[ordinal + 1]
+        data = self._view[start:end]
+        if self._record_crcs and zlib.crc32(data) != self._record_crcs[ordinal]:
+            raise SnapshotError(
+                f"{self.path}: record {ordinal} ({self.specs[ordinal]!r}) checksum mismatch (corrupt file)"
+            )
         try:
-            model = _MODEL.decode(self._view[start:end])
+            model = _MODEL.decode(data)
         except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError, RecursionError) as exc:
             raise SnapshotError(f"{self.path}: record {ordinal} ({self.specs[ordinal]!r}) is corrupt: {exc}") from None
         if model.spec != self.specs[ordinal]:
@@ -298,6 +313,8 @@ class SnapshotHandle:
         self._watch_flag = True
         self._listeners: list[weakref.WeakMethod[Any]] = []
         self._follow = follow
+        self._previous: Snapshot | None = None
+        """The mapping served before the current one: where `reject` goes back to."""
         _HANDLES.add(self)
 
     def current(self) -> Snapshot:
@@ -318,6 +335,22 @@ class SnapshotHandle:
             return self._refresh()
         return snap
 
+    def reject(self, snap: Snapshot, error: SnapshotError) -> bool:
+        """`snap` turned out corrupt after it was mapped (a record failed its checksum or did not decode): refuse
+        it as if it had failed at open, going back to the mapping served before. True when the caller can retry
+        on another mapping; False when there is none to go back to."""
+        with self._lock:
+            if self._snap is not snap:
+                return self._snap is not None  # already replaced: retry on the current one
+            previous = self._previous
+            if previous is None:
+                return False
+            self._snap, self._previous = previous, None
+            self._refused, self.last_error, self._watch_flag = snap.identity, error, False
+        warnings.warn(f"llmdb: refusing snapshot, back to epoch {previous.epoch}: {error}", stacklevel=3)
+        self._notify(previous)
+        return True
+
     def add_listener(self, callback: Any) -> None:
         """Call the bound method `callback(snapshot)` after each new mapping (held weakly)."""
         self._listeners.append(weakref.WeakMethod(callback))
@@ -326,12 +359,17 @@ class SnapshotHandle:
         with self._lock:
             before = self._snap
             snap = self._open()
+            if snap is not before:
+                self._previous = before
         if snap is not before:
-            for listener in list(self._listeners):
-                method = listener()
-                if method is not None:
-                    method(snap)
+            self._notify(snap)
         return snap
+
+    def _notify(self, snap: Snapshot) -> None:
+        for listener in list(self._listeners):
+            method = listener()
+            if method is not None:
+                method(snap)
 
     def _open(self) -> Snapshot:
         snap = self._snap

@@ -92,9 +92,9 @@ def read_status(state_dir: str | Path) -> dict[str, Any] | None:
 
 MAGIC = b"LLMDBSNP"
 FORMAT_MAJOR = 1
-FORMAT_MINOR = 2
-"""1.1 added `Index.excluded`, 1.2 `Index.names`; an older reader ignores them, a newer one reads older files as
-having none."""
+FORMAT_MINOR = 3
+"""1.1 added `Index.excluded`, 1.2 `Index.names`, 1.3 `Index.record_crcs`; an older reader ignores them, a newer
+one reads older files as having none."""
 HEADER = struct.Struct("<8sHHIQd32sIII52x")
 """magic, major, minor, schema version, epoch, built_at, sha256, flags, section count, header crc32."""
 HEADER_SIZE = HEADER.size
@@ -185,6 +185,10 @@ class Index(Struct, frozen=True, kw_only=True, array_like=True):
     """Spec → the exclude that removed it, naming its file (the model is not in the file). Format 1.1."""
     names: dict[str, str] = {}
     """Another catalog's name for a model (LiteLLM's keys, `Model.names`) → spec. Format 1.2."""
+    record_crcs: bytes = b""
+    """`array('I')` of one crc32 per record: a reader verifies each record when it first decodes it, so opening a
+    file does not read (nor checksum) every record. Format 1.3; without it the RECORDS section is verified whole
+    at open."""
 
 
 def bitset_names(model: Model, allowed: bool) -> set[str]:

@@ -20,10 +20,12 @@ def encode_snapshot(catalog: BuiltCatalog, *, epoch: int, built_at: float) -> by
     """The whole file; the same catalog, epoch and time always give the same bytes."""
     specs = list(catalog.models)  # sorted by the engine
     models = [catalog.models[s] for s in specs]
-    records, offsets = bytearray(), array("Q", [0])
+    records, offsets, crcs = bytearray(), array("Q", [0]), array("I")
     for model in models:
-        records += _ENCODER.encode(model)
+        record = _ENCODER.encode(model)
+        records += record
         offsets.append(len(records))
+        crcs.append(zlib.crc32(record))
     index = fmt.Index(
         specs=specs,
         offsets=offsets.tobytes(),
@@ -36,6 +38,7 @@ def encode_snapshot(catalog: BuiltCatalog, *, epoch: int, built_at: float) -> by
         columns=_columns(models),
         excluded=catalog.excluded,
         names=catalog.names(),
+        record_crcs=crcs.tobytes(),
     )
     sections = {
         fmt.INDEX: _ENCODER.encode(index),
