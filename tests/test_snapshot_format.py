@@ -6,6 +6,7 @@ import os
 import struct
 import warnings
 import zlib
+from array import array
 from pathlib import Path
 
 import msgspec
@@ -262,3 +263,57 @@ def test_a_new_file_with_a_corrupt_record_is_refused_when_found_and_the_last_goo
     catalog.refresh()
     assert catalog.get("t:m").cost.input == 2.0 and catalog.snapshot.epoch == 2  # type: ignore[union-attr]
     assert "refused" not in catalog.info()
+
+
+def _with_record(path: Path, spec: str, record: bytes) -> None:
+    """Rewrite the file at `path` with `spec`'s record replaced by `record`, every checksum recomputed (a buggy
+    writer, or a store serving bytes it should not: nothing but decoding can tell)."""
+    data = path.read_bytes()
+    header = fmt.parse_header(data, str(path))
+    sections = {}
+    for i in range(header.sections):
+        sid, _, offset, length = fmt.SECTION.unpack_from(data, fmt.HEADER_SIZE + i * fmt.SECTION.size)
+        sections[sid] = data[offset : offset + length]
+    index = msgspec.msgpack.decode(sections[fmt.INDEX], type=fmt.Index)
+    offsets = array("Q")
+    offsets.frombytes(index.offsets)
+    records = [sections[fmt.RECORDS][offsets[i] : offsets[i + 1]] for i in range(len(index.specs))]
+    records[index.specs.index(spec)] = record
+    offsets, crcs = array("Q", [0]), array("I")
+    for r in records:
+        offsets.append(offsets[-1] + len(r))
+        crcs.append(zlib.crc32(r))
+    index = msgspec.structs.replace(index, offsets=offsets.tobytes(), record_crcs=crcs.tobytes())
+    sections[fmt.INDEX], sections[fmt.RECORDS] = msgspec.msgpack.encode(index), b"".join(records)
+    table, body, offset = bytearray(), bytearray(), fmt.HEADER_SIZE + fmt.SECTION.size * len(sections)
+    for sid, section in sections.items():
+        table += fmt.SECTION.pack(sid, zlib.crc32(section), offset + len(body), len(section))
+        body += section
+    fields = list(fmt.HEADER.unpack_from(data))[:-1]
+    crc = fmt.header_crc(fmt.HEADER.pack(*fields, 0), bytes(table))
+    path.write_bytes(fmt.HEADER.pack(*fields, crc) + bytes(table) + bytes(body))
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        b"\xa5zombi",  # a string where a map belongs
+        b"\x81\xa6status\xa6zombie",  # a status the schema does not have
+        b"\x81\xa4spec\xa3\xff\xfe\xfd",  # invalid UTF-8
+        b"\x81\xa5extra" + b"\x91" * 10_000 + b"\xc0",  # nested 10,000 deep
+        b"\x85\xa4spec",  # truncated msgpack
+    ],
+)
+def test_a_record_that_does_not_decode_is_a_snapshot_error(tmp_path: Path, record: bytes) -> None:
+    path = tmp_path / "c.llmdb"
+    write_snapshot(make_catalog(), path)
+    _with_record(path, "t:m", record)
+    snap = Snapshot(path)  # the checksums agree: it opens
+    with pytest.raises(SnapshotError, match=r"record 0 \('t:m'\) cannot be decoded"):
+        snap.model("t:m")
+    assert snap.model("t:x0") is not None
+    catalog = llmdb.Catalog(path)
+    with pytest.raises(SnapshotError, match="cannot be decoded"):  # no good file before it: the error shows
+        catalog.get("t:m")
+    with pytest.raises(SnapshotError):
+        catalog.models(provider="t")

@@ -63,11 +63,7 @@ class Snapshot:
         self._checked: set[int] = set()
         self._sections = self._verify(view)
         self._view = view
-        index = self._section(fmt.INDEX)
-        try:
-            self._index = _INDEX.decode(index)
-        except msgspec.DecodeError as exc:
-            raise SnapshotError(f"{self.path}: index section cannot be decoded: {exc}") from None
+        self._index: fmt.Index = self._read(_INDEX, self._section(fmt.INDEX), "index section")
         self.specs: list[str] = self._index.specs
         self._ordinal = {spec: i for i, spec in enumerate(self.specs)}
         self._offsets = array("Q")
@@ -129,6 +125,14 @@ class Snapshot:
         self.content_hash: str = header.content_hash
         return sections
 
+    def _read(self, decoder: msgspec.msgpack.Decoder[Any], data: memoryview, what: str) -> Any:
+        """The one place bytes of the file are decoded: every way they can fail to decode (malformed msgpack, a
+        value of the wrong type, invalid UTF-8, nesting too deep) is `SnapshotError` naming the file and part."""
+        try:
+            return decoder.decode(data)
+        except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as exc:
+            raise SnapshotError(f"{self.path}: {what} cannot be decoded: {exc}") from None
+
     def _section(self, sid: int) -> memoryview:
         """A section's bytes; provenance and report are checksummed on first use, not at open."""
         offset, length = self._sections[sid]
@@ -170,10 +174,7 @@ class Snapshot:
             raise SnapshotError(
                 f"{self.path}: record {ordinal} ({self.specs[ordinal]!r}) checksum mismatch (corrupt file)"
             )
-        try:
-            model = _MODEL.decode(data)
-        except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError, RecursionError) as exc:
-            raise SnapshotError(f"{self.path}: record {ordinal} ({self.specs[ordinal]!r}) is corrupt: {exc}") from None
+        model: Model = self._read(_MODEL, data, f"record {ordinal} ({self.specs[ordinal]!r})")
         if model.spec != self.specs[ordinal]:
             raise SnapshotError(
                 f"{self.path}: record {ordinal} holds {model.spec!r} where the index says {self.specs[ordinal]!r}"
@@ -269,10 +270,7 @@ class Snapshot:
     def _provenance_table(self) -> fmt.ProvenanceTable:
         table = self._provenance
         if table is None:
-            try:
-                table = self._provenance = _PROVENANCE.decode(self._section(fmt.PROVENANCE))
-            except msgspec.DecodeError as exc:
-                raise SnapshotError(f"{self.path}: provenance section cannot be decoded: {exc}") from None
+            table = self._provenance = self._read(_PROVENANCE, self._section(fmt.PROVENANCE), "provenance section")
         return table
 
     def provenance(self, spec: str) -> dict[str, Provenance]:
@@ -287,10 +285,8 @@ class Snapshot:
         return fmt.expand(table.sources, table.providers.get(pid, {}))
 
     def report(self) -> BuildReport:
-        try:
-            return _REPORT.decode(self._section(fmt.REPORT))
-        except msgspec.DecodeError as exc:
-            raise SnapshotError(f"{self.path}: report section cannot be decoded: {exc}") from None
+        report: BuildReport = self._read(_REPORT, self._section(fmt.REPORT), "report section")
+        return report
 
 
 class SnapshotHandle:
