@@ -13,7 +13,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from bench import build, client, daemon, gunicorn_pss, peers
+from bench import build, client, daemon, gunicorn_pss, peers, scaling
 
 TARGETS: dict[str, tuple[str, float]] = {
     # figure → (comparison, bound); "ratio" bounds compare against the dict lookup. From the performance issue
@@ -81,6 +81,7 @@ def main() -> None:
     daemons = daemon.run(args.drops, args.idle)
     peer_results = peers.run()
     pss = gunicorn_pss.run()
+    scaled = scaling.run()
     floor = clients["dict lookup (ns)"]
     rows: list[tuple[str, str, Any]] = []
     rows += [
@@ -122,6 +123,15 @@ def main() -> None:
         "| app | PSS per worker (MiB) |",
         "| --- | ---: |",
         *(f"| {name} | {value if isinstance(value, str) else f'{value:.1f}'} |" for name, value in pss.items()),
+        "",
+    ]
+    lines += [
+        "## Scaling: x1, x4, x16 the catalog",
+        "",
+        "`python -m bench.scaling`: models.dev's catalog with every provider copied 4 and 16 times under new ids, "
+        "built in-process, then read in fresh interpreters (median of 5).",
+        "",
+        scaling.markdown(scaled),
         "",
     ]
     notes = Path(__file__).with_name("NOTES.md")
