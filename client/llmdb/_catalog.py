@@ -6,7 +6,7 @@ import os
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar, Unpack
+from typing import Any, NamedTuple, TypeVar, Unpack
 
 from llmdb import _names, _query, contract
 from llmdb._cost import CostBreakdown, compute
@@ -50,6 +50,45 @@ def _frozen(value: str | Iterable[str] | None) -> tuple[str, ...] | None:
     return None if value is None else (value,) if isinstance(value, str) else tuple(value)
 
 
+class _Query(NamedTuple):
+    """One `models()` question, hashable: the key its answer is remembered under."""
+
+    providers: tuple[str, ...] | None
+    needs: tuple[tuple[str, bool], ...]
+    input: tuple[str, ...] | None
+    output: tuple[str, ...] | None
+    mode: tuple[str, ...] | None
+    min_context: int | None
+    min_output: int | None
+    max_input_cost: float | None
+    max_output_cost: float | None
+    include_deprecated: bool
+    order_by: str | None
+
+
+def _answer(snap: Snapshot, q: _Query) -> tuple[Model, ...]:
+    """The models answering `q` in `snap`: bitsets and columns first, then only the results are decoded."""
+    bits = _query.mask(
+        snap,
+        providers=q.providers,
+        needs=q.needs,
+        input=q.input,
+        output=q.output,
+        mode=q.mode,
+        include_deprecated=q.include_deprecated,
+    )
+    found = _query.ordinals(
+        snap,
+        bits,
+        min_context=q.min_context,
+        min_output=q.min_output,
+        max_input_cost=q.max_input_cost,
+        max_output_cost=q.max_output_cost,
+        order_by=q.order_by,
+    )
+    return tuple(map(snap.model_at, found))
+
+
 class Models(dict[str, Model]):
     """Name → `Model` for the names already asked for in the current mapping; `get` is its C-level `__getitem__`
     (a repeated `get` is a dict hit), and a miss (`__missing__`) resolves, decodes and remembers the name."""
@@ -78,7 +117,7 @@ class Catalog:
         """The mapping `_models` and `_sets` hold answers from (swapped under `_lock`)."""
         self._models = Models(self._lookup)
         self._sets: dict[str, frozenset[str]] = {}
-        self._queries: dict[tuple[Any, ...], tuple[Snapshot, tuple[Model, ...]]] = {}
+        self._queries: dict[_Query, tuple[Snapshot, tuple[Model, ...]]] = {}
         """`models()` answers by query, each with the mapping it came from."""
         self.get = self._models.__getitem__  # type: ignore[method-assign,assignment]
         self._handle.add_listener(self._swapped)
@@ -225,7 +264,7 @@ class Catalog:
         snap = self._handle.current()
         needs = _query.requirements(require, forbid)
         providers = self._scope(snap, provider)
-        key = (
+        query = _Query(
             None if providers is None else tuple(providers),
             tuple(needs),
             _frozen(input),
@@ -239,64 +278,14 @@ class Catalog:
             order_by,
         )
         queries = self._queries
-        answer = queries.get(key)
+        answer = queries.get(query)
         if answer is not None and answer[0] is snap:
             return list(answer[1])
-        snap, models = self._on_a_good_mapping(
-            lambda snap: self._answer(
-                snap,
-                providers,
-                needs,
-                input,
-                output,
-                mode,
-                min_context,
-                min_output,
-                max_input_cost,
-                max_output_cost,
-                include_deprecated,
-                order_by,
-            )
-        )
+        snap, models = self._on_a_good_mapping(lambda snap: _answer(snap, query))
         if len(queries) >= _QUERY_CACHE:
             queries.clear()
-        queries[key] = (snap, models)
+        queries[query] = (snap, models)
         return list(models)
-
-    @staticmethod
-    def _answer(
-        snap: Snapshot,
-        providers: list[str] | None,
-        needs: list[tuple[str, bool]],
-        input: str | Iterable[str] | None,
-        output: str | Iterable[str] | None,
-        mode: str | Iterable[str] | None,
-        min_context: int | None,
-        min_output: int | None,
-        max_input_cost: float | None,
-        max_output_cost: float | None,
-        include_deprecated: bool,
-        order_by: str | None,
-    ) -> tuple[Model, ...]:
-        bits = _query.mask(
-            snap,
-            providers=providers,
-            needs=needs,
-            input=input,
-            output=output,
-            mode=mode,
-            include_deprecated=include_deprecated,
-        )
-        found = _query.ordinals(
-            snap,
-            bits,
-            min_context=min_context,
-            min_output=min_output,
-            max_input_cost=max_input_cost,
-            max_output_cost=max_output_cost,
-            order_by=order_by,
-        )
-        return tuple(map(snap.model_at, found))
 
     def select(
         self,
