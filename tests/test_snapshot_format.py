@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 import struct
 import warnings
 import zlib
 from array import array
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import msgspec
 import pytest
@@ -265,26 +268,16 @@ def test_a_new_file_with_a_corrupt_record_is_refused_when_found_and_the_last_goo
     assert "refused" not in catalog.info()
 
 
-def _with_record(path: Path, spec: str, record: bytes) -> None:
-    """Rewrite the file at `path` with `spec`'s record replaced by `record`, every checksum recomputed (a buggy
-    writer, or a store serving bytes it should not: nothing but decoding can tell)."""
+def _rewrite(path: Path, edit: Callable[[dict[int, bytes]], None]) -> None:
+    """Rewrite the file at `path` after `edit(sections)`, every checksum recomputed (a buggy writer, or a store
+    serving bytes it should not: nothing but the reader's own checks can tell)."""
     data = path.read_bytes()
     header = fmt.parse_header(data, str(path))
     sections = {}
     for i in range(header.sections):
         sid, _, offset, length = fmt.SECTION.unpack_from(data, fmt.HEADER_SIZE + i * fmt.SECTION.size)
         sections[sid] = data[offset : offset + length]
-    index = msgspec.msgpack.decode(sections[fmt.INDEX], type=fmt.Index)
-    offsets = array("Q")
-    offsets.frombytes(index.offsets)
-    records = [sections[fmt.RECORDS][offsets[i] : offsets[i + 1]] for i in range(len(index.specs))]
-    records[index.specs.index(spec)] = record
-    offsets, crcs = array("Q", [0]), array("I")
-    for r in records:
-        offsets.append(offsets[-1] + len(r))
-        crcs.append(zlib.crc32(r))
-    index = msgspec.structs.replace(index, offsets=offsets.tobytes(), record_crcs=crcs.tobytes())
-    sections[fmt.INDEX], sections[fmt.RECORDS] = msgspec.msgpack.encode(index), b"".join(records)
+    edit(sections)
     table, body, offset = bytearray(), bytearray(), fmt.HEADER_SIZE + fmt.SECTION.size * len(sections)
     for sid, section in sections.items():
         table += fmt.SECTION.pack(sid, zlib.crc32(section), offset + len(body), len(section))
@@ -292,6 +285,83 @@ def _with_record(path: Path, spec: str, record: bytes) -> None:
     fields = list(fmt.HEADER.unpack_from(data))[:-1]
     crc = fmt.header_crc(fmt.HEADER.pack(*fields, 0), bytes(table))
     path.write_bytes(fmt.HEADER.pack(*fields, crc) + bytes(table) + bytes(body))
+
+
+def _with_index(path: Path, **changes: Any) -> None:
+    def edit(sections: dict[int, bytes]) -> None:
+        index = msgspec.msgpack.decode(sections[fmt.INDEX], type=fmt.Index)
+        sections[fmt.INDEX] = msgspec.msgpack.encode(msgspec.structs.replace(index, **changes))
+
+    _rewrite(path, edit)
+
+
+def _with_record(path: Path, spec: str, record: bytes) -> None:
+    """`spec`'s record replaced by `record`, offsets and record checksums made to match."""
+
+    def edit(sections: dict[int, bytes]) -> None:
+        index = msgspec.msgpack.decode(sections[fmt.INDEX], type=fmt.Index)
+        offsets = array("Q")
+        offsets.frombytes(index.offsets)
+        records = [sections[fmt.RECORDS][offsets[i] : offsets[i + 1]] for i in range(len(index.specs))]
+        records[index.specs.index(spec)] = record
+        offsets, crcs = array("Q", [0]), array("I")
+        for r in records:
+            offsets.append(offsets[-1] + len(r))
+            crcs.append(zlib.crc32(r))
+        index = msgspec.structs.replace(index, offsets=offsets.tobytes(), record_crcs=crcs.tobytes())
+        sections[fmt.INDEX], sections[fmt.RECORDS] = msgspec.msgpack.encode(index), b"".join(records)
+
+    _rewrite(path, edit)
+
+
+def _index_of(path: Path) -> fmt.Index:
+    return Snapshot(path)._index
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        (lambda ix: {"offsets": ix.offsets[:-1]}, "bytes of record offsets for 3 specs"),
+        (lambda ix: {"offsets": ix.offsets[:-8]}, "bytes of record offsets for 3 specs"),
+        (lambda ix: {"offsets": ix.offsets[:-8] + (10**9).to_bytes(8, "little")}, "record offsets run 0..1000000000"),
+        (lambda ix: {"record_crcs": ix.record_crcs[:-4]}, "bytes of record checksums for 3 specs"),
+        (lambda ix: {"specs": [ix.specs[0]] * len(ix.specs)}, "duplicate spec"),
+        (lambda ix: {"provider_ranges": {"t": (2, 1)}}, "provider 't': range 2..1"),
+        (lambda ix: {"provider_ranges": {"t": (0, 2**40)}}, "provider 't': range 0..1099511627776"),
+        (lambda ix: {"provider_ranges": {"zz": (0, 3)}}, "provider 'zz': range 0..3 does not hold its models"),
+        (lambda ix: {"bitsets": {**ix.bitsets, "allowed": b"\xff" * 100}}, "bitset 'allowed' has 100 bytes"),
+        (lambda ix: {"columns": {**ix.columns, "context": [1]}}, "column 'context' has 1 values for 3 specs"),
+    ],
+)
+def test_an_index_whose_parts_disagree_is_refused_at_open(tmp_path: Path, change: Any, reason: str) -> None:
+    path = tmp_path / "c.llmdb"
+    write_snapshot(make_catalog(), path)
+    _with_index(path, **change(_index_of(path)))
+    with pytest.raises(SnapshotError, match=re.escape(reason)) as info:
+        Snapshot(path)
+    assert str(path) in str(info.value)
+
+
+def test_malformed_provenance_is_refused_when_read(tmp_path: Path) -> None:
+    def short(sections: dict[int, bytes]) -> None:
+        table = msgspec.msgpack.decode(sections[fmt.PROVENANCE], type=fmt.ProvenanceTable)
+        sections[fmt.PROVENANCE] = msgspec.msgpack.encode(msgspec.structs.replace(table, models=table.models[:1]))
+
+    def out_of_range(sections: dict[int, bytes]) -> None:
+        table = msgspec.msgpack.decode(sections[fmt.PROVENANCE], type=fmt.ProvenanceTable)
+        models = [{field: [99, *rest] for field, (_, *rest) in m.items()} for m in table.models]
+        sections[fmt.PROVENANCE] = msgspec.msgpack.encode(msgspec.structs.replace(table, models=models))
+
+    for edit, reason in ((short, "provenance section: 1 models for 3 specs"), (out_of_range, "provenance of t:m")):
+        path = tmp_path / f"{edit.__name__}.llmdb"
+        write_snapshot(make_catalog(), path)
+        _rewrite(path, edit)
+        snap = Snapshot(path)
+        assert snap.model("t:m") is not None  # lookups do not need provenance
+        with pytest.raises(SnapshotError, match=re.escape(reason)):
+            snap.provenance("t:m")
+        with pytest.raises(SnapshotError):
+            llmdb.Catalog(path).explain("t:m")
 
 
 @pytest.mark.parametrize(

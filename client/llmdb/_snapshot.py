@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import mmap
 import os
+import struct
 import threading
 import time
 import warnings
@@ -66,6 +67,7 @@ class Snapshot:
         self._index: fmt.Index = self._read(_INDEX, self._section(fmt.INDEX), "index section")
         self.specs: list[str] = self._index.specs
         self._ordinal = {spec: i for i, spec in enumerate(self.specs)}
+        self._check_index()
         self._offsets = array("Q")
         self._offsets.frombytes(self._index.offsets)
         self._records = self._sections[fmt.RECORDS][0]
@@ -73,11 +75,6 @@ class Snapshot:
         self._record_crcs.frombytes(self._index.record_crcs)
         if not self._record_crcs:  # an older file: verify every record now, as readers of it always did
             self._section(fmt.RECORDS)
-        elif len(self._record_crcs) != len(self.specs) or len(self._offsets) != len(self.specs) + 1:
-            raise SnapshotError(
-                f"{self.path}: index: {len(self.specs)} specs, {len(self._offsets)} record offsets, "
-                f"{len(self._record_crcs)} record checksums"
-            )
         self._cache: dict[str, Model] = {}
         self._providers = {p.id: p for p in self._index.providers}
         self._bits: dict[str, int] = {}
@@ -125,6 +122,38 @@ class Snapshot:
         self.content_hash: str = header.content_hash
         return sections
 
+    def _check_index(self) -> None:
+        """The index's parts agree with each other and with the file: cheap checks (a few per provider and per
+        bitset, none per model) that keep every lookup and filter from indexing out of range."""
+        index, n = self._index, len(self.specs)
+        records = self._sections[fmt.RECORDS][1]
+
+        def bad(what: str) -> SnapshotError:
+            return SnapshotError(f"{self.path}: index: {what}")
+
+        if len(self._ordinal) != n:
+            raise bad(f"{n - len(self._ordinal)} duplicate spec(s)")
+        if len(index.offsets) != 8 * (n + 1):
+            raise bad(f"{len(index.offsets)} bytes of record offsets for {n} specs (expected {8 * (n + 1)})")
+        first, last = struct.unpack_from("<Q", index.offsets)[0], struct.unpack_from("<Q", index.offsets, 8 * n)[0]
+        if first != 0 or last > records:
+            raise bad(f"record offsets run {first}..{last}, the records section has {records} bytes")
+        if index.record_crcs and len(index.record_crcs) != 4 * n:
+            raise bad(f"{len(index.record_crcs)} bytes of record checksums for {n} specs (expected {4 * n})")
+        for pid, (start, end) in index.provider_ranges.items():
+            if not 0 <= start <= end <= n or (
+                start < end
+                and not (self.specs[start].startswith(f"{pid}:") and self.specs[end - 1].startswith(f"{pid}:"))
+            ):
+                raise bad(f"provider {pid!r}: range {start}..{end} does not hold its models ({n} specs)")
+        width = (n + 7) // 8
+        for name, raw in index.bitsets.items():
+            if len(raw) > width:
+                raise bad(f"bitset {name!r} has {len(raw)} bytes, more than {n} models need ({width})")
+        for name, values in index.columns.items():
+            if len(values) != n:
+                raise bad(f"column {name!r} has {len(values)} values for {n} specs")
+
     def _read(self, decoder: msgspec.msgpack.Decoder[Any], data: memoryview, what: str) -> Any:
         """The one place bytes of the file are decoded: every way they can fail to decode (malformed msgpack, a
         value of the wrong type, invalid UTF-8, nesting too deep) is `SnapshotError` naming the file and part."""
@@ -169,6 +198,8 @@ class Snapshot:
         does at its place, is `SnapshotError` (never another model under this name)."""
         start = self._records + self._offsets[ordinal]
         end = self._records + self._offsets[ordinal + 1]
+        if end < start:
+            raise SnapshotError(f"{self.path}: index: record {ordinal} ({self.specs[ordinal]!r}) ends before it starts")
         data = self._view[start:end]
         if self._record_crcs and zlib.crc32(data) != self._record_crcs[ordinal]:
             raise SnapshotError(
@@ -270,19 +301,28 @@ class Snapshot:
     def _provenance_table(self) -> fmt.ProvenanceTable:
         table = self._provenance
         if table is None:
-            table = self._provenance = self._read(_PROVENANCE, self._section(fmt.PROVENANCE), "provenance section")
+            table = self._read(_PROVENANCE, self._section(fmt.PROVENANCE), "provenance section")
+            if len(table.models) != len(self.specs):
+                raise SnapshotError(
+                    f"{self.path}: provenance section: {len(table.models)} models for {len(self.specs)} specs"
+                )
+            self._provenance = table
         return table
 
     def provenance(self, spec: str) -> dict[str, Provenance]:
         ordinal = self._ordinal.get(spec)
         if ordinal is None:
             return {}
-        table = self._provenance_table()
-        return fmt.expand(table.sources, table.models[ordinal])
+        return self._expand(self._provenance_table().models[ordinal], spec)
 
     def provider_provenance(self, pid: str) -> dict[str, Provenance]:
-        table = self._provenance_table()
-        return fmt.expand(table.sources, table.providers.get(pid, {}))
+        return self._expand(self._provenance_table().providers.get(pid, {}), f"provider {pid}")
+
+    def _expand(self, fields: Any, whose: str) -> dict[str, Provenance]:
+        try:
+            return fmt.expand(self._provenance_table().sources, fields)
+        except (IndexError, KeyError, TypeError, ValueError) as exc:
+            raise SnapshotError(f"{self.path}: provenance of {whose} is malformed: {exc!r}") from None
 
     def report(self) -> BuildReport:
         report: BuildReport = self._read(_REPORT, self._section(fmt.REPORT), "report section")
