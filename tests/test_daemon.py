@@ -31,7 +31,10 @@ def test_starts_from_the_packaged_catalog(daemon: Daemon) -> None:
     assert daemon.read("anthropic:claude-sonnet-4-5")["model"]["cost"]["output"] == 15.0
     state = read_status(daemon.state)
     assert state is not None and state["epoch"] == 1 and state["sources"][0]["name"] == "packaged"
-    assert any(e["event"] == "catalog_published" and e["trigger"] == "start" for e in daemon.events())
+    # the event is logged after the file and status are written: a reader can see those first
+    wait_for(
+        lambda: any(e["trigger"] == "start" for e in daemon.events("catalog_published")), "the start publish event"
+    )
 
 
 def test_file_drops_are_picked_up_and_bad_files_lose_nothing(daemon: Daemon) -> None:

@@ -301,13 +301,16 @@ class Catalog:
         family of `like`, then any model (in `scope`). Newest first within a step unless `order_by` says.
 
         Raises `NoMatch` carrying the trace of every step."""
-        snap = self._handle.current()
         needs = _query.requirements(require, forbid)
-        preferred = self._scope(snap, list(prefer)) or []
-        like_model = self.get(like) if like is not None else None
-        return _query.select(
-            snap, needs, prefer=preferred, like=like_model, scope=self._scope(snap, scope), order_by=order_by
-        )
+
+        def choose(snap: Snapshot) -> _query.Selection:
+            like_model = self._decoded(snap, like) if like is not None else None
+            preferred = self._scope(snap, list(prefer)) or []
+            return _query.select(
+                snap, needs, prefer=preferred, like=like_model, scope=self._scope(snap, scope), order_by=order_by
+            )
+
+        return self._on_a_good_mapping(choose)[1]
 
     def providers(self) -> list[Provider]:
         """Every provider, by id."""
