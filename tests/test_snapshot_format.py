@@ -343,6 +343,19 @@ def test_an_index_whose_parts_disagree_is_refused_at_open(tmp_path: Path, change
     assert str(path) in str(info.value)
 
 
+def test_a_wrongly_typed_column_is_refused_when_first_queried(tmp_path: Path) -> None:
+    path = tmp_path / "c.llmdb"
+    write_snapshot(make_catalog(), path)
+    index = _index_of(path)
+    _with_index(path, columns={**index.columns, "context": ["lots", None, None]})
+    snap = Snapshot(path)  # the lengths agree: it opens
+    assert snap.model("t:m") is not None
+    with pytest.raises(
+        SnapshotError, match=re.escape("column 'context' holds 'lots' for 't:m' (expected NoneType or int)")
+    ):
+        llmdb.Catalog(path).models(min_context=10)
+
+
 def test_malformed_provenance_is_refused_when_read(tmp_path: Path) -> None:
     def short(sections: dict[int, bytes]) -> None:
         table = msgspec.msgpack.decode(sections[fmt.PROVENANCE], type=fmt.ProvenanceTable)

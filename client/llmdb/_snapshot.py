@@ -38,6 +38,16 @@ FALLBACK_CHECK_SECONDS = 1.0
 _CHECKED_AT_OPEN = frozenset({fmt.INDEX})
 """Verified when the file is mapped; RECORDS too if the file has no per-record checksums (before format 1.3), the
 others when first read."""
+_COLUMN_TYPES: dict[str, set[type]] = {
+    "context": {int, type(None)},
+    "output": {int, type(None)},
+    "input_cost": {int, float, type(None)},
+    "output_cost": {int, float, type(None)},
+    "release_date": {str, type(None)},
+    "family": {str, type(None)},
+    "base_id": {str, type(None)},
+}
+"""What a column's values may be: the queries compare and sort them."""
 _MODEL = msgspec.msgpack.Decoder(Model)
 _INDEX = msgspec.msgpack.Decoder(fmt.Index)
 _PROVENANCE = msgspec.msgpack.Decoder(fmt.ProvenanceTable)
@@ -76,6 +86,7 @@ class Snapshot:
         if not self._record_crcs:  # an older file: verify every record now, as readers of it always did
             self._section(fmt.RECORDS)
         self._cache: dict[str, Model] = {}
+        self._checked_columns: set[str] = set()
         self._providers = {p.id: p for p in self._index.providers}
         self._bits: dict[str, int] = {}
         self._provenance: fmt.ProvenanceTable | None = None
@@ -283,9 +294,20 @@ class Snapshot:
 
     def column(self, name: str) -> list[Any]:
         """Per-ordinal values (`context`, `output`, `input_cost`, `output_cost`, `release_date`, `family`,
-        `base_id`)."""
+        `base_id`); each column's value types are checked on its first use (`SnapshotError` naming the value)."""
         found = self._index.columns.get(name)
-        return found if found is not None else [None] * len(self.specs)  # a column newer than this file
+        if found is None:
+            return [None] * len(self.specs)  # a column newer than this file
+        if name not in self._checked_columns:
+            allowed = _COLUMN_TYPES.get(name)
+            if allowed is not None and not set(map(type, found)) <= allowed:
+                ordinal, value = next((i, v) for i, v in enumerate(found) if type(v) not in allowed)
+                raise SnapshotError(
+                    f"{self.path}: index: column {name!r} holds {value!r} for {self.specs[ordinal]!r}"
+                    f" (expected {' or '.join(sorted(t.__name__ for t in allowed))})"
+                )
+            self._checked_columns.add(name)
+        return found
 
     @staticmethod
     def iter_ordinals(bits: int) -> Iterator[int]:
