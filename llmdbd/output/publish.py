@@ -1,8 +1,9 @@
 """Publishing snapshots atomically into a state directory, with monotonic epochs and retained history.
 
 Protocol (docs/snapshot-format.md): write a temp file in the same directory, fsync it, rename it over
-`catalog.llmdb`, fsync the directory, then set the superseded bit in the old file so every reader mapping it
-switches at its next lookup. A crash at any point leaves either the old or the new complete file in place.
+`catalog.llmdb`, fsync the directory, then set the superseded bit in the old file (readers' checker threads see
+the rename at once through inotify, or this bit). A crash at any point leaves either the old or the new complete
+file in place.
 """
 
 from __future__ import annotations
