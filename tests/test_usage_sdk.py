@@ -373,6 +373,15 @@ def test_streamed_completion_without_usage() -> None:
 def test_usage_and_counts_together_are_refused() -> None:
     with pytest.raises(llmdb.InvalidUsage, match="not both"):
         llmdb.cost("openai:gpt-4o", usage=load("openai_chat_cached"), input_tokens=5)
+    for name in ("cache_read_tokens", "reasoning_tokens", "cache_write_tokens"):  # any token count, named
+        with pytest.raises(llmdb.InvalidUsage, match=rf"not both \(also given: {name}\)"):
+            llmdb.cost("openai:gpt-4o", usage=load("openai_chat_cached"), **{name: 5})
+
+
+def test_cli_usage_with_a_token_count_is_refused() -> None:
+    done = cli("cost", "openai:gpt-4o", "--usage", str(DATA / "openai_chat_cached.json"), "--reasoning-tokens", "3")
+    assert done.returncode == 2
+    assert "not both (also given: reasoning_tokens)" in done.stderr
 
 
 def test_service_tier_the_model_lacks() -> None:

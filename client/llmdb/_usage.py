@@ -78,6 +78,10 @@ class Usage(Struct, frozen=True, kw_only=True, gc=False, forbid_unknown_fields=T
     """The shape it was read from (`APIS`); None when built by hand."""
 
 
+PER_UNIT = ("images", "input_images", "audio_seconds", "video_seconds", "characters", "requests", "web_searches")
+"""The counts of a `Usage` priced per unit rather than per token: the ones that may come beside a response's usage."""
+
+
 class UsageCounts(TypedDict, total=False):
     """The counts of a `Usage`, as keywords of `llmdb.cost` (each 0 when not given)."""
 
@@ -405,19 +409,11 @@ def requested(given: Any, api: str | None, counts: Mapping[str, Any]) -> Usage:
     found = usage(given, api=api)
     if not counts:
         return found
+    tokens = [name for name, n in counts.items() if n and name not in PER_UNIT]
+    if tokens:
+        raise InvalidUsage(f"give usage= or token counts, not both (also given: {', '.join(tokens)})")
     extra = from_counts(counts)
-    if extra.input_tokens or extra.output_tokens:
-        raise InvalidUsage("give usage= or the token counts as keywords, not both")
-    return replace(
-        found,
-        images=found.images + extra.images,
-        input_images=found.input_images + extra.input_images,
-        audio_seconds=found.audio_seconds + extra.audio_seconds,
-        video_seconds=found.video_seconds + extra.video_seconds,
-        characters=found.characters + extra.characters,
-        requests=found.requests + extra.requests,
-        web_searches=found.web_searches + extra.web_searches,
-    )
+    return replace(found, **{name: getattr(found, name) + getattr(extra, name) for name in PER_UNIT})
 
 
 def usage(obj: Any, *, api: str | None = None) -> Usage:

@@ -267,23 +267,20 @@ _COST_PARTS = (
 def _cost(catalog: Catalog, args: argparse.Namespace) -> str:
     units = {unit: getattr(args, unit) for unit, _, _ in _UNIT_OPTIONS}
     tier = args.service_tier
-    if args.usage is not None:
-        if args.input_tokens or args.output_tokens or args.cache_read_tokens or args.cache_write_tokens:
-            raise InvalidUsage("give --usage or the token counts, not both")
-        result = catalog.cost(args.spec, _usage_file(args.usage), api=args.api, service_tier=tier, **units)
-    elif not (args.input_tokens or args.output_tokens or any(units.values())):
+    if args.usage is None and not (args.input_tokens or args.output_tokens or any(units.values())):
         raise InvalidUsage("nothing to price: give --usage FILE (- for stdin) or --input-tokens/--output-tokens")
-    else:
-        result = catalog.cost(
-            args.spec,
-            input_tokens=args.input_tokens,
-            output_tokens=args.output_tokens,
-            cache_read_tokens=args.cache_read_tokens,
-            cache_write_tokens=args.cache_write_tokens,
-            reasoning_tokens=args.reasoning_tokens,
-            service_tier=tier,
-            **units,
-        )
+    result = catalog.cost(
+        args.spec,
+        None if args.usage is None else _usage_file(args.usage),
+        api=args.api,
+        input_tokens=args.input_tokens,
+        output_tokens=args.output_tokens,
+        cache_read_tokens=args.cache_read_tokens,
+        cache_write_tokens=args.cache_write_tokens,
+        reasoning_tokens=args.reasoning_tokens,
+        service_tier=tier,
+        **units,
+    )
     if args.json:
         return _json(result)
     rows = [(k, f"${getattr(result, k):.6f}") for k in _COST_PARTS if getattr(result, k) or k in ("input", "output")]
@@ -345,7 +342,7 @@ def _model_card(m: Model, denied_by: str | None) -> str:
         price = f"${m.cost.input} in / ${m.cost.output} out per 1M tokens"
         if m.cost.tiers:
             price += "; tiers above " + ", ".join(str(t.above) for t in m.cost.tiers)
-        services = [n for n in ("batch", "flex", "priority") if getattr(m.cost, n) is not None]
+        services = [n for n in SERVICE_TIERS if getattr(m.cost, n) is not None]
         if services:
             price += "; also " + ", ".join(services)
     life = m.lifecycle
