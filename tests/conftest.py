@@ -4,6 +4,7 @@ locally; CI runs everything)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,9 +12,14 @@ import pytest
 from catalogs import API, LITELLM
 from daemon_helpers import Daemon
 
+import llmdb
 from llmdbd import inputs
 from llmdbd.engine import BuiltCatalog, build
 from llmdbd.sources import modelsdev
+
+# The module-level API (`llmdb.get`, `llmdb.cost`, ...) reads the packaged snapshot in every test, whatever this
+# machine has in /var/lib/llmdb (the default catalog finds its file at first use, so this is in time).
+os.environ.setdefault("LLMDB_SNAPSHOT", str(llmdb.packaged_path()))
 
 
 def pytest_configure(config: pytest.Config) -> None:
