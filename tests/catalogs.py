@@ -6,6 +6,7 @@ from pathlib import Path
 
 from llmdb.schema import BuildReport, Cost, Limits, Model, Provider, SourceInfo
 from llmdbd.engine.catalog import BuiltCatalog, content_hash
+from llmdbd.engine.records import Records
 
 UPSTREAM = Path(__file__).resolve().parents[2] / "shared" / "upstream" / "models.dev"
 """The real models.dev catalogs (../shared/upstream, beside the checkout)."""
@@ -32,9 +33,11 @@ def make_catalog(price: float = 1.0, *, extra_models: int = 2, denied: dict[str,
     by_spec = {m.spec: m for m in sorted(models, key=lambda m: m.spec)}
     providers = {"t": Provider(id="t", name="Test", aliases=("t-1",))}
     deny = dict(denied or {})
+    records = Records()(by_spec.values())
     return BuiltCatalog(
         providers=providers,
         models=by_spec,
+        records=records,
         model_aliases={},
         denied=deny,
         excluded={},
@@ -42,5 +45,5 @@ def make_catalog(price: float = 1.0, *, extra_models: int = 2, denied: dict[str,
         model_sources={s: {"cost.input": (0, False, ())} for s in by_spec},
         provider_sources={"t": {"name": (0, False, ())}},
         report=BuildReport(sources=(SOURCE,), providers=1, models=len(by_spec)),
-        content_hash=content_hash(providers, by_spec, {}, deny, {}),
+        content_hash=content_hash(providers, records, {}, deny, {}),
     )

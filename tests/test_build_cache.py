@@ -12,6 +12,7 @@ from llmdbd.engine import BuiltCatalog, ModelCache, build
 from llmdbd.engine.layer import Layer
 from llmdbd.engine.normalize import normalize
 from llmdbd.engine.validate import validate
+from llmdbd.output.snapshot import Memo, encode_snapshot
 from llmdbd.sources import litellm, modelsdev, patches
 
 
@@ -42,8 +43,17 @@ def test_cached_builds_equal_fresh_builds_as_patches_come_and_go(tmp_path: Path)
             "c.json": {"provider": {"id": "openai"}, "exclude": ["o1*"]},
         },
         {"b.json": {"models": [{"spec": "anthropic:claude-sonnet-4-5", "name": "renamed"}]}},
+        {
+            "d.json": {
+                "models": [
+                    {"spec": "openai:gpt-4o", "modalities": {"input": ["text", "audio"]}, "status": "deprecated"},
+                    {"spec": "openai:gpt-4o-mini", "capabilities": {"tools": {"enabled": False}}},
+                ]
+            }
+        },
         {},
     ]
+    memo = Memo()
     for i, files in enumerate(steps):
         directory = tmp_path / str(i)
         directory.mkdir()
@@ -52,6 +62,10 @@ def test_cached_builds_equal_fresh_builds_as_patches_come_and_go(tmp_path: Path)
         cached = build(inputs.layers([upstream], patches.load_dirs([str(directory)])), cache=cache)
         fresh = build(inputs.layers([prepared_upstream()], patches.load_dirs([str(directory)])))
         same(cached, fresh)
+        # what the daemon publishes, encoded with what the last encoding left, equals a file encoded from scratch
+        assert encode_snapshot(cached, epoch=1, built_at=0.0, memo=memo) == encode_snapshot(
+            cached, epoch=1, built_at=0.0
+        )
     assert len(cache) > 5000
     assert cached.models["openai:gpt-4o"].cost.input == 2.5  # type: ignore[union-attr]  # back to upstream
 

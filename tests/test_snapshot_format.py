@@ -21,6 +21,7 @@ from llmdb import contract as fmt
 from llmdb._snapshot import Snapshot, SnapshotHandle
 from llmdb.errors import SnapshotError
 from llmdbd.engine import build
+from llmdbd.engine.records import Records
 from llmdbd.output.publish import write_snapshot
 from llmdbd.output.snapshot import encode_snapshot
 from llmdbd.sources import modelsdev
@@ -178,7 +179,7 @@ def test_a_record_under_another_models_name_is_refused_not_served(tmp_path: Path
     models = dict(catalog.models)
     models["t:m"] = msgspec.structs.replace(models["t:x0"])  # t:x0's record at t:m's place
     path = tmp_path / "c.llmdb"
-    write_snapshot(msgspec.structs.replace(catalog, models=models), path)
+    write_snapshot(msgspec.structs.replace(catalog, models=models, records=Records()(models.values())), path)
     snap = Snapshot(path)
     with pytest.raises(SnapshotError, match=r"record \d+ holds 't:x0' where the index says 't:m'"):
         snap.model("t:m")

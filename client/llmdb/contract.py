@@ -191,6 +191,24 @@ class Index(Struct, frozen=True, kw_only=True, array_like=True):
     at open."""
 
 
+COLUMNS = ("context", "output", "input_cost", "output_cost", "release_date", "family", "base_id")
+"""`Index.columns`' keys: what numeric limits, orderings and `select(like=...)` read without decoding a record."""
+
+
+def column_values(model: Model) -> tuple[Any, ...]:
+    """A model's value in each of `COLUMNS`."""
+    cost = model.cost
+    return (
+        model.limits.context,
+        model.limits.output,
+        cost.input if cost is not None else None,
+        cost.output if cost is not None else None,
+        model.release_date,
+        model.family,
+        model.base_id,
+    )
+
+
 def bitset_names(model: Model, allowed: bool) -> set[str]:
     """The names of the bitsets that have `model`'s bit set."""
     names = {k for k, v in features_of(model).items() if v}

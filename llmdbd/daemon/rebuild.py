@@ -27,6 +27,7 @@ from llmdbd.daemon.upstream import UpstreamState
 from llmdbd.engine import BuildError, BuiltCatalog, Layer, ModelCache, build, collector_paused, prepare
 from llmdbd.engine.catalog import changes
 from llmdbd.output.publish import PublishResult, publish
+from llmdbd.output.snapshot import Memo
 from llmdbd.sources import packaged
 
 ISSUES_IN_EVENT = 5
@@ -45,6 +46,7 @@ class Rebuilder:
         self.upstreams = {name: UpstreamState(self.state, name) for name in inputs.UPSTREAMS}
         self.started_at = iso(time.time())
         self._cache = ModelCache()
+        self._memo = Memo()
         self._last: BuiltCatalog | None = None
         self._published: dict[str, Any] = {}
         self._trigger = ""
@@ -95,7 +97,7 @@ class Rebuilder:
             self._write_status(False)
             return "build_failed", {"trigger": trigger, "error": str(exc)}, rejections
         publish_started = time.perf_counter()
-        result = publish(catalog, self.state, keep=config.keep)
+        result = publish(catalog, self.state, keep=config.keep, memo=self._memo)
         report = catalog.report
         fields: dict[str, Any] = {
             "trigger": trigger,

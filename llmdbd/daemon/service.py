@@ -177,9 +177,19 @@ class Service:
             await anyio.sleep(delay)
 
 
+WATCH_STEP_MS = 20
+"""A rebuild starts once file changes pause this long (an editor's save or a rename is one burst well within it);
+`debounce_ms` caps how long a stream of changes is gathered."""
+
+
 def _changes(roots: list[Path], debounce: int) -> AsyncGenerator[set[tuple[watchfiles.Change, str]], None]:
     """watchfiles as the service uses it: non-recursive, unfiltered (`watch.classify` decides), and a stop that
     waits at most 1 s for the watcher thread (watchfiles' default is 5 s)."""
     return watchfiles.awatch(
-        *roots, debounce=debounce, step=min(50, debounce), recursive=False, watch_filter=None, rust_timeout=1000
+        *roots,
+        debounce=debounce,
+        step=min(WATCH_STEP_MS, debounce),
+        recursive=False,
+        watch_filter=None,
+        rust_timeout=1000,
     )

@@ -21,6 +21,7 @@ from llmdbd.engine.filters import Rules, apply_rules, exclude
 from llmdbd.engine.layer import Layer
 from llmdbd.engine.merge import FieldSource, Merged, ModelKey, merge
 from llmdbd.engine.normalize import normalize
+from llmdbd.engine.records import Record, Records
 from llmdbd.engine.validate import split_error, validate
 
 ENRICH = SourceInfo(name="enrich", kind="derived")
@@ -78,6 +79,7 @@ class Build:
         self.excluded: dict[str, str] = {}
         self.denied: dict[str, str] = {}
         self.model_aliases: dict[str, str] = {}
+        self.records: list[Record] = []
         self.content_hash = ""
 
 
@@ -143,7 +145,8 @@ def _catalog(b: Build) -> None:
     b.models = dict(sorted(b.models.items()))
     b.denied = dict(sorted(b.denied.items()))
     b.excluded = dict(sorted(b.excluded.items()))
-    b.content_hash = content_hash(b.providers, b.models, b.model_aliases, b.denied, b.excluded)
+    b.records = (b.cache.records if b.cache is not None else Records())(b.models.values())
+    b.content_hash = content_hash(b.providers, b.records, b.model_aliases, b.denied, b.excluded)
 
 
 STAGES: tuple[tuple[str, Callable[[Build], None]], ...] = (
@@ -189,6 +192,7 @@ def build(
     return BuiltCatalog(
         providers=b.providers,
         models=b.models,
+        records=b.records,
         model_aliases=b.model_aliases,
         denied=b.denied,
         excluded=b.excluded,

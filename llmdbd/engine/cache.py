@@ -7,6 +7,7 @@ import msgspec
 from llmdb.schema import BuildIssue, Model
 from llmdbd.engine.layer import Layer
 from llmdbd.engine.merge import FieldSource, ModelKey
+from llmdbd.engine.records import Records
 
 Entry = tuple[Model, dict[str, FieldSource], list[BuildIssue]]
 """A finished model, its field sources and the issues found for it."""
@@ -28,6 +29,8 @@ class ModelCache:
     def __init__(self) -> None:
         self._layers: tuple[Layer, ...] = ()
         self._entries: dict[ModelKey, Entry] = {}
+        self.records = Records()
+        """Every built model's snapshot record, remembered for the next build (any model, patched ones too)."""
 
     def split(self, layers: list[Layer], touched: set[ModelKey]) -> tuple[dict[ModelKey, Entry], list[Layer]]:
         """The cached entries this build can reuse, and the layers left to merge (the upstreams without them)."""

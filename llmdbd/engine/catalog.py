@@ -10,8 +10,7 @@ from msgspec import Struct
 from llmdb.contract import expand
 from llmdb.schema import SCHEMA_VERSION, BuildReport, Model, Provenance, Provider, SourceInfo
 from llmdbd.engine.merge import FieldSource
-
-_ENCODER = msgspec.msgpack.Encoder(order="deterministic")
+from llmdbd.engine.records import ENCODER, Record
 
 
 class BuiltCatalog(Struct, frozen=True, kw_only=True):
@@ -21,6 +20,8 @@ class BuiltCatalog(Struct, frozen=True, kw_only=True):
     """Canonical provider id → provider."""
     models: dict[str, Model]
     """Spec (`provider:id`) → model, including models denied by the allow/deny rules."""
+    records: list[Record]
+    """What the snapshot holds of each model, in the order of `models`."""
     model_aliases: dict[str, str]
     """Alias spec (`provider:alias`) → spec of the model it names."""
     denied: dict[str, str]
@@ -63,18 +64,18 @@ class BuiltCatalog(Struct, frozen=True, kw_only=True):
 
 def content_hash(
     providers: dict[str, Provider],
-    models: dict[str, Model],
+    records: list[Record],
     model_aliases: dict[str, str],
     denied: dict[str, str],
     excluded: dict[str, str],
 ) -> str:
     """sha256 of a canonical encoding of the effective catalog (with the specs clients are told are excluded):
-    no timestamps, no provenance, sorted keys."""
-    body = _ENCODER.encode(
+    no timestamps, no provenance, sorted keys. `records` are the models' in spec order, already encoded."""
+    body = ENCODER.encode(
         (
             SCHEMA_VERSION,
             sorted(providers.values(), key=lambda p: p.id),
-            sorted(models.values(), key=lambda m: m.spec),
+            [msgspec.Raw(r.data) for r in records],
             sorted(model_aliases.items()),
             sorted(denied.items()),
             sorted(excluded),  # which models; not the reason's text, which names files wherever they are

@@ -22,7 +22,7 @@ from llmdb import SnapshotError
 from llmdb import contract as fmt
 from llmdbd.engine import BuiltCatalog
 from llmdbd.output.files import atomic_write, remove_stale_temps
-from llmdbd.output.snapshot import encode_snapshot
+from llmdbd.output.snapshot import Memo, encode_snapshot
 
 CATALOG = fmt.CATALOG_FILE
 HISTORY = fmt.SNAPSHOTS_DIR
@@ -52,8 +52,12 @@ def build_time() -> float:
     return float(fixed) if fixed else time.time()
 
 
-def publish(catalog: BuiltCatalog, state_dir: str | os.PathLike[str], *, keep: int = 5) -> PublishResult | None:
-    """Publish `catalog` as `state_dir/catalog.llmdb`; None (nothing written) if its content is already there."""
+def publish(
+    catalog: BuiltCatalog, state_dir: str | os.PathLike[str], *, keep: int = 5, memo: Memo | None = None
+) -> PublishResult | None:
+    """Publish `catalog` as `state_dir/catalog.llmdb`; None (nothing written) if its content is already there.
+
+    `memo` carries what the previous encoding can lend this one (see `snapshot.Memo`)."""
     state = Path(state_dir)
     history = state / HISTORY
     history.mkdir(parents=True, exist_ok=True)
@@ -63,7 +67,7 @@ def publish(catalog: BuiltCatalog, state_dir: str | os.PathLike[str], *, keep: i
         return None
     epoch = last_epoch(state) + 1
     built_at = build_time()
-    data = encode_snapshot(catalog, epoch=epoch, built_at=built_at)
+    data = encode_snapshot(catalog, epoch=epoch, built_at=built_at, memo=memo)
     remove_stale_temps(state, CATALOG)
     with _superseding(target):
         atomic_write(target, data)
