@@ -10,10 +10,14 @@ import sys
 import time
 from pathlib import Path
 
+import msgspec
 from catalogs import make_catalog
 
 import llmdb
 from llmdb import _snapshot
+from llmdb.schema import Capabilities, Tools
+from llmdbd.engine import BuiltCatalog
+from llmdbd.engine.records import Records
 from llmdbd.output.publish import publish
 
 DEADLINE = 5.0
@@ -132,3 +136,25 @@ def test_models_answers_are_remembered_per_file_and_renewed_after_a_swap(tmp_pat
     catalog.refresh()
     assert catalog.models(max_input_cost=5.0) == []  # t:m now costs 9: the remembered answer was dropped
     assert [m.spec for m in catalog.models(provider="t")] == ["t:m", "t:x0", "t:x1", "t:x2"]
+
+
+def _with_tools(catalog: BuiltCatalog, enabled: bool) -> BuiltCatalog:
+    """`catalog` with `t:m`'s tool calling switched on or off."""
+    models = dict(catalog.models)
+    models["t:m"] = msgspec.structs.replace(models["t:m"], capabilities=Capabilities(tools=Tools(enabled=enabled)))
+    return msgspec.structs.replace(
+        catalog, models=models, records=Records()(models.values()), content_hash=f"{int(enabled):064x}"
+    )
+
+
+def test_supports_answers_are_forgotten_with_the_mapping(tmp_path: Path) -> None:
+    """`supports` is an lru_cache of answers: a new file must clear it, for the module-level binding too."""
+    publish(_with_tools(make_catalog(1.0), False), tmp_path)
+    catalog = llmdb.Catalog(tmp_path / "catalog.llmdb")
+    supports = catalog.supports  # what `from llmdb import supports` keeps
+    assert not supports("t:m", "tools")
+    assert not supports("t:m", "tools")  # now a cache hit
+    publish(_with_tools(make_catalog(1.0), True), tmp_path)
+    assert wait_for(lambda: catalog.snapshot.epoch == 2)
+    assert supports("t:m", "tools")
+    assert catalog.supports("t:m", "tools", "chat")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -103,6 +104,10 @@ class Models(dict[str, Model]):
         return self.lookup(name)
 
 
+SUPPORTS_CACHE = 65_536
+"""Distinct `supports` questions remembered per mapping (least recently used go first)."""
+
+
 class Catalog:
     """Lookups over one snapshot path; a newly published file is served within `CHECK_SECONDS`
     (docs/snapshot-format.md: freshness)."""
@@ -120,6 +125,7 @@ class Catalog:
         self._queries: dict[_Query, tuple[Snapshot, tuple[Model, ...]]] = {}
         """`models()` answers by query, each with the mapping it came from."""
         self.get = self._models.__getitem__  # type: ignore[method-assign,assignment]
+        self.supports = functools.lru_cache(maxsize=SUPPORTS_CACHE)(self._supports)  # type: ignore[method-assign]
         self._handle.add_listener(self._swapped)
 
     def _swapped(self, snap: Snapshot) -> None:
@@ -129,6 +135,7 @@ class Catalog:
             self._models.clear()
             self._sets = {}
             self._queries = {}
+            self.supports.cache_clear()  # type: ignore[attr-defined]
 
     def _lookup(self, name: str) -> Model:
         """A name not looked up since the mapping changed: resolve and decode it, and remember it for `get`."""
@@ -330,16 +337,29 @@ class Catalog:
 
     def supports(self, spec: str, *features: str) -> bool:
         """True when the model has every feature (`tools`, `json_schema`, ..., an `input:image` modality, or a
-        LiteLLM word: `vision`, `function_calling`, `response_schema`, `prompt_caching`, ...)."""
-        key = self._models[spec].spec
-        sets = self._sets
-        for feature in features:
-            found = sets.get(feature)
-            if found is None:
-                found = self._feature_set(feature)
-            if key not in found:
-                return False
-        return True
+        LiteLLM word: `vision`, `function_calling`, `response_schema`, `prompt_caching`, ...).
+
+        Each instance replaces this with a C-level `functools.lru_cache` of `_supports`, cleared when the mapping
+        changes, so a repeated question is one cache hit."""
+        return self._supports(spec, *features)
+
+    def _supports(self, spec: str, *features: str) -> bool:
+        """The answer from one mapping: computed again if the mapping changed meanwhile, so the cache never keeps
+        an answer from a mapping it was cleared of."""
+        while True:
+            served = self._served
+            key = self._models[spec].spec
+            sets = self._sets
+            answer = True
+            for feature in features:
+                found = sets.get(feature)
+                if found is None:
+                    found = self._feature_set(feature)
+                if key not in found:
+                    answer = False
+                    break
+            if self._served is served:
+                return answer
 
     def _feature_set(self, feature: str) -> frozenset[str]:
         """The specs having `feature`, from the snapshot's bitset; kept until the mapping changes."""
