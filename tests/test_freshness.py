@@ -128,13 +128,13 @@ def test_models_answers_are_remembered_per_file_and_renewed_after_a_swap(tmp_pat
     first = catalog.models(max_input_cost=5.0)
     again = catalog.models(max_input_cost=5.0)
     assert [m.spec for m in first] == ["t:m"] and again == first
-    assert again is not first  # each call gets its own list: changing it changes nothing remembered
-    again.clear()
-    assert [m.spec for m in catalog.models(max_input_cost=5.0)] == ["t:m"]
+    assert again is first  # a read-only ModelList: the answer itself is remembered
+    assert not hasattr(again, "clear") and not hasattr(again, "append")
     assert [m.spec for m in catalog.models(provider="t")] == ["t:m", "t:x0", "t:x1"]
     publish(make_catalog(9.0, extra_models=3), tmp_path)
     catalog.refresh()
     assert catalog.models(max_input_cost=5.0) == []  # t:m now costs 9: the remembered answer was dropped
+    assert [m.spec for m in first] == ["t:m"]  # an answer already given still reads from its own file
     assert [m.spec for m in catalog.models(provider="t")] == ["t:m", "t:x0", "t:x1", "t:x2"]
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from llmdb._catalog import Catalog, default_path, packaged_path
+from llmdb._catalog import Catalog, ModelList, default_path, packaged_path
 from llmdb._cost import CostBreakdown
 from llmdb._features import FEATURES
 from llmdb._query import Requirements, Selection, TraceStep
@@ -71,6 +71,7 @@ __all__ = [
     "Modalities",
     "Model",
     "ModelExcluded",
+    "ModelList",
     "ModelNotFound",
     "NoMatch",
     "PriceUnknown",
@@ -149,7 +150,7 @@ def models(
     max_output_cost: float | None = None,
     include_deprecated: bool = False,
     order_by: str | None = None,
-) -> list[Model]:
+) -> ModelList:
     """Allowed models matching every condition (see `Catalog.models`)."""
     return default_catalog().models(
         provider,

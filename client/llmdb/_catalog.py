@@ -5,9 +5,9 @@ from __future__ import annotations
 import functools
 import os
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, NamedTuple, TypeVar, Unpack
+from typing import Any, NamedTuple, TypeVar, Unpack, overload
 
 from llmdb import _names, _query, contract
 from llmdb._cost import CostBreakdown, compute
@@ -22,7 +22,7 @@ from llmdb.schema import Capabilities, Model, Provenance, Provider
 
 _T = TypeVar("_T")
 _QUERY_CACHE = 256
-"""`models()` answers kept per mapping (each a tuple of references to decoded models)."""
+"""`models()` answers kept per mapping (each a `ModelList`: ordinals, decoded when read)."""
 _NAME_CACHE = 4096
 """Resolved names kept per mapping (names that are not exact specs: LiteLLM keys, bare ids, other forms)."""
 
@@ -67,8 +67,8 @@ class _Query(NamedTuple):
     order_by: str | None
 
 
-def _answer(snap: Snapshot, q: _Query) -> tuple[Model, ...]:
-    """The models answering `q` in `snap`: bitsets and columns first, then only the results are decoded."""
+def _found(snap: Snapshot, q: _Query) -> tuple[int, ...]:
+    """The ordinals answering `q` in `snap`, from bitsets and columns alone."""
     bits = _query.mask(
         snap,
         providers=q.providers,
@@ -78,16 +78,67 @@ def _answer(snap: Snapshot, q: _Query) -> tuple[Model, ...]:
         mode=q.mode,
         include_deprecated=q.include_deprecated,
     )
-    found = _query.ordinals(
-        snap,
-        bits,
-        min_context=q.min_context,
-        min_output=q.min_output,
-        max_input_cost=q.max_input_cost,
-        max_output_cost=q.max_output_cost,
-        order_by=q.order_by,
+    return tuple(
+        _query.ordinals(
+            snap,
+            bits,
+            min_context=q.min_context,
+            min_output=q.min_output,
+            max_input_cost=q.max_input_cost,
+            max_output_cost=q.max_output_cost,
+            order_by=q.order_by,
+        )
     )
-    return tuple(map(snap.model_at, found))
+
+
+class ModelList(Sequence[Model]):
+    """`models()`' answer: a read-only sequence whose records are decoded when first read, so asking costs the
+    filter, not decoding every result (issue 12).
+
+    It answers from one mapping. Should a record of it turn out corrupt when read, the catalog goes back to the
+    file served before (as `get` does) and the list answers the same question from there."""
+
+    __slots__ = ("_snap", "_ordinals", "_again")
+
+    def __init__(
+        self, snap: Snapshot, ordinals: tuple[int, ...], again: Callable[[Snapshot, SnapshotError], ModelList]
+    ) -> None:
+        self._snap = snap
+        self._ordinals = ordinals
+        self._again = again
+
+    def __len__(self) -> int:
+        return len(self._ordinals)
+
+    @overload
+    def __getitem__(self, index: int) -> Model: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Model]: ...
+    def __getitem__(self, index: int | slice) -> Model | list[Model]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self._ordinals)))]
+        ordinal = self._ordinals[index]
+        try:
+            return self._snap.model_at(ordinal)
+        except SnapshotError as exc:
+            again = self._again(self._snap, exc)  # the answer from the mapping served before, or `exc` raised
+            self._snap, self._ordinals = again._snap, again._ordinals
+            return self[index]
+
+    def __iter__(self) -> Iterator[Model]:
+        for i in range(len(self._ordinals)):
+            yield self[i]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, ModelList):
+            return self._snap is other._snap and self._ordinals == other._ordinals or list(self) == list(other)
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        specs = [self._snap.spec_at(o) for o in self._ordinals[:3]]
+        return f"<ModelList of {len(self)}: {', '.join(specs)}{', ...' if len(self) > 3 else ''}>"
 
 
 class Models(dict[str, Model]):
@@ -122,7 +173,7 @@ class Catalog:
         """The mapping `_models` and `_sets` hold answers from (swapped under `_lock`)."""
         self._models = Models(self._lookup)
         self._sets: dict[str, frozenset[str]] = {}
-        self._queries: dict[_Query, tuple[Snapshot, tuple[Model, ...]]] = {}
+        self._queries: dict[_Query, tuple[Snapshot, ModelList]] = {}
         """`models()` answers by query, each with the mapping it came from."""
         self.get = self._models.__getitem__  # type: ignore[method-assign,assignment]
         self.supports = functools.lru_cache(maxsize=SUPPORTS_CACHE)(self._supports)  # type: ignore[method-assign]
@@ -264,7 +315,7 @@ class Catalog:
         max_output_cost: float | None = None,
         include_deprecated: bool = False,
         order_by: str | None = None,
-    ) -> list[Model]:
+    ) -> ModelList:
         """Allowed models matching every condition (`mode`: any of these, e.g. `embedding`); ordered by spec
         unless `order_by` is cost, context or release_date (newest first). Filters run on precomputed bitsets
         and columns: only results are decoded."""
@@ -284,15 +335,25 @@ class Catalog:
             include_deprecated,
             order_by,
         )
+        return self._answer(snap, query)
+
+    def _answer(self, snap: Snapshot, query: _Query) -> ModelList:
         queries = self._queries
         answer = queries.get(query)
         if answer is not None and answer[0] is snap:
-            return list(answer[1])
-        snap, models = self._on_a_good_mapping(lambda snap: _answer(snap, query))
+            return answer[1]
+        snap, found = self._on_a_good_mapping(lambda snap: _found(snap, query))
+        models = ModelList(snap, found, lambda bad, exc: self._again(bad, exc, query))
         if len(queries) >= _QUERY_CACHE:
             queries.clear()
         queries[query] = (snap, models)
-        return list(models)
+        return models
+
+    def _again(self, bad: Snapshot, exc: SnapshotError, query: _Query) -> ModelList:
+        """`query` answered from the mapping served before `bad`, whose record failed (`exc` if there is none)."""
+        if not self._handle.reject(bad, exc):
+            raise exc
+        return self._answer(self._handle.current(), query)
 
     def select(
         self,

@@ -181,7 +181,7 @@ def _list(catalog: Catalog, args: argparse.Namespace) -> str:
         order_by=args.order_by,
     )
     if args.json:
-        return _json(found)
+        return _json(list(found))
     return _model_table(found) + f"\n{len(found)} model(s)"
 
 
@@ -377,7 +377,7 @@ def _model_card(m: Model, denied_by: str | None) -> str:
     return "\n".join(f"{k:<17}{v}" for k, v in rows)
 
 
-def _model_table(models: list[Model]) -> str:
+def _model_table(models: Sequence[Model]) -> str:
     rows = [
         (
             m.spec,
