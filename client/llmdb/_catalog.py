@@ -98,7 +98,7 @@ class ModelList(Sequence[Model]):
     It answers from one mapping. Should a record of it turn out corrupt when read, the catalog goes back to the
     file served before (as `get` does) and the list answers the same question from there."""
 
-    __slots__ = ("_snap", "_ordinals", "_again")
+    __slots__ = ("_again", "_ordinals", "_snap")
 
     def __init__(
         self, snap: Snapshot, ordinals: tuple[int, ...], again: Callable[[Snapshot, SnapshotError], ModelList]
@@ -131,7 +131,7 @@ class ModelList(Sequence[Model]):
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, ModelList):
-            return self._snap is other._snap and self._ordinals == other._ordinals or list(self) == list(other)
+            return (self._snap is other._snap and self._ordinals == other._ordinals) or list(self) == list(other)
         return isinstance(other, Sequence) and list(self) == list(other)
 
     __hash__ = None  # type: ignore[assignment]
