@@ -332,6 +332,9 @@ def _index_of(path: Path) -> fmt.Index:
         (lambda ix: {"provider_ranges": {"t": (0, 2**40)}}, "provider 't': range 0..1099511627776"),
         (lambda ix: {"provider_ranges": {"zz": (0, 3)}}, "provider 'zz': range 0..3 does not hold its models"),
         (lambda ix: {"bitsets": {**ix.bitsets, "allowed": b"\xff" * 100}}, "bitset 'allowed' has 100 bytes"),
+        (lambda ix: {"bitsets": {**ix.bitsets, "tools": b"\xff"}}, "bitset 'tools' has bits past the last of 3"),
+        (lambda ix: {"specs": ix.specs[::-1]}, "specs are not sorted"),
+        (lambda ix: {"provider_ranges": {"t": (0, 2)}}, "provider ranges do not cover the 3 specs"),
         (lambda ix: {"columns": {**ix.columns, "context": [1]}}, "column 'context' has 1 values for 3 specs"),
     ],
 )
@@ -367,7 +370,16 @@ def test_malformed_provenance_is_refused_when_read(tmp_path: Path) -> None:
         models = [{field: [99, *rest] for field, (_, *rest) in m.items()} for m in table.models]
         sections[fmt.PROVENANCE] = msgspec.msgpack.encode(msgspec.structs.replace(table, models=models))
 
-    for edit, reason in ((short, "provenance section: 1 models for 3 specs"), (out_of_range, "provenance of t:m")):
+    def negative(sections: dict[int, bytes]) -> None:  # Python would read source -1 as the last one
+        table = msgspec.msgpack.decode(sections[fmt.PROVENANCE], type=fmt.ProvenanceTable)
+        models = [{field: [-1, *rest] for field, (_, *rest) in m.items()} for m in table.models]
+        sections[fmt.PROVENANCE] = msgspec.msgpack.encode(msgspec.structs.replace(table, models=models))
+
+    for edit, reason in (
+        (short, "provenance section: 1 models for 3 specs"),
+        (out_of_range, "provenance of t:m"),
+        (negative, "negative source index"),
+    ):
         path = tmp_path / f"{edit.__name__}.llmdb"
         write_snapshot(make_catalog(), path)
         _rewrite(path, edit)

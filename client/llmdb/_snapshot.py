@@ -151,16 +151,29 @@ class Snapshot:
             raise bad(f"record offsets run {first}..{last}, the records section has {records} bytes")
         if index.record_crcs and len(index.record_crcs) != 4 * n:
             raise bad(f"{len(index.record_crcs)} bytes of record checksums for {n} specs (expected {4 * n})")
+        if sorted(self.specs) != self.specs:  # ~0.1 ms for 9,000 specs; provider ranges rely on it
+            raise bad("specs are not sorted")
         for pid, (start, end) in index.provider_ranges.items():
             if not 0 <= start <= end <= n or (
                 start < end
                 and not (self.specs[start].startswith(f"{pid}:") and self.specs[end - 1].startswith(f"{pid}:"))
             ):
                 raise bad(f"provider {pid!r}: range {start}..{end} does not hold its models ({n} specs)")
-        width = (n + 7) // 8
+        # Sorted specs and ranges whose ends have the provider's prefix: each range holds only that provider's
+        # models. Disjoint ranges covering every spec: no model is outside its provider's range.
+        covered = 0
+        for start, end in sorted(r for r in index.provider_ranges.values() if r[0] < r[1]):
+            if start < covered:
+                raise bad(f"provider ranges overlap at {start}")
+            covered = end
+        if sum(end - start for start, end in index.provider_ranges.values()) != n:
+            raise bad(f"provider ranges do not cover the {n} specs")
+        width, spare = (n + 7) // 8, n % 8
         for name, raw in index.bitsets.items():
             if len(raw) > width:
                 raise bad(f"bitset {name!r} has {len(raw)} bytes, more than {n} models need ({width})")
+            if spare and len(raw) == width and raw[-1] >> spare:
+                raise bad(f"bitset {name!r} has bits past the last of {n} models")
         for name, values in index.columns.items():
             if len(values) != n:
                 raise bad(f"column {name!r} has {len(values)} values for {n} specs")

@@ -244,6 +244,8 @@ def expand(sources: Sequence[SourceInfo], fields: dict[str, StoredSource]) -> di
     """Stored field sources → `Provenance` values (what `explain` returns)."""
     out = {}
     for path, (index, deleted, replaced) in fields.items():
+        if index < 0 or any(i < 0 for i, _ in replaced):  # Python would count negative ones from the end
+            raise IndexError(f"{path}: a negative source index")
         s = sources[index]
         out[path] = Provenance(
             source=s.name,
