@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from daemon_helpers import Daemon, client_read, patch, price, wait_for
 
-from llmdb import Snapshot
+from llmdb import Snapshot, packaged_path
 from llmdb.contract import read_status
 
 UPSTREAM_PRICE = 2.5
@@ -178,3 +178,29 @@ def test_kill_9_during_publishing_never_leaves_a_torn_catalog(tmp_path: Path, re
     (d.patches / "p.json").write_text(patch(99.0))
     wait_for(lambda: published(d, 99.0), "a publish after the last restart")
     assert client_read(d.state / "catalog.llmdb")["epoch"] > last_epoch  # the sequence continues, never restarts
+
+
+def test_a_corrupt_packaged_catalog_is_refused_and_the_last_file_keeps_serving(tmp_path: Path) -> None:
+    """The daemon verifies the packaged snapshot as the client does (every record it reads), and a build from a
+    corrupt one fails with the file and the record named: no traceback, nothing published, nothing lost."""
+    good = Daemon(tmp_path).start()
+    assert good.read()["epoch"] == 1
+    good.stop()
+    corrupt = tmp_path / "corrupt.llmdb"
+    data = bytearray(packaged_path().read_bytes())
+    snap = Snapshot(packaged_path())
+    i = snap.ordinal("openai:gpt-4o")
+    assert i is not None
+    middle = snap._records + (snap._offsets[i] + snap._offsets[i + 1]) // 2  # a byte inside its record
+    data[middle] ^= 0xFF  # its checksum no longer matches: found when the record is read
+    corrupt.write_bytes(bytes(data))
+    daemon = Daemon(tmp_path, env={"LLMDBD_PACKAGED_SNAPSHOT": str(corrupt)}).start()
+    try:
+        failed = wait_for(lambda: daemon.events("build_failed"), "the refused build")
+        assert str(corrupt) in failed[0]["error"] and "'openai:gpt-4o'" in failed[0]["error"]
+        assert "checksum mismatch" in failed[0]["error"]
+        assert "Traceback" not in daemon.log.read_text()
+        assert daemon.read()["epoch"] == 1  # the last good file serves on
+        assert len(daemon.events("catalog_published")) == 1  # the first run's (one log for both runs)
+    finally:
+        daemon.stop()

@@ -16,7 +16,7 @@ from typing import Any
 
 import msgspec
 
-from llmdb import contract
+from llmdb import SnapshotError, contract
 from llmdb.contract import iso
 from llmdb.schema import BuildIssue, BuildReport
 from llmdbd import inputs
@@ -68,6 +68,9 @@ class Rebuilder:
         try:
             with self._lock, collector_paused():
                 return self._rebuild(trigger)
+        except SnapshotError as exc:  # the packaged catalog, read as an input, failed verification
+            self._write_status(False)
+            return "build_failed", {"trigger": trigger, "error": str(exc)}, []
         except OSError as exc:
             return (
                 "publish_failed",
