@@ -225,6 +225,7 @@ def test_a_file_without_record_checksums_is_verified_whole_at_open(tmp_path: Pat
         sections[sid] = bytes(data[offset : offset + length])
     index = msgspec.msgpack.decode(sections[fmt.INDEX], type=fmt.Index)
     sections[fmt.INDEX] = msgspec.msgpack.encode(msgspec.structs.replace(index, record_crcs=b""))
+    del sections[fmt.LOOKUP]  # a 1.2 file: neither per-record checksums nor the lookup section
     crcs = {sid: zlib.crc32(section) for sid, section in sections.items()}  # the checksums of the sound bytes
     records = bytearray(sections[fmt.RECORDS])
     records[len(records) // 2] ^= 0x04  # then one record goes bad on disk
@@ -312,6 +313,7 @@ def _with_record(path: Path, spec: str, record: bytes) -> None:
             crcs.append(zlib.crc32(r))
         index = msgspec.structs.replace(index, offsets=offsets.tobytes(), record_crcs=crcs.tobytes())
         sections[fmt.INDEX], sections[fmt.RECORDS] = msgspec.msgpack.encode(index), b"".join(records)
+        sections[fmt.LOOKUP] = fmt.lookup_section(index.specs, index.offsets, index.record_crcs)
 
     _rewrite(path, edit)
 
@@ -338,13 +340,47 @@ def _index_of(path: Path) -> fmt.Index:
         (lambda ix: {"columns": {**ix.columns, "context": [1]}}, "column 'context' has 1 values for 3 specs"),
     ],
 )
-def test_an_index_whose_parts_disagree_is_refused_at_open(tmp_path: Path, change: Any, reason: str) -> None:
+def test_an_index_whose_parts_disagree_is_refused_when_first_read(tmp_path: Path, change: Any, reason: str) -> None:
+    """Format 1.4 opens on the LOOKUP section alone; the index is decoded and checked when a query, a name or
+    a provider first needs it (an exact `get` never does)."""
     path = tmp_path / "c.llmdb"
     write_snapshot(make_catalog(), path)
     _with_index(path, **change(_index_of(path)))
+    snap = Snapshot(path)
     with pytest.raises(SnapshotError, match=re.escape(reason)) as info:
-        Snapshot(path)
+        snap.specs  # noqa: B018
     assert str(path) in str(info.value)
+    with pytest.raises(SnapshotError, match=re.escape(reason)):  # the index again, the same answer
+        llmdb.Catalog(path).models()
+
+
+def test_an_index_that_disagrees_with_the_lookup_section_is_refused(tmp_path: Path) -> None:
+    """A writer bug: the index names other specs than the lookup section that exact lookups use."""
+    path = tmp_path / "c.llmdb"
+    write_snapshot(make_catalog(), path)
+    index = _index_of(path)
+    _with_index(path, specs=["t:a", *index.specs[1:]])
+    snap = Snapshot(path)
+    assert snap.model("t:m") is not None  # an exact lookup reads the lookup section and the record
+    with pytest.raises(SnapshotError, match="differ from the lookup section's"):
+        snap.specs  # noqa: B018
+
+
+def test_a_lookup_section_that_does_not_fit_is_refused_at_open(tmp_path: Path) -> None:
+    for edit, reason in (
+        (lambda b: b[:5], "shorter than its head"),
+        (lambda b: fmt.LOOKUP_HEAD.pack(3, 6) + b[8:], "6 hash slots for 3 models"),
+        (lambda b: b[:-1], "spec text runs 0..11, it has 10 bytes"),
+    ):
+        path = tmp_path / "c.llmdb"
+        write_snapshot(make_catalog(), path)
+
+        def change(sections: dict[int, bytes], edit: Callable[[bytes], bytes] = edit) -> None:
+            sections[fmt.LOOKUP] = edit(sections[fmt.LOOKUP])
+
+        _rewrite(path, change)
+        with pytest.raises(SnapshotError, match=re.escape(reason)):
+            Snapshot(path)
 
 
 def test_a_wrongly_typed_column_is_refused_when_first_queried(tmp_path: Path) -> None:

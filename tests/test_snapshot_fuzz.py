@@ -942,7 +942,7 @@ def controls(base: Base, out: Cases) -> None:
     add(
         "control",
         f"the index without its optional fields ({optional}), minor 0",
-        assemble(header_with(minor=0), [(s, old if s == fmt.INDEX else b) for s, b in sections]),
+        assemble(header_with(minor=0), [(s, old if s == fmt.INDEX else b) for s, b in sections if s != fmt.LOOKUP]),
         control=True,
     )
 

@@ -192,7 +192,7 @@ class Catalog:
         """A name not looked up since the mapping changed: resolve and decode it, and remember it for `get`."""
         with self._lock:
             snap, model = self._on_a_good_mapping(lambda snap: self._decoded(snap, name))
-            if snap is self._served and len(self._models) < len(snap.specs) + _NAME_CACHE:
+            if snap is self._served and len(self._models) < snap.model_count + _NAME_CACHE:
                 self._models[name] = model
             return model
 
@@ -482,7 +482,7 @@ class Catalog:
             "built_at": iso(snap.built_at),
             "schema_version": snap.schema_version,
             "format_version": snap.format_version,
-            "models": len(snap.specs),
+            "models": snap.model_count,
             "providers": len(snap.providers),
             "denied": len(snap.denied),
             "excluded": len(snap.excluded),

@@ -18,7 +18,6 @@ import time
 import warnings
 import weakref
 import zlib
-from array import array
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -35,7 +34,6 @@ CHECK_SECONDS = 0.05
 is served."""
 FALLBACK_CHECK_SECONDS = 1.0
 """How often the checker `stat`s each path regardless (a missed event, a publisher that died mid-publish)."""
-_CHECKED_AT_OPEN = frozenset({fmt.INDEX})
 """Verified when the file is mapped; RECORDS too if the file has no per-record checksums (before format 1.3), the
 others when first read."""
 _COLUMN_TYPES: dict[str, set[type]] = {
@@ -74,23 +72,75 @@ class Snapshot:
         self._checked: set[int] = set()
         self._sections = self._verify(view)
         self._view = view
-        self._index: fmt.Index = self._read(_INDEX, self._section(fmt.INDEX), "index section")
-        self.specs: list[str] = self._index.specs
-        self._ordinal = {spec: i for i, spec in enumerate(self.specs)}
-        self._check_index()
-        self._offsets = array("Q")
-        self._offsets.frombytes(self._index.offsets)
         self._records = self._sections[fmt.RECORDS][0]
-        self._record_crcs = array("I")
-        self._record_crcs.frombytes(self._index.record_crcs)
-        if not self._record_crcs:  # an older file: verify every record now, as readers of it always did
-            self._section(fmt.RECORDS)
         self._cache: dict[str, Model] = {}
         self._checked_columns: set[str] = set()
-        self._providers = {p.id: p for p in self._index.providers}
         self._bits: dict[str, int] = {}
         self._provenance: fmt.ProvenanceTable | None = None
-        self.all_bits = (1 << len(self.specs)) - 1
+        self._loaded: fmt.Index | None = None
+        self._ordinals: dict[str, int] | None = None
+        """Spec → ordinal, for files without a LOOKUP section (before 1.4)."""
+        self._providers: dict[str, Provider] = {}
+        if fmt.LOOKUP in self._sections:
+            self._open_lookup()
+        else:
+            self._load_index()
+        self.all_bits = (1 << self.model_count) - 1
+
+    def _open_lookup(self) -> None:
+        """Format 1.4: exact lookups read the LOOKUP section in place; the index is decoded when first needed.
+        Only constant-time checks here (the section's checksum aside), so opening does not grow with the file."""
+        data = self._section(fmt.LOOKUP)
+        size = len(data)
+
+        def bad(what: str) -> SnapshotError:
+            return SnapshotError(f"{self.path}: lookup section: {what}")
+
+        if size < fmt.LOOKUP_HEAD.size:
+            raise bad(f"{size} bytes, shorter than its head")
+        n, slots = fmt.LOOKUP_HEAD.unpack_from(data)
+        if slots <= n or slots & (slots - 1):
+            raise bad(f"{slots} hash slots for {n} models (expected a power of two above {n})")
+        offsets, crcs, starts, table, text = fmt.lookup_layout(n, slots)
+        if text > size:
+            raise bad(f"{size} bytes, too short for {n} models and {slots} slots")
+        self._offsets = data[offsets:crcs].cast("Q")
+        self._record_crcs = data[crcs:starts].cast("I")
+        self._spec_starts = data[starts:table].cast("I")
+        self._slots = data[table:text].cast("I")
+        self._text = data[text:]
+        if self._spec_starts[0] != 0 or self._spec_starts[n] != size - text:
+            raise bad(f"spec text runs {self._spec_starts[0]}..{self._spec_starts[n]}, it has {size - text} bytes")
+        if self._offsets[0] != 0 or self._offsets[n] > self._sections[fmt.RECORDS][1]:
+            raise bad(f"record offsets run {self._offsets[0]}..{self._offsets[n]} past the records section")
+        self.model_count: int = n
+
+    def _load_index(self) -> fmt.Index:
+        """The index, decoded and checked (at open for files before 1.4, else when first needed)."""
+        index: fmt.Index = self._read(_INDEX, self._section(fmt.INDEX), "index section")
+        if fmt.LOOKUP not in self._sections:
+            self.model_count = len(index.specs)
+            self._ordinals = {spec: i for i, spec in enumerate(index.specs)}
+            self._offsets = memoryview(index.offsets).cast("Q") if len(index.offsets) % 8 == 0 else memoryview(b"")
+            self._record_crcs = (
+                memoryview(index.record_crcs).cast("I") if len(index.record_crcs) % 4 == 0 else memoryview(b"")
+            )
+        self._check_index(index)
+        if fmt.LOOKUP not in self._sections and not index.record_crcs:
+            self._section(fmt.RECORDS)  # an older file: verify every record now, as readers of it always did
+        self._providers = {p.id: p for p in index.providers}
+        self._loaded = index
+        return index
+
+    @property
+    def _index(self) -> fmt.Index:
+        index = self._loaded
+        return index if index is not None else self._load_index()
+
+    @property
+    def specs(self) -> list[str]:
+        """All specs in ordinal order (decodes the index once)."""
+        return self._index.specs
 
     def _verify(self, view: memoryview) -> dict[int, tuple[int, int]]:
         size = len(view)
@@ -119,11 +169,9 @@ class Snapshot:
                 raise SnapshotError(
                     f"{self.path}: truncated: {name} section ends at {offset + length}, file has {size}"
                 )
-            if sid in _CHECKED_AT_OPEN and zlib.crc32(view[offset : offset + length]) != scrc:
-                raise SnapshotError(f"{self.path}: {name} section checksum mismatch (corrupt file)")
             sections[sid] = (offset, length)
             self._crcs[sid] = scrc
-        missing = [fmt.SECTION_NAMES[s] for s in fmt.SECTION_NAMES if s not in sections]
+        missing = [name for s, name in fmt.REQUIRED_SECTIONS.items() if s not in sections]
         if missing:
             raise SnapshotError(f"{self.path}: missing section(s): {', '.join(missing)}")
         self.format_version = f"{header.major}.{header.minor}"
@@ -133,17 +181,21 @@ class Snapshot:
         self.content_hash: str = header.content_hash
         return sections
 
-    def _check_index(self) -> None:
-        """The index's parts agree with each other and with the file: cheap checks (a few per provider and per
-        bitset, none per model) that keep every lookup and filter from indexing out of range."""
-        index, n = self._index, len(self.specs)
+    def _check_index(self, index: fmt.Index) -> None:
+        """The index's parts agree with each other, with the LOOKUP section and with the file: checks that keep
+        every lookup and filter from indexing out of range or serving a model under another name."""
+        n = self.model_count
+        specs = index.specs
         records = self._sections[fmt.RECORDS][1]
 
         def bad(what: str) -> SnapshotError:
             return SnapshotError(f"{self.path}: index: {what}")
 
-        if len(self._ordinal) != n:
-            raise bad(f"{n - len(self._ordinal)} duplicate spec(s)")
+        if len(specs) != n:
+            raise bad(f"{len(specs)} specs, the lookup section has {n}")
+        unique = len(self._ordinals) if self._ordinals is not None else len(set(specs))
+        if unique != n:
+            raise bad(f"{n - unique} duplicate spec(s)")
         if len(index.offsets) != 8 * (n + 1):
             raise bad(f"{len(index.offsets)} bytes of record offsets for {n} specs (expected {8 * (n + 1)})")
         first, last = struct.unpack_from("<Q", index.offsets)[0], struct.unpack_from("<Q", index.offsets, 8 * n)[0]
@@ -151,12 +203,11 @@ class Snapshot:
             raise bad(f"record offsets run {first}..{last}, the records section has {records} bytes")
         if index.record_crcs and len(index.record_crcs) != 4 * n:
             raise bad(f"{len(index.record_crcs)} bytes of record checksums for {n} specs (expected {4 * n})")
-        if sorted(self.specs) != self.specs:  # ~0.1 ms for 9,000 specs; provider ranges rely on it
+        if sorted(specs) != specs:  # ~0.1 ms for 9,000 specs; provider ranges rely on it
             raise bad("specs are not sorted")
         for pid, (start, end) in index.provider_ranges.items():
             if not 0 <= start <= end <= n or (
-                start < end
-                and not (self.specs[start].startswith(f"{pid}:") and self.specs[end - 1].startswith(f"{pid}:"))
+                start < end and not (specs[start].startswith(f"{pid}:") and specs[end - 1].startswith(f"{pid}:"))
             ):
                 raise bad(f"provider {pid!r}: range {start}..{end} does not hold its models ({n} specs)")
         # Sorted specs and ranges whose ends have the provider's prefix: each range holds only that provider's
@@ -177,6 +228,12 @@ class Snapshot:
         for name, values in index.columns.items():
             if len(values) != n:
                 raise bad(f"column {name!r} has {len(values)} values for {n} specs")
+        if fmt.LOOKUP in self._sections and (
+            index.offsets != self._offsets.tobytes()
+            or index.record_crcs != self._record_crcs.tobytes()
+            or self._text != b"".join(s.encode() for s in specs)
+        ):
+            raise bad("specs, record offsets or checksums differ from the lookup section's")
 
     def _read(self, decoder: msgspec.msgpack.Decoder[Any], data: memoryview, what: str) -> Any:
         """The one place bytes of the file are decoded: every way they can fail to decode (malformed msgpack, a
@@ -187,10 +244,10 @@ class Snapshot:
             raise SnapshotError(f"{self.path}: {what} cannot be decoded: {exc}") from None
 
     def _section(self, sid: int) -> memoryview:
-        """A section's bytes; provenance and report are checksummed on first use, not at open."""
+        """A section's bytes, checksummed on first use (the index and provenance are not needed to open a file)."""
         offset, length = self._sections[sid]
         data = self._view[offset : offset + length]
-        if sid not in _CHECKED_AT_OPEN and sid not in self._checked:
+        if sid not in self._checked:
             if zlib.crc32(data) != self._crcs[sid]:
                 raise SnapshotError(f"{self.path}: {fmt.SECTION_NAMES[sid]} section checksum mismatch (corrupt file)")
             self._checked.add(sid)
@@ -207,42 +264,63 @@ class Snapshot:
         """The model with exactly this spec, decoded on first use and cached for the life of the mapping."""
         model = self._cache.get(spec)
         if model is None:
-            ordinal = self._ordinal.get(spec)
+            ordinal = self.ordinal(spec)
             if ordinal is None:
                 return None
             model = self._decode(ordinal)
         return model
 
     def model_at(self, ordinal: int) -> Model:
-        model = self._cache.get(self.specs[ordinal])
+        model = self._cache.get(self.spec_at(ordinal))
         return model if model is not None else self._decode(ordinal)
 
     def _decode(self, ordinal: int) -> Model:
         """Record `ordinal` as a `Model`; a record that does not decode, or names another spec than the index
         does at its place, is `SnapshotError` (never another model under this name)."""
+        spec = self.spec_at(ordinal)
         start = self._records + self._offsets[ordinal]
         end = self._records + self._offsets[ordinal + 1]
         if end < start:
-            raise SnapshotError(f"{self.path}: index: record {ordinal} ({self.specs[ordinal]!r}) ends before it starts")
+            raise SnapshotError(f"{self.path}: index: record {ordinal} ({spec!r}) ends before it starts")
         data = self._view[start:end]
         if self._record_crcs and zlib.crc32(data) != self._record_crcs[ordinal]:
-            raise SnapshotError(
-                f"{self.path}: record {ordinal} ({self.specs[ordinal]!r}) checksum mismatch (corrupt file)"
-            )
-        model: Model = self._read(_MODEL, data, f"record {ordinal} ({self.specs[ordinal]!r})")
-        if model.spec != self.specs[ordinal]:
-            raise SnapshotError(
-                f"{self.path}: record {ordinal} holds {model.spec!r} where the index says {self.specs[ordinal]!r}"
-            )
+            raise SnapshotError(f"{self.path}: record {ordinal} ({spec!r}) checksum mismatch (corrupt file)")
+        model: Model = self._read(_MODEL, data, f"record {ordinal} ({spec!r})")
+        if model.spec != spec:
+            raise SnapshotError(f"{self.path}: record {ordinal} holds {model.spec!r} where the index says {spec!r}")
         # Two threads may decode the same record at once; both results are equal, either may stay cached.
         self._cache[model.spec] = model
         return model
 
     def ordinal(self, spec: str) -> int | None:
-        return self._ordinal.get(spec)
+        """The ordinal of exactly `spec`: a probe of the LOOKUP section's hash slots (format 1.4), read in place."""
+        if self._ordinals is not None:
+            return self._ordinals.get(spec)
+        try:
+            key = spec.encode()
+        except UnicodeEncodeError:
+            return None  # lone surrogates: no spec has them
+        slots, starts, text, n = self._slots, self._spec_starts, self._text, self.model_count
+        mask = len(slots) - 1
+        slot = fmt.spec_hash(key) & mask
+        for _ in range(len(slots)):  # a table without an empty slot (a corrupt one) still ends
+            found = slots[slot]
+            if not found:
+                return None
+            if found <= n and text[starts[found - 1] : starts[found]] == key:
+                return found - 1
+            slot = (slot + 1) & mask
+        return None
 
     def spec_at(self, ordinal: int) -> str:
-        return self.specs[ordinal]
+        if self._ordinals is not None:
+            return self.specs[ordinal]
+        if not 0 <= ordinal < self.model_count:
+            raise IndexError(ordinal)
+        try:
+            return str(self._text[self._spec_starts[ordinal] : self._spec_starts[ordinal + 1]], "utf-8")
+        except UnicodeDecodeError:
+            raise SnapshotError(f"{self.path}: lookup section: spec {ordinal} is not UTF-8") from None
 
     def model_alias(self, spec: str) -> str | None:
         """The spec an alias spec (`openai:gpt4o`) stands for."""
@@ -274,6 +352,8 @@ class Snapshot:
         return self._index.providers
 
     def provider(self, pid: str) -> Provider | None:
+        if self._loaded is None:
+            self._load_index()
         return self._providers.get(pid)
 
     @property
@@ -310,7 +390,7 @@ class Snapshot:
         `base_id`); each column's value types are checked on its first use (`SnapshotError` naming the value)."""
         found = self._index.columns.get(name)
         if found is None:
-            return [None] * len(self.specs)  # a column newer than this file
+            return [None] * self.model_count  # a column newer than this file
         if name not in self._checked_columns:
             allowed = _COLUMN_TYPES.get(name)
             if allowed is not None and not set(map(type, found)) <= allowed:
@@ -337,15 +417,15 @@ class Snapshot:
         table = self._provenance
         if table is None:
             table = self._read(_PROVENANCE, self._section(fmt.PROVENANCE), "provenance section")
-            if len(table.models) != len(self.specs):
+            if len(table.models) != self.model_count:
                 raise SnapshotError(
-                    f"{self.path}: provenance section: {len(table.models)} models for {len(self.specs)} specs"
+                    f"{self.path}: provenance section: {len(table.models)} models for {self.model_count} specs"
                 )
             self._provenance = table
         return table
 
     def provenance(self, spec: str) -> dict[str, Provenance]:
-        ordinal = self._ordinal.get(spec)
+        ordinal = self.ordinal(spec)
         if ordinal is None:
             return {}
         return self._expand(self._provenance_table().models[ordinal], spec)

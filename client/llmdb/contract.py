@@ -9,7 +9,7 @@ File layout (all integers little-endian; docs/snapshot-format.md):
     0    header, HEADER_SIZE bytes: magic, format version, schema version, epoch, build time, content hash,
          flags, section count, header checksum
     128  section table: `section count` x (id u32, crc32 u32, offset u64, length u64)
-    ...  sections: INDEX, RECORDS, PROVENANCE, REPORT (msgpack)
+    ...  sections: INDEX, RECORDS, PROVENANCE, REPORT (msgpack); LOOKUP (fixed-width arrays, format 1.4)
 
 The flags word is the only part of a file ever written after publishing (the superseded bit), so it is
 excluded from every checksum.
@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import struct
 import zlib
+from array import array
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -92,9 +93,9 @@ def read_status(state_dir: str | Path) -> dict[str, Any] | None:
 
 MAGIC = b"LLMDBSNP"
 FORMAT_MAJOR = 1
-FORMAT_MINOR = 3
-"""1.1 added `Index.excluded`, 1.2 `Index.names`, 1.3 `Index.record_crcs`; an older reader ignores them, a newer
-one reads older files as having none."""
+FORMAT_MINOR = 4
+"""1.1 added `Index.excluded`, 1.2 `Index.names`, 1.3 `Index.record_crcs`, 1.4 the LOOKUP section; an older
+reader ignores them, a newer one reads older files as having none."""
 HEADER = struct.Struct("<8sHHIQd32sIII52x")
 """magic, major, minor, schema version, epoch, built_at, sha256, flags, section count, header crc32."""
 HEADER_SIZE = HEADER.size
@@ -105,8 +106,51 @@ SUPERSEDED = 1
 SECTION = struct.Struct("<IIQQ")
 """id, crc32, offset, length."""
 
-INDEX, RECORDS, PROVENANCE, REPORT = 1, 2, 3, 4
-SECTION_NAMES = {INDEX: "index", RECORDS: "records", PROVENANCE: "provenance", REPORT: "report"}
+INDEX, RECORDS, PROVENANCE, REPORT, LOOKUP = 1, 2, 3, 4, 5
+REQUIRED_SECTIONS = {INDEX: "index", RECORDS: "records", PROVENANCE: "provenance", REPORT: "report"}
+SECTION_NAMES = {**REQUIRED_SECTIONS, LOOKUP: "lookup"}
+
+LOOKUP_HEAD = struct.Struct("<II")
+"""The LOOKUP section (format 1.4) starts with: model count n, hash slot count (a power of two, at least 2n)."""
+
+
+def lookup_layout(n: int, slots: int) -> tuple[int, int, int, int, int]:
+    """Where the LOOKUP section's parts start: record offsets ((n + 1) x u64, as `Index.offsets`), record
+    crc32s (n x u32, as `Index.record_crcs`), spec offsets into the spec text ((n + 1) x u32), hash slots
+    (`slots` x u32: ordinal + 1, 0 when empty), then the specs' UTF-8 text, concatenated in ordinal order.
+
+    A reader finds a spec's ordinal by probing from `spec_hash(spec) & (slots - 1)`, reading everything in
+    place: opening a file does not decode its specs (issue 12)."""
+    offsets = LOOKUP_HEAD.size
+    crcs = offsets + 8 * (n + 1)
+    spec_offsets = crcs + 4 * n
+    hashes = spec_offsets + 4 * (n + 1)
+    text = hashes + 4 * slots
+    return offsets, crcs, spec_offsets, hashes, text
+
+
+def spec_hash(spec: bytes) -> int:
+    """The hash the LOOKUP section's slots use (stable across processes, unlike `hash`)."""
+    return zlib.crc32(spec)
+
+
+def lookup_section(specs: Sequence[str], offsets: bytes, record_crcs: bytes) -> bytes:
+    """The LOOKUP section for sorted `specs` and their records' offsets and checksums."""
+    n = len(specs)
+    slots = 1
+    while slots < 2 * n:
+        slots *= 2
+    mask = slots - 1
+    encoded = [s.encode() for s in specs]
+    starts = array("I", [0])
+    table = array("I", bytes(4 * slots))
+    for ordinal, spec in enumerate(encoded):
+        starts.append(starts[-1] + len(spec))
+        slot = spec_hash(spec) & mask
+        while table[slot]:
+            slot = (slot + 1) & mask
+        table[slot] = ordinal + 1
+    return b"".join([LOOKUP_HEAD.pack(n, slots), offsets, record_crcs, starts.tobytes(), table.tobytes(), *encoded])
 
 
 class Header(Struct, frozen=True, kw_only=True):

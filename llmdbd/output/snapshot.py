@@ -69,6 +69,7 @@ def encode_snapshot(catalog: BuiltCatalog, *, epoch: int, built_at: float, memo:
             )
         ),
         fmt.REPORT: ENCODER.encode(catalog.report),
+        fmt.LOOKUP: fmt.lookup_section(specs, index.offsets, index.record_crcs),
     }
     memo.specs, memo.records, memo.allowed, memo.bits = specs, records, allowed, bits
     table, offset = bytearray(), fmt.HEADER_SIZE + fmt.SECTION.size * len(sections)
