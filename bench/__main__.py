@@ -13,7 +13,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from bench import build, client, daemon, gunicorn_pss, peers, scaling
+from bench import build, client, daemon, gunicorn_pss, install, peers, scaling
 
 TARGETS: dict[str, tuple[str, float]] = {
     # figure → (comparison, bound); "ratio" bounds compare against the dict lookup. From the performance issue
@@ -77,6 +77,7 @@ def main() -> None:
         platform.processor(),
     )
     built = build.run(7)
+    installs = install.run()
     clients = client.run()
     daemons = daemon.run(args.drops, args.idle)
     peer_results = peers.run()
@@ -112,6 +113,16 @@ def main() -> None:
         key = "total" if name == "total (ms)" else name
         lines.append(f"| {area} | {name} | {value:,.3f} | {verdict(key, value, floor)} |")
     lines += ["", f"Patch drops measured: {daemons['drops']}; idle window: {args.idle:g} s.", ""]
+    lines += [
+        "## Install kinds: the wheel in a clean venv and this checkout",
+        "",
+        "`python -m bench.install`: the wheel built from this checkout, installed alone in a new venv (msgspec is "
+        "its only dependency), against the editable install with the dev extras; fresh interpreters, median of 11; "
+        "both with bytecode compiled. The issue's import target is the third row (≤ +30 ms over `python -c pass`).",
+        "",
+        install.markdown(installs),
+        "",
+    ]
     lines += _peer_table(peer_results)
     lines += [
         "## gunicorn: memory per worker",

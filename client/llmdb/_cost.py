@@ -14,8 +14,6 @@ The rules, in one place:
 - Any part with a count and no price raises `PriceUnknown`: unknown is never 0.
 """
 
-from __future__ import annotations
-
 import math
 from operator import attrgetter
 from typing import Any

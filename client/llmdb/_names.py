@@ -18,6 +18,7 @@ names; `UnknownProvider` names the provider part as it was written.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from typing import NamedTuple
@@ -43,7 +44,14 @@ MAKERS: tuple[tuple[str, str], ...] = (
     (r"minimax-", "minimax"),
 )
 """Bare-id prefix (case-insensitive regex) → the maker's first-party provider."""
-_MAKERS = [(re.compile(pattern, re.IGNORECASE), provider) for pattern, provider in MAKERS]
+
+
+@functools.cache
+def _makers() -> list[tuple[re.Pattern[str], str]]:
+    """`MAKERS` compiled once, when a bare id first needs them (not at import)."""
+    return [(re.compile(pattern, re.IGNORECASE), provider) for pattern, provider in MAKERS]
+
+
 FIRST_PARTY = frozenset(provider for _, provider in MAKERS)
 
 ROUTE_WORDS: dict[str, tuple[str, ...]] = {"amazon_bedrock": ("converse/", "invoke/")}
@@ -58,7 +66,7 @@ class Resolved(NamedTuple):
 
 def maker_of(model_id: str) -> str | None:
     """The first-party provider of a bare id's maker (`claude-3-5-haiku` → `anthropic`), or None."""
-    for pattern, provider in _MAKERS:
+    for pattern, provider in _makers():
         if pattern.match(model_id):
             return provider
     return None

@@ -25,7 +25,7 @@ from typing import Any
 import msgspec
 
 from llmdb import contract as fmt
-from llmdb._watch import Watcher
+from llmdb._watch import Watcher  # at import, never in the checker thread: a fork mid-import would deadlock
 from llmdb.errors import SnapshotError
 from llmdb.schema import READABLE_SCHEMAS, SCHEMA_VERSION, BuildReport, Model, Provenance, Provider
 

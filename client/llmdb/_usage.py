@@ -5,8 +5,6 @@ report them beside `input_tokens`, Gemini reports thoughts beside the candidates
 one `Usage`, so pricing has a single convention to follow.
 """
 
-from __future__ import annotations
-
 import math
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any, TypedDict

@@ -15,8 +15,6 @@ The flags word is the only part of a file ever written after publishing (the sup
 excluded from every checksum.
 """
 
-from __future__ import annotations
-
 import os
 import struct
 import zlib

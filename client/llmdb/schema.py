@@ -4,8 +4,6 @@ Field names here are the public contract: they are the JSON printed by `llmdb ge
 msgpack stored in snapshot files.
 """
 
-from __future__ import annotations
-
 import re
 from typing import Any, Literal
 
