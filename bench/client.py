@@ -111,7 +111,7 @@ def run() -> dict[str, float]:
         "import time; t = time.perf_counter(); import llmdb; llmdb.get('openai:gpt-4o'); "
         "w = time.perf_counter() - t\n"
         "import json\n"
-        "for s in llmdb.default_catalog().snapshot.specs[:1000]: llmdb.get(s)\n"
+        "snap = llmdb.default_catalog().snapshot\nfor i in range(1000): llmdb.get(snap.spec_at(i))\n"
         "rss = [int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmRSS')][0]\n"
         "print(json.dumps({'wall': w, 'rss': rss}))"
     )

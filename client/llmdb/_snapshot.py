@@ -58,11 +58,17 @@ class Snapshot:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         try:
-            with open(self.path, "rb") as f:
-                st = os.fstat(f.fileno())
-                if st.st_size < fmt.HEADER_SIZE:
-                    raise SnapshotError(f"{self.path}: truncated: {st.st_size} bytes, shorter than the header")
-                self._mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+            fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
+        except OSError as exc:
+            raise SnapshotError(f"{self.path}: cannot open snapshot: {exc.strerror or exc}") from None
+        self._fd = fd
+        """Records are read from it with `pread` (see `_pread`), kept open as long as the mapping."""
+        weakref.finalize(self, os.close, fd)
+        try:
+            st = os.fstat(fd)
+            if st.st_size < fmt.HEADER_SIZE:
+                raise SnapshotError(f"{self.path}: truncated: {st.st_size} bytes, shorter than the header")
+            self._mm = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
         except OSError as exc:
             raise SnapshotError(f"{self.path}: cannot open snapshot: {exc.strerror or exc}") from None
         self.identity = (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
@@ -72,7 +78,8 @@ class Snapshot:
         self._checked: set[int] = set()
         self._sections = self._verify(view)
         self._view = view
-        self._records = self._sections[fmt.RECORDS][0]
+        self._records, records_size = self._sections[fmt.RECORDS]
+        self._records_end = self._records + records_size
         self._cache: dict[str, Model] = {}
         self._checked_columns: set[str] = set()
         self._bits: dict[str, int] = {}
@@ -235,7 +242,7 @@ class Snapshot:
         ):
             raise bad("specs, record offsets or checksums differ from the lookup section's")
 
-    def _read(self, decoder: msgspec.msgpack.Decoder[Any], data: memoryview, what: str) -> Any:
+    def _read(self, decoder: msgspec.msgpack.Decoder[Any], data: bytes | memoryview, what: str) -> Any:
         """The one place bytes of the file are decoded: every way they can fail to decode (malformed msgpack, a
         value of the wrong type, invalid UTF-8, nesting too deep) is `SnapshotError` naming the file and part."""
         try:
@@ -243,12 +250,33 @@ class Snapshot:
         except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as exc:
             raise SnapshotError(f"{self.path}: {what} cannot be decoded: {exc}") from None
 
+    def _pread(self, offset: int, length: int) -> bytes:
+        """Bytes of the file read with `pread`, not through the mapping: the kernel maps ~64 KiB around every
+        page a process first touches, so reading 1,000 scattered records through the mapping made ~80 MiB of a
+        large file resident in each process (issue 12); a read copies just the bytes (page cache still shared)."""
+        try:
+            data = os.pread(self._fd, length, offset)
+        except OSError as exc:
+            raise SnapshotError(f"{self.path}: cannot read: {exc.strerror or exc}") from None
+        if len(data) != length:
+            raise SnapshotError(f"{self.path}: truncated: {offset + length} bytes needed, the file has fewer")
+        return data
+
+    def _checksum(self, offset: int, length: int) -> int:
+        """crc32 of a part of the file, read in chunks (checking a section does not make it resident)."""
+        crc, end = 0, offset + length
+        while offset < end:
+            chunk = min(end - offset, 1 << 20)
+            crc = zlib.crc32(self._pread(offset, chunk), crc)
+            offset += chunk
+        return crc
+
     def _section(self, sid: int) -> memoryview:
         """A section's bytes, checksummed on first use (the index and provenance are not needed to open a file)."""
         offset, length = self._sections[sid]
         data = self._view[offset : offset + length]
         if sid not in self._checked:
-            if zlib.crc32(data) != self._crcs[sid]:
+            if self._checksum(offset, length) != self._crcs[sid]:
                 raise SnapshotError(f"{self.path}: {fmt.SECTION_NAMES[sid]} section checksum mismatch (corrupt file)")
             self._checked.add(sid)
         return data
@@ -280,9 +308,9 @@ class Snapshot:
         spec = self.spec_at(ordinal)
         start = self._records + self._offsets[ordinal]
         end = self._records + self._offsets[ordinal + 1]
-        if end < start:
-            raise SnapshotError(f"{self.path}: index: record {ordinal} ({spec!r}) ends before it starts")
-        data = self._view[start:end]
+        if not self._records <= start <= end <= self._records_end:
+            raise SnapshotError(f"{self.path}: index: record {ordinal} ({spec!r}) runs {start}..{end}, off its section")
+        data = self._pread(start, end - start)
         if self._record_crcs and zlib.crc32(data) != self._record_crcs[ordinal]:
             raise SnapshotError(f"{self.path}: record {ordinal} ({spec!r}) checksum mismatch (corrupt file)")
         model: Model = self._read(_MODEL, data, f"record {ordinal} ({spec!r})")
