@@ -319,7 +319,9 @@ def _with_record(path: Path, spec: str, record: bytes) -> None:
 
 
 def _index_of(path: Path) -> fmt.Index:
-    return Snapshot(path)._index
+    snap = Snapshot(path)
+    offset, length = snap._sections[fmt.INDEX]
+    return msgspec.msgpack.decode(path.read_bytes()[offset : offset + length], type=fmt.Index)
 
 
 @pytest.mark.parametrize(
@@ -348,10 +350,8 @@ def test_an_index_whose_parts_disagree_is_refused_when_first_read(tmp_path: Path
     _with_index(path, **change(_index_of(path)))
     snap = Snapshot(path)
     with pytest.raises(SnapshotError, match=re.escape(reason)) as info:
-        snap.specs  # noqa: B018
+        snap.verify()
     assert str(path) in str(info.value)
-    with pytest.raises(SnapshotError, match=re.escape(reason)):  # the index again, the same answer
-        llmdb.Catalog(path).models()
 
 
 def test_an_index_that_disagrees_with_the_lookup_section_is_refused(tmp_path: Path) -> None:
@@ -363,7 +363,7 @@ def test_an_index_that_disagrees_with_the_lookup_section_is_refused(tmp_path: Pa
     snap = Snapshot(path)
     assert snap.model("t:m") is not None  # an exact lookup reads the lookup section and the record
     with pytest.raises(SnapshotError, match="differ from the lookup section's"):
-        snap.specs  # noqa: B018
+        snap.specs  # noqa: B018  (the index's specs, decoded and checked on first use)
 
 
 def test_a_lookup_section_that_does_not_fit_is_refused_at_open(tmp_path: Path) -> None:
@@ -451,3 +451,16 @@ def test_a_record_that_does_not_decode_is_a_snapshot_error(tmp_path: Path, recor
     found = catalog.models(provider="t")  # filtered on the index: records are read when the list is
     with pytest.raises(SnapshotError):
         list(found)
+
+
+def test_opening_and_exact_lookups_decode_no_index_part_and_a_filter_only_its_bitsets() -> None:
+    """Issue 12: opening does not grow with the catalog, a filter decodes only the index parts it reads."""
+    catalog = llmdb.Catalog(llmdb.packaged_path())
+    snap = catalog.snapshot
+    assert catalog.get("openai:gpt-4o").spec == "openai:gpt-4o"
+    assert snap._raw is None and snap._parts == {}  # the index section was not even checksummed
+    found = catalog.models(require=["tools", "json_schema"])
+    assert set(snap._parts) == {"bitsets"}  # no specs, names or columns decoded
+    assert len(found) > 1000 and all(m.capabilities.tools.enabled for m in found[:50])
+    snap.verify()  # and the packaged file passes every check there is
+    assert set(snap._parts) == set(fmt.Index.__struct_fields__)

@@ -67,8 +67,9 @@ class _Query(NamedTuple):
     order_by: str | None
 
 
-def _found(snap: Snapshot, q: _Query) -> tuple[int, ...]:
-    """The ordinals answering `q` in `snap`, from bitsets and columns alone."""
+def _found(snap: Snapshot, q: _Query) -> tuple[int, ...] | int:
+    """The ordinals answering `q` in `snap`, from bitsets and columns alone; just the bitset when no limit or
+    order needs the ordinals (the answer's list makes them when first read)."""
     bits = _query.mask(
         snap,
         providers=q.providers,
@@ -78,6 +79,9 @@ def _found(snap: Snapshot, q: _Query) -> tuple[int, ...]:
         mode=q.mode,
         include_deprecated=q.include_deprecated,
     )
+    limits = (q.min_context, q.min_output, q.max_input_cost, q.max_output_cost)
+    if q.order_by is None and all(limit is None for limit in limits):
+        return bits
     return tuple(
         _query.ordinals(
             snap,
@@ -98,17 +102,26 @@ class ModelList(Sequence[Model]):
     It answers from one mapping. Should a record of it turn out corrupt when read, the catalog goes back to the
     file served before (as `get` does) and the list answers the same question from there."""
 
-    __slots__ = ("_again", "_ordinals", "_snap")
+    __slots__ = ("_again", "_found", "_snap")
 
     def __init__(
-        self, snap: Snapshot, ordinals: tuple[int, ...], again: Callable[[Snapshot, SnapshotError], ModelList]
+        self, snap: Snapshot, found: tuple[int, ...] | int, again: Callable[[Snapshot, SnapshotError], ModelList]
     ) -> None:
         self._snap = snap
-        self._ordinals = ordinals
+        self._found = found
+        """The ordinals, or the bitset they are the set bits of (made into ordinals when first read)."""
         self._again = again
 
+    @property
+    def _ordinals(self) -> tuple[int, ...]:
+        found = self._found
+        if isinstance(found, int):
+            found = self._found = tuple(self._snap.iter_ordinals(found))
+        return found
+
     def __len__(self) -> int:
-        return len(self._ordinals)
+        found = self._found
+        return found.bit_count() if isinstance(found, int) else len(found)
 
     @overload
     def __getitem__(self, index: int) -> Model: ...
@@ -122,7 +135,7 @@ class ModelList(Sequence[Model]):
             return self._snap.model_at(ordinal)
         except SnapshotError as exc:
             again = self._again(self._snap, exc)  # the answer from the mapping served before, or `exc` raised
-            self._snap, self._ordinals = again._snap, again._ordinals
+            self._snap, self._found = again._snap, again._found
             return self[index]
 
     def __iter__(self) -> Iterator[Model]:

@@ -10,11 +10,13 @@ lock and make no system call. The thread is restarted in a forked child, and end
 
 from __future__ import annotations
 
+import functools
 import mmap
 import os
 import struct
 import threading
 import time
+import typing
 import warnings
 import weakref
 import zlib
@@ -47,7 +49,36 @@ _COLUMN_TYPES: dict[str, set[type]] = {
 }
 """What a column's values may be: the queries compare and sort them."""
 _MODEL = msgspec.msgpack.Decoder(Model)
-_INDEX = msgspec.msgpack.Decoder(fmt.Index)
+_INDEX_DEFAULTS = {
+    name: default.factory() if hasattr(default, "factory") else default  # `{}` defaults are msgspec Factories
+    for name, default in zip(
+        fmt.Index.__struct_fields__[-len(fmt.Index.__struct_defaults__) :], fmt.Index.__struct_defaults__, strict=True
+    )
+}
+"""Index fields newer than some files → the value such a file has."""
+_RAW_INDEX = msgspec.msgpack.Decoder(
+    msgspec.defstruct(
+        "RawIndex",
+        [
+            (name, msgspec.Raw, msgspec.Raw()) if name in _INDEX_DEFAULTS else (name, msgspec.Raw)
+            for name in fmt.Index.__struct_fields__
+        ],
+        array_like=True,
+    )
+)
+"""The index as one encoded value per field: finding the fields' boundaries allocates nothing per model."""
+_UNSET: Any = object()
+_READ_TO_CHECK = frozenset({fmt.LOOKUP, fmt.RECORDS})
+"""Sections checksummed with `pread` rather than through the mapping: lookups touch only a few of their pages."""
+
+
+@functools.cache
+def _index_decoder(name: str) -> msgspec.msgpack.Decoder[Any]:
+    return msgspec.msgpack.Decoder(typing.get_type_hints(fmt.Index)[name])
+
+
+_PART_CHECKS: dict[str, Callable[[Snapshot, Any], str | None]] = {}
+"""Index field → the check it passes when first decoded (None: fine, else what is wrong); filled below."""
 _PROVENANCE = msgspec.msgpack.Decoder(fmt.ProvenanceTable)
 _REPORT = msgspec.msgpack.Decoder(BuildReport)
 
@@ -84,14 +115,17 @@ class Snapshot:
         self._checked_columns: set[str] = set()
         self._bits: dict[str, int] = {}
         self._provenance: fmt.ProvenanceTable | None = None
-        self._loaded: fmt.Index | None = None
+        self._raw: Any = None
+        """The index section with each field still encoded (`_RAW_INDEX`), once its checksum has passed."""
+        self._parts: dict[str, Any] = {}
+        """Index fields decoded and checked so far (`_part`)."""
         self._ordinals: dict[str, int] | None = None
         """Spec → ordinal, for files without a LOOKUP section (before 1.4)."""
-        self._providers: dict[str, Provider] = {}
+        self._providers: dict[str, Provider] | None = None
         if fmt.LOOKUP in self._sections:
             self._open_lookup()
         else:
-            self._load_index()
+            self._open_without_lookup()
         self.all_bits = (1 << self.model_count) - 1
 
     def _open_lookup(self) -> None:
@@ -122,32 +156,46 @@ class Snapshot:
             raise bad(f"record offsets run {self._offsets[0]}..{self._offsets[n]} past the records section")
         self.model_count: int = n
 
-    def _load_index(self) -> fmt.Index:
-        """The index, decoded and checked (at open for files before 1.4, else when first needed)."""
-        index: fmt.Index = self._read(_INDEX, self._section(fmt.INDEX), "index section")
-        if fmt.LOOKUP not in self._sections:
-            self.model_count = len(index.specs)
-            self._ordinals = {spec: i for i, spec in enumerate(index.specs)}
-            self._offsets = memoryview(index.offsets).cast("Q") if len(index.offsets) % 8 == 0 else memoryview(b"")
-            self._record_crcs = (
-                memoryview(index.record_crcs).cast("I") if len(index.record_crcs) % 4 == 0 else memoryview(b"")
-            )
-        self._check_index(index)
-        if fmt.LOOKUP not in self._sections and not index.record_crcs:
-            self._section(fmt.RECORDS)  # an older file: verify every record now, as readers of it always did
-        self._providers = {p.id: p for p in index.providers}
-        self._loaded = index
-        return index
+    def _open_without_lookup(self) -> None:
+        """A file before 1.4: the specs, record offsets and checksums come from the index, decoded at open."""
+        specs = self._raw_part("specs")
+        self.model_count = len(specs)
+        self._ordinals = {spec: i for i, spec in enumerate(specs)}
+        self._part("specs")
+        self._offsets = memoryview(self._part("offsets")).cast("Q")
+        self._record_crcs = memoryview(self._part("record_crcs")).cast("I")
+        if not self._record_crcs:
+            self._section(fmt.RECORDS)  # before 1.3: verify every record now, as readers of it always did
 
-    @property
-    def _index(self) -> fmt.Index:
-        index = self._loaded
-        return index if index is not None else self._load_index()
+    def _raw_part(self, name: str) -> Any:
+        """Index field `name`, decoded but not yet checked (the index section's checksum verified first)."""
+        raw = self._raw
+        if raw is None:
+            raw = self._raw = self._read(_RAW_INDEX, self._section(fmt.INDEX), "index section")
+        encoded = getattr(raw, name)
+        if not encoded:
+            return _INDEX_DEFAULTS[name]  # a field newer than this file
+        return self._read(_index_decoder(name), encoded, f"index field {name!r}")
+
+    def _part(self, name: str) -> Any:
+        """Index field `name`, decoded and checked on first use: opening a 1.4 file decodes none of them, and a
+        filter decodes only the bitsets it needs."""
+        found = self._parts.get(name, _UNSET)
+        if found is _UNSET:
+            found = self._raw_part(name)
+            check = _PART_CHECKS.get(name)
+            if check is not None:
+                problem = check(self, found)
+                if problem:
+                    raise SnapshotError(f"{self.path}: index: {problem}")
+            self._parts[name] = found
+        return found
 
     @property
     def specs(self) -> list[str]:
-        """All specs in ordinal order (decodes the index once)."""
-        return self._index.specs
+        """All specs in ordinal order (decodes that part of the index once)."""
+        specs: list[str] = self._part("specs")
+        return specs
 
     def _verify(self, view: memoryview) -> dict[int, tuple[int, int]]:
         size = len(view)
@@ -188,59 +236,83 @@ class Snapshot:
         self.content_hash: str = header.content_hash
         return sections
 
-    def _check_index(self, index: fmt.Index) -> None:
-        """The index's parts agree with each other, with the LOOKUP section and with the file: checks that keep
-        every lookup and filter from indexing out of range or serving a model under another name."""
+    def _check_specs(self, specs: list[str]) -> str | None:
         n = self.model_count
-        specs = index.specs
-        records = self._sections[fmt.RECORDS][1]
-
-        def bad(what: str) -> SnapshotError:
-            return SnapshotError(f"{self.path}: index: {what}")
-
         if len(specs) != n:
-            raise bad(f"{len(specs)} specs, the lookup section has {n}")
+            return f"{len(specs)} specs, the lookup section has {n}"
         unique = len(self._ordinals) if self._ordinals is not None else len(set(specs))
         if unique != n:
-            raise bad(f"{n - unique} duplicate spec(s)")
-        if len(index.offsets) != 8 * (n + 1):
-            raise bad(f"{len(index.offsets)} bytes of record offsets for {n} specs (expected {8 * (n + 1)})")
-        first, last = struct.unpack_from("<Q", index.offsets)[0], struct.unpack_from("<Q", index.offsets, 8 * n)[0]
-        if first != 0 or last > records:
-            raise bad(f"record offsets run {first}..{last}, the records section has {records} bytes")
-        if index.record_crcs and len(index.record_crcs) != 4 * n:
-            raise bad(f"{len(index.record_crcs)} bytes of record checksums for {n} specs (expected {4 * n})")
+            return f"{n - unique} duplicate spec(s)"
         if sorted(specs) != specs:  # ~0.1 ms for 9,000 specs; provider ranges rely on it
-            raise bad("specs are not sorted")
-        for pid, (start, end) in index.provider_ranges.items():
+            return "specs are not sorted"
+        if fmt.LOOKUP in self._sections and self._text != b"".join(s.encode() for s in specs):
+            return "specs differ from the lookup section's"
+        return None
+
+    def _check_offsets(self, offsets: bytes) -> str | None:
+        n, records = self.model_count, self._sections[fmt.RECORDS][1]
+        if len(offsets) != 8 * (n + 1):
+            return f"{len(offsets)} bytes of record offsets for {n} specs (expected {8 * (n + 1)})"
+        first, last = struct.unpack_from("<Q", offsets)[0], struct.unpack_from("<Q", offsets, 8 * n)[0]
+        if first != 0 or last > records:
+            return f"record offsets run {first}..{last}, the records section has {records} bytes"
+        if fmt.LOOKUP in self._sections and offsets != self._offsets.tobytes():
+            return "record offsets differ from the lookup section's"
+        return None
+
+    def _check_record_crcs(self, crcs: bytes) -> str | None:
+        n = self.model_count
+        if crcs and len(crcs) != 4 * n:
+            return f"{len(crcs)} bytes of record checksums for {n} specs (expected {4 * n})"
+        if fmt.LOOKUP in self._sections and crcs != self._record_crcs.tobytes():
+            return "record checksums differ from the lookup section's"
+        return None
+
+    def _check_ranges(self, ranges: dict[str, tuple[int, int]]) -> str | None:
+        n, specs = self.model_count, self.specs
+        for pid, (start, end) in ranges.items():
             if not 0 <= start <= end <= n or (
                 start < end and not (specs[start].startswith(f"{pid}:") and specs[end - 1].startswith(f"{pid}:"))
             ):
-                raise bad(f"provider {pid!r}: range {start}..{end} does not hold its models ({n} specs)")
+                return f"provider {pid!r}: range {start}..{end} does not hold its models ({n} specs)"
         # Sorted specs and ranges whose ends have the provider's prefix: each range holds only that provider's
         # models. Disjoint ranges covering every spec: no model is outside its provider's range.
         covered = 0
-        for start, end in sorted(r for r in index.provider_ranges.values() if r[0] < r[1]):
+        for start, end in sorted(r for r in ranges.values() if r[0] < r[1]):
             if start < covered:
-                raise bad(f"provider ranges overlap at {start}")
+                return f"provider ranges overlap at {start}"
             covered = end
-        if sum(end - start for start, end in index.provider_ranges.values()) != n:
-            raise bad(f"provider ranges do not cover the {n} specs")
+        if sum(end - start for start, end in ranges.values()) != n:
+            return f"provider ranges do not cover the {n} specs"
+        return None
+
+    def _check_bitsets(self, bitsets: dict[str, bytes]) -> str | None:
+        n = self.model_count
         width, spare = (n + 7) // 8, n % 8
-        for name, raw in index.bitsets.items():
+        for name, raw in bitsets.items():
             if len(raw) > width:
-                raise bad(f"bitset {name!r} has {len(raw)} bytes, more than {n} models need ({width})")
+                return f"bitset {name!r} has {len(raw)} bytes, more than {n} models need ({width})"
             if spare and len(raw) == width and raw[-1] >> spare:
-                raise bad(f"bitset {name!r} has bits past the last of {n} models")
-        for name, values in index.columns.items():
-            if len(values) != n:
-                raise bad(f"column {name!r} has {len(values)} values for {n} specs")
-        if fmt.LOOKUP in self._sections and (
-            index.offsets != self._offsets.tobytes()
-            or index.record_crcs != self._record_crcs.tobytes()
-            or self._text != b"".join(s.encode() for s in specs)
-        ):
-            raise bad("specs, record offsets or checksums differ from the lookup section's")
+                return f"bitset {name!r} has bits past the last of {n} models"
+        return None
+
+    def verify(self) -> None:
+        """Every check a reader makes when it first needs a part, made now: each index field, each column's
+        values, every record, the provenance and the report (for a daemon about to use or republish a file)."""
+        for name in fmt.Index.__struct_fields__:
+            self._part(name)
+        for name in fmt.COLUMNS:
+            self.column(name)
+        for ordinal in range(self.model_count):
+            self._decode(ordinal, keep=False)
+        self.provenance(self.spec_at(0)) if self.model_count else None
+        self.report()
+
+    def _check_columns(self, columns: dict[str, list[Any]]) -> str | None:
+        for name, values in columns.items():
+            if len(values) != self.model_count:
+                return f"column {name!r} has {len(values)} values for {self.model_count} specs"
+        return None
 
     def _read(self, decoder: msgspec.msgpack.Decoder[Any], data: bytes | memoryview, what: str) -> Any:
         """The one place bytes of the file are decoded: every way they can fail to decode (malformed msgpack, a
@@ -276,7 +348,10 @@ class Snapshot:
         offset, length = self._sections[sid]
         data = self._view[offset : offset + length]
         if sid not in self._checked:
-            if self._checksum(offset, length) != self._crcs[sid]:
+            # Sections decoded whole are checksummed through the mapping (decoding touches every page anyway);
+            # the lookup section is probed a few bytes at a time, so it is read, not mapped, to be checksummed.
+            crc = self._checksum(offset, length) if sid in _READ_TO_CHECK else zlib.crc32(data)
+            if crc != self._crcs[sid]:
                 raise SnapshotError(f"{self.path}: {fmt.SECTION_NAMES[sid]} section checksum mismatch (corrupt file)")
             self._checked.add(sid)
         return data
@@ -302,7 +377,7 @@ class Snapshot:
         model = self._cache.get(self.spec_at(ordinal))
         return model if model is not None else self._decode(ordinal)
 
-    def _decode(self, ordinal: int) -> Model:
+    def _decode(self, ordinal: int, *, keep: bool = True) -> Model:
         """Record `ordinal` as a `Model`; a record that does not decode, or names another spec than the index
         does at its place, is `SnapshotError` (never another model under this name)."""
         spec = self.spec_at(ordinal)
@@ -317,7 +392,8 @@ class Snapshot:
         if model.spec != spec:
             raise SnapshotError(f"{self.path}: record {ordinal} holds {model.spec!r} where the index says {spec!r}")
         # Two threads may decode the same record at once; both results are equal, either may stay cached.
-        self._cache[model.spec] = model
+        if keep:
+            self._cache[model.spec] = model
         return model
 
     def ordinal(self, spec: str) -> int | None:
@@ -352,50 +428,61 @@ class Snapshot:
 
     def model_alias(self, spec: str) -> str | None:
         """The spec an alias spec (`openai:gpt4o`) stands for."""
-        return self._index.model_aliases.get(spec)
+        aliases: dict[str, str] = self._part("model_aliases")
+        return aliases.get(spec)
 
     def denied_reason(self, spec: str) -> str | None:
         """The allow/deny rule that denies `spec`, or None when it is allowed."""
-        return self._index.denied.get(spec)
+        return self.denied.get(spec)
 
     @property
     def denied(self) -> dict[str, str]:
         """Spec → the rule denying it, for every denied model."""
-        return self._index.denied
+        denied: dict[str, str] = self._part("denied")
+        return denied
 
     @property
     def names(self) -> dict[str, str]:
         """Other catalogs' names (LiteLLM's keys) → spec."""
-        return self._index.names
+        names: dict[str, str] = self._part("names")
+        return names
 
     @property
     def excluded(self) -> dict[str, str]:
         """Spec → the exclude (and its file) that removed it from the catalog: such specs have no record."""
-        return self._index.excluded
+        excluded: dict[str, str] = self._part("excluded")
+        return excluded
 
     # -- providers -----------------------------------------------------------------------------------------
 
     @property
     def providers(self) -> list[Provider]:
-        return self._index.providers
+        providers: list[Provider] = self._part("providers")
+        return providers
 
     def provider(self, pid: str) -> Provider | None:
-        if self._loaded is None:
-            self._load_index()
-        return self._providers.get(pid)
+        found = self._providers
+        if found is None:
+            found = self._providers = {p.id: p for p in self.providers}
+        return found.get(pid)
 
     @property
     def provider_alias_map(self) -> dict[str, str]:
         """Every canonical provider id and alias → canonical id."""
-        return self._index.provider_aliases
+        aliases: dict[str, str] = self._part("provider_aliases")
+        return aliases
+
+    def _range(self, pid: str) -> tuple[int, int]:
+        ranges: dict[str, tuple[int, int]] = self._part("provider_ranges")
+        return ranges.get(pid, (0, 0))
 
     def specs_of_provider(self, pid: str) -> Sequence[str]:
-        start, end = self._index.provider_ranges.get(pid, (0, 0))
+        start, end = self._range(pid)
         return self.specs[start:end]
 
     def provider_bits(self, pid: str) -> int:
         """The bitset of one provider's models: a contiguous run of ordinals."""
-        start, end = self._index.provider_ranges.get(pid, (0, 0))
+        start, end = self._range(pid)
         return ((1 << (end - start)) - 1) << start
 
     # -- bitsets and columns -------------------------------------------------------------------------------
@@ -404,19 +491,21 @@ class Snapshot:
         """The bitset `name` (a feature, `status:beta`, `input:image`, `allowed`...); 0 for a modality no model has."""
         found = self._bits.get(name)
         if found is None:
-            raw = self._index.bitsets.get(name)
+            bitsets: dict[str, bytes] = self._part("bitsets")
+            raw = bitsets.get(name)
             found = self._bits[name] = int.from_bytes(raw, "little") if raw is not None else 0
         return found
 
     @property
     def modes(self) -> list[str]:
         """The modes some model of this file has (`chat`, `embedding`, ...)."""
-        return sorted(k[5:] for k in self._index.bitsets if k.startswith("mode:"))
+        return sorted(k[5:] for k in self._part("bitsets") if k.startswith("mode:"))
 
     def column(self, name: str) -> list[Any]:
         """Per-ordinal values (`context`, `output`, `input_cost`, `output_cost`, `release_date`, `family`,
         `base_id`); each column's value types are checked on its first use (`SnapshotError` naming the value)."""
-        found = self._index.columns.get(name)
+        columns: dict[str, list[Any]] = self._part("columns")
+        found = columns.get(name)
         if found is None:
             return [None] * self.model_count  # a column newer than this file
         if name not in self._checked_columns:
@@ -661,3 +750,13 @@ def _after_fork_in_child() -> None:
 
 
 os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+_PART_CHECKS.update(
+    specs=Snapshot._check_specs,
+    offsets=Snapshot._check_offsets,
+    record_crcs=Snapshot._check_record_crcs,
+    provider_ranges=Snapshot._check_ranges,
+    bitsets=Snapshot._check_bitsets,
+    columns=Snapshot._check_columns,
+)

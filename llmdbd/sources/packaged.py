@@ -23,6 +23,7 @@ def path() -> Path:
 def load(snapshot: str | os.PathLike[str] | None = None) -> Layer:
     """Every provider and model of the packaged snapshot as full records (source `packaged`)."""
     snap = Snapshot(snapshot or path())
+    snap.verify()  # every part a client would check, before any of it becomes the daemon's input
     layer = Layer(
         info=SourceInfo(name="packaged", kind="upstream", file=str(snap.path), version="sha256:" + snap.content_hash),
         fragments=[],
