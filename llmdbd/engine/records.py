@@ -30,9 +30,15 @@ class Record(NamedTuple):
     """One value per `contract.COLUMNS`."""
 
 
+_BITS: dict[frozenset[str], frozenset[str]] = {}
+"""One shared set per distinct combination of bitset names (a few hundred for ~9,000 models: ~8 MiB less in a
+daemon than a set per model)."""
+
+
 def record(model: Model) -> Record:
     data = ENCODER.encode(model)
-    return Record(data, zlib.crc32(data), frozenset(fmt.bitset_names(model, False)), fmt.column_values(model))
+    bits = frozenset(fmt.bitset_names(model, False))
+    return Record(data, zlib.crc32(data), _BITS.setdefault(bits, bits), fmt.column_values(model))
 
 
 class Records:
