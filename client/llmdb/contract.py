@@ -132,8 +132,17 @@ def spec_hash(spec: bytes) -> int:
     return zlib.crc32(spec)
 
 
-def lookup_section(specs: Sequence[str], offsets: bytes, record_crcs: bytes) -> bytes:
-    """The LOOKUP section for sorted `specs` and their records' offsets and checksums."""
+def lookup_section(specs: Sequence[str], offsets: bytes, record_crcs: bytes, keys: bytes | None = None) -> bytes:
+    """The LOOKUP section for sorted `specs` and their records' offsets and checksums; `keys`: what
+    `lookup_keys(specs)` gave for these specs before (a publisher reuses it while the specs stay the same)."""
+    keys = lookup_keys(specs) if keys is None else keys
+    head = LOOKUP_HEAD.size
+    return b"".join([keys[:head], offsets, record_crcs, memoryview(keys)[head:]])
+
+
+def lookup_keys(specs: Sequence[str]) -> bytes:
+    """The parts of the LOOKUP section that depend on the specs alone: the head, then the spec offsets, hash
+    slots and spec text (everything but the record offsets and checksums that follow the head)."""
     n = len(specs)
     slots = 1
     while slots < 2 * n:
@@ -148,7 +157,7 @@ def lookup_section(specs: Sequence[str], offsets: bytes, record_crcs: bytes) -> 
         while table[slot]:
             slot = (slot + 1) & mask
         table[slot] = ordinal + 1
-    return b"".join([LOOKUP_HEAD.pack(n, slots), offsets, record_crcs, starts.tobytes(), table.tobytes(), *encoded])
+    return b"".join([LOOKUP_HEAD.pack(n, slots), starts.tobytes(), table.tobytes(), *encoded])
 
 
 class Header(Struct, frozen=True, kw_only=True):

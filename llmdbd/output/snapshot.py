@@ -31,6 +31,9 @@ class Memo:
         self.allowed: list[bool] = []
         self.bits: dict[str, int] = {}
         self.provenance: dict[int, tuple[dict[str, FieldSource], msgspec.Raw]] = {}
+        self.ranges: dict[str, tuple[int, int]] = {}
+        self.keys = b""
+        """`contract.lookup_keys(specs)`, with `ranges` valid while the specs are `specs`."""
 
 
 def encode_snapshot(catalog: BuiltCatalog, *, epoch: int, built_at: float, memo: Memo | None = None) -> bytes:
@@ -42,6 +45,9 @@ def encode_snapshot(catalog: BuiltCatalog, *, epoch: int, built_at: float, memo:
     offsets = array("Q", [0])
     offsets.extend(accumulate(len(r.data) for r in records))
     size = (len(specs) + 7) // 8
+    same_specs = bool(memo.keys) and specs == memo.specs
+    ranges = memo.ranges if same_specs else _ranges(specs)
+    keys = memo.keys if same_specs else fmt.lookup_keys(specs)
     bits = _bitsets(specs, records, allowed, memo)
     index = fmt.Index(
         specs=specs,
@@ -49,7 +55,7 @@ def encode_snapshot(catalog: BuiltCatalog, *, epoch: int, built_at: float, memo:
         model_aliases=catalog.model_aliases,
         providers=list(catalog.providers.values()),
         provider_aliases=catalog.provider_aliases(),
-        provider_ranges=_ranges(specs),
+        provider_ranges=ranges,
         denied=catalog.denied,
         bitsets={k: v.to_bytes(size, "little") for k, v in sorted(bits.items())},
         columns=dict(zip(fmt.COLUMNS, map(list, zip(*(r.columns for r in records), strict=True)), strict=True)),
@@ -69,9 +75,10 @@ def encode_snapshot(catalog: BuiltCatalog, *, epoch: int, built_at: float, memo:
             )
         ),
         fmt.REPORT: ENCODER.encode(catalog.report),
-        fmt.LOOKUP: fmt.lookup_section(specs, index.offsets, index.record_crcs),
+        fmt.LOOKUP: fmt.lookup_section(specs, index.offsets, index.record_crcs, keys),
     }
     memo.specs, memo.records, memo.allowed, memo.bits = specs, records, allowed, bits
+    memo.ranges, memo.keys = ranges, keys
     table, offset = bytearray(), fmt.HEADER_SIZE + fmt.SECTION.size * len(sections)
     for section_id, data in sections.items():
         table += fmt.SECTION.pack(section_id, zlib.crc32(data), offset, len(data))
