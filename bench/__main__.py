@@ -93,7 +93,7 @@ def main() -> None:
     for k, v in daemons.items():
         if isinstance(v, dict):
             rows += [("daemon", f"rebuild stage {stage} (ms)", ms) for stage, ms in v.items()]
-        elif k != "drops":
+        elif k != "drops" and not isinstance(v, list):  # the per-drop lists go below the table
             rows.append(("daemon", k, v))
     lines = [
         "# Benchmarks",
@@ -112,7 +112,13 @@ def main() -> None:
     for area, name, value in rows:
         key = "total" if name == "total (ms)" else name
         lines.append(f"| {area} | {name} | {value:,.3f} | {verdict(key, value, floor)} |")
-    lines += ["", f"Patch drops measured: {daemons['drops']}; idle window: {args.idle:g} s.", ""]
+    lines += [
+        "",
+        f"Patch drops measured: {daemons['drops']}; idle window: {args.idle:g} s. Each drop, in order: visible "
+        f"after (ms) {', '.join(f'{x:g}' for x in daemons['patch drop → visible, each (ms)'])}; rebuild + publish "
+        f"(ms) {', '.join(f'{x:g}' for x in daemons['rebuild + publish, each (ms)'])}.",
+        "",
+    ]
     lines += [
         "## Install kinds: the wheel in a clean venv and this checkout",
         "",

@@ -22,7 +22,7 @@ from llmdb._snapshot import Snapshot, SnapshotHandle
 from llmdb.errors import SnapshotError
 from llmdbd.engine import build
 from llmdbd.engine.records import Records
-from llmdbd.output.publish import write_snapshot
+from llmdbd.output.publish import publish, write_snapshot
 from llmdbd.output.snapshot import encode_snapshot
 from llmdbd.sources import modelsdev
 
@@ -464,3 +464,80 @@ def test_opening_and_exact_lookups_decode_no_index_part_and_a_filter_only_its_bi
     assert len(found) > 1000 and all(m.capabilities.tools.enabled for m in found[:50])
     snap.verify()  # and the packaged file passes every check there is
     assert set(snap._parts) == set(fmt.Index.__struct_fields__)
+
+
+def _with_lookup(path: Path, specs: list[str]) -> None:
+    """The lookup section rebuilt over `specs` (the index's record offsets and checksums kept)."""
+
+    def edit(sections: dict[int, bytes]) -> None:
+        index = msgspec.msgpack.decode(sections[fmt.INDEX], type=fmt.Index)
+        sections[fmt.LOOKUP] = fmt.lookup_section(specs, index.offsets, index.record_crcs)
+
+    _rewrite(path, edit)
+
+
+def test_verify_refuses_what_lookups_would_trip_on_later(tmp_path: Path) -> None:
+    """`verify()` makes every check: spec boundaries that differ from the index's (same text, other specs), a hash
+    table that cannot find a spec, provenance of the last model and of providers."""
+    path = tmp_path / "c.llmdb"
+    write_snapshot(make_catalog(), path)
+    _with_lookup(path, ["t:mt", ":x0", "t:x1"])  # the same text as t:m, t:x0, t:x1, cut elsewhere
+    with pytest.raises(SnapshotError, match="specs differ from the lookup section's"):
+        Snapshot(path).verify()
+
+    write_snapshot(make_catalog(), path)
+
+    def no_slots(sections: dict[int, bytes]) -> None:
+        n, slots = fmt.LOOKUP_HEAD.unpack_from(sections[fmt.LOOKUP])
+        table = fmt.lookup_layout(n, slots)[3]
+        data = bytearray(sections[fmt.LOOKUP])
+        data[table : table + 4 * slots] = bytes(4 * slots)
+        sections[fmt.LOOKUP] = bytes(data)
+
+    _rewrite(path, no_slots)
+    with pytest.raises(SnapshotError, match="'t:m' is not found at its place"):
+        Snapshot(path).verify()
+
+    write_snapshot(make_catalog(), path)
+
+    def last_source_missing(sections: dict[int, bytes]) -> None:
+        table = msgspec.msgpack.decode(sections[fmt.PROVENANCE], type=fmt.ProvenanceTable)
+        models = [*table.models[:-1], {"cost.input": (99, False, ())}]
+        sections[fmt.PROVENANCE] = msgspec.msgpack.encode(msgspec.structs.replace(table, models=models))
+
+    _rewrite(path, last_source_missing)
+    with pytest.raises(SnapshotError, match="provenance of t:x1"):
+        Snapshot(path).verify()
+    write_snapshot(make_catalog(), path)
+    Snapshot(path).verify()  # a sound file passes
+
+
+def test_records_are_read_through_the_mapping_when_the_descriptor_is_gone(tmp_path: Path) -> None:
+    """A process that closes every descriptor (a daemonizing library) must not see its catalog as corrupt."""
+    path = tmp_path / "c.llmdb"
+    write_snapshot(make_catalog(), path)
+    snap = Snapshot(path)
+    os.close(snap._fd)
+    other = os.open(os.devnull, os.O_RDONLY)  # the number may now read another file
+    try:
+        assert snap.model("t:m").cost.input == 1.0  # type: ignore[union-attr]
+    finally:
+        os.close(other)
+
+
+def test_a_model_list_read_across_a_fallback_finishes_from_the_file_served_before(tmp_path: Path) -> None:
+    publish(make_catalog(1.0, extra_models=2), tmp_path)
+    catalog = llmdb.Catalog(tmp_path / "catalog.llmdb")
+    assert len(catalog.models(provider="t")) == 3
+    bad = tmp_path / "bad.llmdb"  # a writer bug: one record of the next file is corrupt, checksums kept
+    write_snapshot(make_catalog(2.0, extra_models=4), bad, epoch=2)
+    bad.write_bytes(_flip_record(bad.read_bytes(), bad, "t:x2"))
+    os.replace(bad, tmp_path / "catalog.llmdb")
+    catalog.refresh()
+    found = catalog.models(provider="t")
+    assert len(found) == 5  # the new file answers the filter from its index
+    with pytest.warns(UserWarning):
+        specs = [m.spec for m in found]  # t:m, t:x0, t:x1 from the new file; t:x2 is corrupt: the old file's
+    assert specs == ["t:m", "t:x0", "t:x1"]
+    assert [m.spec for m in catalog.models(provider="t")] == ["t:m", "t:x0", "t:x1"]  # the file served before
+    assert catalog.get("t:m").cost.input == 1.0  # type: ignore[union-attr]

@@ -100,27 +100,28 @@ class ModelList(Sequence[Model]):
     filter, not decoding every result (issue 12).
 
     It answers from one mapping. Should a record of it turn out corrupt when read, the catalog goes back to the
-    file served before (as `get` does) and the list answers the same question from there."""
+    file served before (as `get` does) and the list answers the same question from there on (an iteration under
+    way goes on from the same position in that answer)."""
 
-    __slots__ = ("_again", "_found", "_snap")
+    __slots__ = ("_again", "_state")
 
     def __init__(
         self, snap: Snapshot, found: tuple[int, ...] | int, again: Callable[[Snapshot, SnapshotError], ModelList]
     ) -> None:
-        self._snap = snap
-        self._found = found
-        """The ordinals, or the bitset they are the set bits of (made into ordinals when first read)."""
+        self._state = (snap, found)
+        """The mapping and the ordinals, or the bitset they are the set bits of (made into ordinals when first
+        read); one attribute, replaced whole, so a thread never pairs one mapping with another's ordinals."""
         self._again = again
 
-    @property
-    def _ordinals(self) -> tuple[int, ...]:
-        found = self._found
+    def _ordinals(self) -> tuple[Snapshot, tuple[int, ...]]:
+        snap, found = self._state
         if isinstance(found, int):
-            found = self._found = tuple(self._snap.iter_ordinals(found))
-        return found
+            found = tuple(snap.iter_ordinals(found))
+            self._state = (snap, found)
+        return snap, found
 
     def __len__(self) -> int:
-        found = self._found
+        found = self._state[1]
         return found.bit_count() if isinstance(found, int) else len(found)
 
     @overload
@@ -129,28 +130,37 @@ class ModelList(Sequence[Model]):
     def __getitem__(self, index: slice) -> list[Model]: ...
     def __getitem__(self, index: int | slice) -> Model | list[Model]:
         if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self._ordinals)))]
-        ordinal = self._ordinals[index]
+            return [self[i] for i in range(*index.indices(len(self)))]
+        snap, ordinals = self._ordinals()
+        ordinal = ordinals[index]
         try:
-            return self._snap.model_at(ordinal)
+            return snap.model_at(ordinal)
         except SnapshotError as exc:
-            again = self._again(self._snap, exc)  # the answer from the mapping served before, or `exc` raised
-            self._snap, self._found = again._snap, again._found
+            self._state = self._again(snap, exc)._state  # the answer from the mapping served before, or raises
             return self[index]
 
     def __iter__(self) -> Iterator[Model]:
-        for i in range(len(self._ordinals)):
-            yield self[i]
+        i = 0
+        while True:
+            try:
+                model = self[i]  # the answer in force now: a fallback may have shortened it
+            except IndexError:
+                return
+            yield model
+            i += 1
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, ModelList):
-            return (self._snap is other._snap and self._ordinals == other._ordinals) or list(self) == list(other)
-        return isinstance(other, Sequence) and list(self) == list(other)
+            return self._ordinals() == other._ordinals() or list(self) == list(other)
+        if isinstance(other, list):
+            return list(self) == other
+        return NotImplemented
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        specs = [self._snap.spec_at(o) for o in self._ordinals[:3]]
+        snap, ordinals = self._ordinals()
+        specs = [snap.spec_at(o) for o in ordinals[:3]]
         return f"<ModelList of {len(self)}: {', '.join(specs)}{', ...' if len(self) > 3 else ''}>"
 
 
@@ -193,13 +203,17 @@ class Catalog:
         self._handle.add_listener(self._swapped)
 
     def _swapped(self, snap: Snapshot) -> None:
-        """A new mapping: forget every answer from the old one."""
+        """A new mapping: forget every answer from the old one.
+
+        `_served` is None while the caches are cleared and names the new mapping only after: `_supports` checks
+        it after computing, so an answer it computed from any old state is computed again, never cached."""
         with self._lock:
-            self._served = snap
+            self._served = None
             self._models.clear()
             self._sets = {}
             self._queries = {}
             self.supports.cache_clear()  # type: ignore[attr-defined]
+            self._served = snap
 
     def _lookup(self, name: str) -> Model:
         """A name not looked up since the mapping changed: resolve and decode it, and remember it for `get`."""
@@ -419,7 +433,8 @@ class Catalog:
 
     def _supports(self, spec: str, *features: str) -> bool:
         """The answer from one mapping: computed again if the mapping changed meanwhile, so the cache never keeps
-        an answer from a mapping it was cleared of."""
+        an answer from a mapping it was cleared of. (The check is the last thing before `return`, and CPython
+        switches threads at no instruction between them and the cache's C-level store.)"""
         while True:
             served = self._served
             key = self._models[spec].spec
@@ -432,7 +447,7 @@ class Catalog:
                 if key not in found:
                     answer = False
                     break
-            if self._served is served:
+            if served is not None and self._served is served:  # None: not opened yet, or a swap under way
                 return answer
 
     def _feature_set(self, feature: str) -> frozenset[str]:

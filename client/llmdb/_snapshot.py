@@ -10,19 +10,23 @@ lock and make no system call. The thread is restarted in a forked child, and end
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import mmap
 import os
 import struct
+import sys
 import threading
 import time
 import typing
 import warnings
 import weakref
 import zlib
+from array import array
 from collections.abc import Callable, Iterator, Sequence
+from itertools import accumulate
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 
@@ -36,8 +40,6 @@ CHECK_SECONDS = 0.05
 is served."""
 FALLBACK_CHECK_SECONDS = 1.0
 """How often the checker `stat`s each path regardless (a missed event, a publisher that died mid-publish)."""
-"""Verified when the file is mapped; RECORDS too if the file has no per-record checksums (before format 1.3), the
-others when first read."""
 _COLUMN_TYPES: dict[str, set[type]] = {
     "context": {int, type(None)},
     "output": {int, type(None)},
@@ -68,6 +70,35 @@ _RAW_INDEX = msgspec.msgpack.Decoder(
 )
 """The index as one encoded value per field: finding the fields' boundaries allocates nothing per model."""
 _UNSET: Any = object()
+
+
+def _close(fd: int, device: int, inode: int) -> None:
+    """Close a snapshot's descriptor, unless the process closed it already (a daemonizing library): the number
+    may now be another file's, so it is closed only while it still is this file."""
+    with contextlib.suppress(OSError):
+        st = os.fstat(fd)
+        if (st.st_dev, st.st_ino) == (device, inode):
+            os.close(fd)
+
+
+def _array(data: memoryview, code: Literal["Q", "I"]) -> Any:
+    """Little-endian unsigned integers read in place (a copy, byte-swapped, on a big-endian machine)."""
+    if sys.byteorder == "little":
+        return data.cast(code)
+    values = array(code, data.tobytes())
+    values.byteswap()
+    return values
+
+
+def _little(values: Any) -> bytes:
+    """Integers as the file stores them (little-endian)."""
+    if sys.byteorder == "little":
+        return bytes(values.tobytes())
+    swapped = array(values.format if isinstance(values, memoryview) else values.typecode, values.tobytes())
+    swapped.byteswap()
+    return swapped.tobytes()
+
+
 _READ_TO_CHECK = frozenset({fmt.LOOKUP, fmt.RECORDS})
 """Sections checksummed with `pread` rather than through the mapping: lookups touch only a few of their pages."""
 
@@ -94,14 +125,17 @@ class Snapshot:
             raise SnapshotError(f"{self.path}: cannot open snapshot: {exc.strerror or exc}") from None
         self._fd = fd
         """Records are read from it with `pread` (see `_pread`), kept open as long as the mapping."""
-        weakref.finalize(self, os.close, fd)
         try:
             st = os.fstat(fd)
             if st.st_size < fmt.HEADER_SIZE:
                 raise SnapshotError(f"{self.path}: truncated: {st.st_size} bytes, shorter than the header")
             self._mm = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
-        except OSError as exc:
+        except (OSError, SnapshotError) as exc:
+            os.close(fd)
+            if isinstance(exc, SnapshotError):
+                raise
             raise SnapshotError(f"{self.path}: cannot open snapshot: {exc.strerror or exc}") from None
+        weakref.finalize(self, _close, fd, st.st_dev, st.st_ino)
         self.identity = (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
         """What `stat` said of the file when it was mapped: the fallback freshness check compares it."""
         view = memoryview(self._mm)
@@ -145,10 +179,10 @@ class Snapshot:
         offsets, crcs, starts, table, text = fmt.lookup_layout(n, slots)
         if text > size:
             raise bad(f"{size} bytes, too short for {n} models and {slots} slots")
-        self._offsets = data[offsets:crcs].cast("Q")
-        self._record_crcs = data[crcs:starts].cast("I")
-        self._spec_starts = data[starts:table].cast("I")
-        self._slots = data[table:text].cast("I")
+        self._offsets = _array(data[offsets:crcs], "Q")
+        self._record_crcs = _array(data[crcs:starts], "I")
+        self._spec_starts = _array(data[starts:table], "I")
+        self._slots = _array(data[table:text], "I")
         self._text = data[text:]
         if self._spec_starts[0] != 0 or self._spec_starts[n] != size - text:
             raise bad(f"spec text runs {self._spec_starts[0]}..{self._spec_starts[n]}, it has {size - text} bytes")
@@ -162,8 +196,8 @@ class Snapshot:
         self.model_count = len(specs)
         self._ordinals = {spec: i for i, spec in enumerate(specs)}
         self._part("specs")
-        self._offsets = memoryview(self._part("offsets")).cast("Q")
-        self._record_crcs = memoryview(self._part("record_crcs")).cast("I")
+        self._offsets = _array(memoryview(self._part("offsets")), "Q")
+        self._record_crcs = _array(memoryview(self._part("record_crcs")), "I")
         if not self._record_crcs:
             self._section(fmt.RECORDS)  # before 1.3: verify every record now, as readers of it always did
 
@@ -245,8 +279,12 @@ class Snapshot:
             return f"{n - unique} duplicate spec(s)"
         if sorted(specs) != specs:  # ~0.1 ms for 9,000 specs; provider ranges rely on it
             return "specs are not sorted"
-        if fmt.LOOKUP in self._sections and self._text != b"".join(s.encode() for s in specs):
-            return "specs differ from the lookup section's"
+        if fmt.LOOKUP in self._sections:
+            encoded = [s.encode() for s in specs]
+            starts = array("I", [0])
+            starts.extend(accumulate(map(len, encoded)))
+            if self._text != b"".join(encoded) or _little(self._spec_starts) != _little(starts):
+                return "specs differ from the lookup section's"
         return None
 
     def _check_offsets(self, offsets: bytes) -> str | None:
@@ -256,7 +294,7 @@ class Snapshot:
         first, last = struct.unpack_from("<Q", offsets)[0], struct.unpack_from("<Q", offsets, 8 * n)[0]
         if first != 0 or last > records:
             return f"record offsets run {first}..{last}, the records section has {records} bytes"
-        if fmt.LOOKUP in self._sections and offsets != self._offsets.tobytes():
+        if fmt.LOOKUP in self._sections and offsets != _little(self._offsets):
             return "record offsets differ from the lookup section's"
         return None
 
@@ -264,7 +302,7 @@ class Snapshot:
         n = self.model_count
         if crcs and len(crcs) != 4 * n:
             return f"{len(crcs)} bytes of record checksums for {n} specs (expected {4 * n})"
-        if fmt.LOOKUP in self._sections and crcs != self._record_crcs.tobytes():
+        if fmt.LOOKUP in self._sections and crcs != _little(self._record_crcs):
             return "record checksums differ from the lookup section's"
         return None
 
@@ -304,8 +342,14 @@ class Snapshot:
         for name in fmt.COLUMNS:
             self.column(name)
         for ordinal in range(self.model_count):
+            if fmt.LOOKUP in self._sections and self.ordinal(self.spec_at(ordinal)) != ordinal:
+                raise SnapshotError(f"{self.path}: lookup section: {self.spec_at(ordinal)!r} is not found at its place")
             self._decode(ordinal, keep=False)
-        self.provenance(self.spec_at(0)) if self.model_count else None
+        table = self._provenance_table()
+        for ordinal, fields in enumerate(table.models):
+            self._expand(fields, self.spec_at(ordinal))
+        for pid, fields in table.providers.items():
+            self._expand(fields, f"provider {pid}")
         self.report()
 
     def _check_columns(self, columns: dict[str, list[Any]]) -> str | None:
@@ -332,6 +376,25 @@ class Snapshot:
             raise SnapshotError(f"{self.path}: cannot read: {exc.strerror or exc}") from None
         if len(data) != length:
             raise SnapshotError(f"{self.path}: truncated: {offset + length} bytes needed, the file has fewer")
+        return data
+
+    def _record_bytes(self, ordinal: int, start: int, end: int) -> bytes | memoryview:
+        """A record's bytes, read with `pread` and checked against its checksum. A mismatch is read again through
+        the mapping before it is blamed on the file: the descriptor may no longer be this file's (a process that
+        closed every descriptor, then opened others under the same number). Files without per-record checksums
+        are read through the mapping (their records were verified whole at open)."""
+        if not self._record_crcs:
+            return self._view[start:end]
+        expected = self._record_crcs[ordinal]
+        try:
+            data: bytes | memoryview = os.pread(self._fd, end - start, start)
+        except OSError:
+            data = b""
+        if zlib.crc32(data) != expected:
+            data = self._view[start:end]
+            if zlib.crc32(data) != expected:
+                spec = self.spec_at(ordinal)
+                raise SnapshotError(f"{self.path}: record {ordinal} ({spec!r}) checksum mismatch (corrupt file)")
         return data
 
     def _checksum(self, offset: int, length: int) -> int:
@@ -385,9 +448,7 @@ class Snapshot:
         end = self._records + self._offsets[ordinal + 1]
         if not self._records <= start <= end <= self._records_end:
             raise SnapshotError(f"{self.path}: index: record {ordinal} ({spec!r}) runs {start}..{end}, off its section")
-        data = self._pread(start, end - start)
-        if self._record_crcs and zlib.crc32(data) != self._record_crcs[ordinal]:
-            raise SnapshotError(f"{self.path}: record {ordinal} ({spec!r}) checksum mismatch (corrupt file)")
+        data = self._record_bytes(ordinal, start, end)
         model: Model = self._read(_MODEL, data, f"record {ordinal} ({spec!r})")
         if model.spec != spec:
             raise SnapshotError(f"{self.path}: record {ordinal} holds {model.spec!r} where the index says {spec!r}")
@@ -408,7 +469,7 @@ class Snapshot:
         mask = len(slots) - 1
         slot = fmt.spec_hash(key) & mask
         for _ in range(len(slots)):  # a table without an empty slot (a corrupt one) still ends
-            found = slots[slot]
+            found: int = slots[slot]
             if not found:
                 return None
             if found <= n and text[starts[found - 1] : starts[found]] == key:

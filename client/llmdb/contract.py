@@ -109,7 +109,8 @@ REQUIRED_SECTIONS = {INDEX: "index", RECORDS: "records", PROVENANCE: "provenance
 SECTION_NAMES = {**REQUIRED_SECTIONS, LOOKUP: "lookup"}
 
 LOOKUP_HEAD = struct.Struct("<II")
-"""The LOOKUP section (format 1.4) starts with: model count n, hash slot count (a power of two, at least 2n)."""
+"""The LOOKUP section (format 1.4) starts with: model count n, hash slot count (a power of two above n; the
+writer uses at least 2n)."""
 
 
 def lookup_layout(n: int, slots: int) -> tuple[int, int, int, int, int]:
