@@ -124,7 +124,7 @@ class Snapshot:
         except OSError as exc:
             raise SnapshotError(f"{self.path}: cannot open snapshot: {exc.strerror or exc}") from None
         self._fd = fd
-        """Records are read from it with `pread` (see `_pread`), kept open as long as the mapping."""
+        """Records are read from it with `pread` (see `_record_bytes`), kept open as long as the mapping."""
         try:
             st = os.fstat(fd)
             if st.st_size < fmt.HEADER_SIZE:
@@ -369,7 +369,8 @@ class Snapshot:
     def _pread(self, offset: int, length: int) -> bytes:
         """Bytes of the file read with `pread`, not through the mapping: the kernel maps ~64 KiB around every
         page a process first touches, so reading 1,000 scattered records through the mapping made ~80 MiB of a
-        large file resident in each process (issue 12); a read copies just the bytes (page cache still shared)."""
+        large file resident in each process (issue 12); a read copies just the bytes (page cache still shared).
+        Records go through `_record_bytes`; this checksums sections that lookups only probe."""
         try:
             data = os.pread(self._fd, length, offset)
         except OSError as exc:
