@@ -70,10 +70,12 @@ def measure(target: str, preload: bool = False) -> float | str:
 
 
 def run() -> dict[str, float | str]:
+    """Every app both ways, so each comparison is like with like (with --preload the master imports the app
+    once and the workers share those pages; without it each worker imports its own)."""
     out: dict[str, float | str] = {}
     for name, target in APPS.items():
         out[f"{name} worker PSS (MiB)"] = measure(target)
-    out["llmdb worker PSS with --preload (MiB)"] = measure(APPS["llmdb"], preload=True)
+        out[f"{name} worker PSS with --preload (MiB)"] = measure(target, preload=True)
     return out
 
 
