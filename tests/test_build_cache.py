@@ -37,6 +37,7 @@ def test_cached_builds_equal_fresh_builds_as_patches_come_and_go(tmp_path: Path)
     steps = [
         {},
         {"a.json": {"models": [{"spec": "openai:gpt-4o", "cost": {"input": 1.0}, "tags": ["x"]}]}},
+        {"a.json": {"models": [{"spec": "openai:gpt-4o", "cost": {"input": 3.0}}]}},  # the same model touched again
         {
             "a.json": {"models": [{"spec": "openai:gpt-4o", "cost": {"input": 2.0}}]},
             "b.json": {"models": [{"spec": "anthropic:claude-sonnet-4-5", "family": "__delete__"}]},

@@ -29,6 +29,9 @@ class ModelCache:
     def __init__(self) -> None:
         self._layers: tuple[Layer, ...] = ()
         self._entries: dict[ModelKey, Entry] = {}
+        self._last: tuple[frozenset[ModelKey], dict[ModelKey, Entry], list[Layer]] | None = None
+        """The last split: while the same models are touched and nothing was remembered since, it is the answer
+        again (an operator editing one patch file: no walk over every cached model and fragment)."""
         self.records = Records()
         """Every built model's snapshot record, remembered for the next build (any model, patched ones too)."""
 
@@ -38,8 +41,11 @@ class ModelCache:
         base = tuple(layers[:count])
         same = len(base) == len(self._layers) and all(a is b for a, b in zip(base, self._layers, strict=True))
         if not base or not same or not all(layer.prepared for layer in base):
-            self._layers, self._entries = base, {}
+            self._layers, self._entries, self._last = base, {}, None
             return {}, layers
+        touched_now = frozenset(touched)
+        if self._last is not None and self._last[0] == touched_now:
+            return self._last[1], [*self._last[2], *layers[count:]]
         reused = {key: entry for key, entry in self._entries.items() if key not in touched}
         if not reused:
             return {}, layers
@@ -50,6 +56,7 @@ class ModelCache:
             )
             for layer in base
         ]
+        self._last = (touched_now, reused, rest)
         return reused, [*rest, *layers[count:]]
 
     @property
@@ -63,3 +70,4 @@ class ModelCache:
     def remember(self, key: ModelKey, entry: Entry) -> None:
         """Keep a model that only the upstream layers define, for the next build."""
         self._entries[key] = entry
+        self._last = None
