@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 
-import msgspec
 from msgspec import Struct
 
 from llmdb.contract import expand
@@ -70,12 +69,13 @@ def content_hash(
     excluded: dict[str, str],
 ) -> str:
     """sha256 of a canonical encoding of the effective catalog (with the specs clients are told are excluded):
-    no timestamps, no provenance, sorted keys. `records` are the models' in spec order, already encoded."""
+    no timestamps, no provenance, sorted keys. The models enter as the sha256 of each one's record (`records`,
+    in spec order), so a one-model change rehashes one record and ~32 bytes per model."""
     body = ENCODER.encode(
         (
             SCHEMA_VERSION,
             sorted(providers.values(), key=lambda p: p.id),
-            [msgspec.Raw(r.data) for r in records],
+            [r.digest for r in records],
             sorted(model_aliases.items()),
             sorted(denied.items()),
             sorted(excluded),  # which models; not the reason's text, which names files wherever they are

@@ -7,6 +7,7 @@ re-encoding and 32-52 ms of bitset rows per drop)."""
 
 from __future__ import annotations
 
+import hashlib
 import zlib
 from collections.abc import Iterable
 from typing import Any, NamedTuple
@@ -22,7 +23,10 @@ ENCODER = msgspec.msgpack.Encoder(order="deterministic")
 
 class Record(NamedTuple):
     data: bytes
-    """`ENCODER.encode(model)`: what the RECORDS section holds and the content hash covers."""
+    """`ENCODER.encode(model)`: what the RECORDS section holds."""
+    digest: bytes
+    """sha256 of `data`: the content hash covers the models through these (a rebuild hashes ~32 bytes per
+    model, not every record again)."""
     crc: int
     bits: frozenset[str]
     """The bitsets the model is in, except `allowed` (that depends on the rules, not the model)."""
@@ -38,7 +42,9 @@ daemon than a set per model)."""
 def record(model: Model) -> Record:
     data = ENCODER.encode(model)
     bits = frozenset(fmt.bitset_names(model, False))
-    return Record(data, zlib.crc32(data), _BITS.setdefault(bits, bits), fmt.column_values(model))
+    return Record(
+        data, hashlib.sha256(data).digest(), zlib.crc32(data), _BITS.setdefault(bits, bits), fmt.column_values(model)
+    )
 
 
 class Records:
