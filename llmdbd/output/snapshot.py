@@ -30,7 +30,11 @@ class Memo:
         self.records: list[Record] = []
         self.allowed: list[bool] = []
         self.bits: dict[str, int] = {}
-        self.provenance: dict[int, tuple[dict[str, FieldSource], msgspec.Raw]] = {}
+        self.maps: list[dict[str, FieldSource]] = []
+        self.raws: list[msgspec.Raw] = []
+        """Each model's provenance map and its encoding, in ordinal order."""
+        self.arrays: tuple[bytes, array[int], dict[str, list[Any]]] | None = None
+        """Record offsets, record checksums and columns over `records`."""
         self.ranges: dict[str, tuple[int, int]] = {}
         self.keys = b""
         """`contract.lookup_keys(specs)`, with `ranges` valid while the specs are `specs`."""
@@ -42,26 +46,27 @@ def encode_snapshot(catalog: BuiltCatalog, *, epoch: int, built_at: float, memo:
     specs = list(catalog.models)  # sorted by the engine
     records = catalog.records
     allowed = [s not in catalog.denied for s in specs]
-    offsets = array("Q", [0])
-    offsets.extend(accumulate(len(r.data) for r in records))
     size = (len(specs) + 7) // 8
     same_specs = bool(memo.keys) and specs == memo.specs
     ranges = memo.ranges if same_specs else _ranges(specs)
     keys = memo.keys if same_specs else fmt.lookup_keys(specs)
     bits = _bitsets(specs, records, allowed, memo)
+    offsets, crcs, columns = arrays = _arrays(records, memo if same_specs else None)
+    maps = [catalog.model_sources.get(s, {}) for s in specs]
+    raws = _encoded(maps, memo if same_specs else None)
     index = fmt.Index(
         specs=specs,
-        offsets=offsets.tobytes(),
+        offsets=offsets,
         model_aliases=catalog.model_aliases,
         providers=list(catalog.providers.values()),
         provider_aliases=catalog.provider_aliases(),
         provider_ranges=ranges,
         denied=catalog.denied,
         bitsets={k: v.to_bytes(size, "little") for k, v in sorted(bits.items())},
-        columns=dict(zip(fmt.COLUMNS, map(list, zip(*(r.columns for r in records), strict=True)), strict=True)),
+        columns=columns,
         excluded=catalog.excluded,
         names=catalog.names(),
-        record_crcs=array("I", [r.crc for r in records]).tobytes(),
+        record_crcs=crcs.tobytes(),
     )
     sections = {
         fmt.INDEX: ENCODER.encode(index),
@@ -70,7 +75,7 @@ def encode_snapshot(catalog: BuiltCatalog, *, epoch: int, built_at: float, memo:
             fmt.ProvenanceTable(
                 sources=list(catalog.sources),
                 # each map already encoded: msgspec writes `Raw` bytes as they are
-                models=cast(Any, _encoded(memo, [catalog.model_sources.get(s, {}) for s in specs])),
+                models=cast(Any, raws),
                 providers=catalog.provider_sources,
             )
         ),
@@ -78,7 +83,7 @@ def encode_snapshot(catalog: BuiltCatalog, *, epoch: int, built_at: float, memo:
         fmt.LOOKUP: fmt.lookup_section(specs, index.offsets, index.record_crcs, keys),
     }
     memo.specs, memo.records, memo.allowed, memo.bits = specs, records, allowed, bits
-    memo.ranges, memo.keys = ranges, keys
+    memo.ranges, memo.keys, memo.arrays, memo.maps, memo.raws = ranges, keys, arrays, maps, raws
     table, offset = bytearray(), fmt.HEADER_SIZE + fmt.SECTION.size * len(sections)
     for section_id, data in sections.items():
         table += fmt.SECTION.pack(section_id, zlib.crc32(data), offset, len(data))
@@ -126,16 +131,33 @@ def _bitsets(specs: list[str], records: list[Record], allowed: list[bool], memo:
     return out
 
 
-def _encoded(memo: Memo, maps: list[dict[str, FieldSource]]) -> list[msgspec.Raw]:
-    """Each provenance map encoded, remembered by identity (the engine keeps untouched models' maps)."""
-    old: dict[int, tuple[dict[str, FieldSource], msgspec.Raw]] = memo.provenance
-    new: dict[int, tuple[dict[str, FieldSource], msgspec.Raw]] = {}
-    out = []
-    for m in maps:
-        hit = old.get(id(m))
-        if hit is None or hit[0] is not m:
-            hit = (m, msgspec.Raw(ENCODER.encode(m)))
-        new[id(m)] = hit
-        out.append(hit[1])
-    memo.provenance = new
-    return out
+def _arrays(records: list[Record], memo: Memo | None) -> tuple[bytes, array[int], dict[str, list[Any]]]:
+    """Record offsets, record checksums and columns. Over the same specs as `memo`'s, they are the last ones
+    patched where a model changed (while every changed record kept its length); otherwise computed anew."""
+    old = memo.records if memo is not None else []
+    if memo is not None and memo.arrays is not None and len(old) == len(records):
+        changed = [i for i, (record, was) in enumerate(zip(records, old, strict=True)) if record is not was]
+        if all(len(records[i].data) == len(old[i].data) for i in changed):
+            offsets, old_crcs, old_columns = memo.arrays
+            crcs = array("I", old_crcs)
+            columns = {name: list(values) for name, values in old_columns.items()}
+            for i in changed:
+                crcs[i] = records[i].crc
+                for name, value in zip(fmt.COLUMNS, records[i].columns, strict=True):
+                    columns[name][i] = value
+            return offsets, crcs, columns
+    starts = array("Q", [0])
+    starts.extend(accumulate(len(r.data) for r in records))
+    columns = dict(zip(fmt.COLUMNS, map(list, zip(*(r.columns for r in records), strict=True)), strict=True))
+    return starts.tobytes(), array("I", [r.crc for r in records]), columns
+
+
+def _encoded(maps: list[dict[str, FieldSource]], memo: Memo | None) -> list[msgspec.Raw]:
+    """Each provenance map encoded; over the same specs as `memo`'s, a map that is the same object as last time
+    (the engine keeps untouched models' maps) keeps its encoding."""
+    if memo is None or len(memo.maps) != len(maps):
+        return [msgspec.Raw(ENCODER.encode(m)) for m in maps]
+    return [
+        raw if m is was else msgspec.Raw(ENCODER.encode(m))
+        for m, was, raw in zip(maps, memo.maps, memo.raws, strict=True)
+    ]
