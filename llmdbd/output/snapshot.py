@@ -50,8 +50,9 @@ def encode_snapshot(catalog: BuiltCatalog, *, epoch: int, built_at: float, memo:
     same_specs = bool(memo.keys) and specs == memo.specs
     ranges = memo.ranges if same_specs else _ranges(specs)
     keys = memo.keys if same_specs else fmt.lookup_keys(specs)
-    bits = _bitsets(specs, records, allowed, memo)
-    offsets, crcs, columns = arrays = _arrays(records, memo if same_specs else None)
+    changed = _changed(records, allowed, memo) if same_specs else None
+    bits = _bitsets(records, allowed, memo, changed)
+    offsets, crcs, columns = arrays = _arrays(records, memo, changed)
     maps = [catalog.model_sources.get(s, {}) for s in specs]
     raws = _encoded(maps, memo if same_specs else None)
     index = fmt.Index(
@@ -103,18 +104,23 @@ def _ranges(specs: list[str]) -> dict[str, tuple[int, int]]:
     return ranges
 
 
-def _bitsets(specs: list[str], records: list[Record], allowed: list[bool], memo: Memo) -> dict[str, int]:
-    """Bit i of each set is model i. Over the same specs as `memo`'s, only the models that changed flip bits;
-    otherwise the positions of each name are gathered and written as '0'/'1' text that `int` parses at once."""
-    if memo.bits and specs == memo.specs:
+def _changed(records: list[Record], allowed: list[bool], memo: Memo) -> list[int]:
+    """The ordinals whose record or allowed state differs from `memo`'s (over the same specs)."""
+    pairs = zip(records, memo.records, allowed, memo.allowed, strict=True)
+    return [i for i, (record, was, yes, was_yes) in enumerate(pairs) if record is not was or yes != was_yes]
+
+
+def _bitsets(records: list[Record], allowed: list[bool], memo: Memo, changed: list[int] | None) -> dict[str, int]:
+    """Bit i of each set is model i. With `changed` (the models that differ from `memo`'s, over the same specs),
+    only those flip bits; otherwise the positions of each name are gathered and written as '0'/'1' text that
+    `int` parses at once."""
+    if changed is not None:
         bits = dict(memo.bits)
-        old_records, old_allowed = memo.records, memo.allowed
-        for i, (record, yes) in enumerate(zip(records, allowed, strict=True)):
-            if record is not old_records[i] or yes != old_allowed[i]:
-                was = old_records[i].bits | ({"allowed"} if old_allowed[i] else set())
-                now = record.bits | ({"allowed"} if yes else set())
-                for name in was ^ now:
-                    bits[name] = bits.get(name, 0) ^ (1 << i)
+        for i in changed:
+            was = memo.records[i].bits | ({"allowed"} if memo.allowed[i] else set())
+            now = records[i].bits | ({"allowed"} if allowed[i] else set())
+            for name in was ^ now:
+                bits[name] = bits.get(name, 0) ^ (1 << i)
         return {k: v for k, v in bits.items() if v or k in _ALWAYS}
     positions: dict[str, list[int]] = {name: [] for name in _ALWAYS}
     for i, record in enumerate(records):
@@ -131,21 +137,25 @@ def _bitsets(specs: list[str], records: list[Record], allowed: list[bool], memo:
     return out
 
 
-def _arrays(records: list[Record], memo: Memo | None) -> tuple[bytes, array[int], dict[str, list[Any]]]:
-    """Record offsets, record checksums and columns. Over the same specs as `memo`'s, they are the last ones
-    patched where a model changed (while every changed record kept its length); otherwise computed anew."""
-    old = memo.records if memo is not None else []
-    if memo is not None and memo.arrays is not None and len(old) == len(records):
-        changed = [i for i, (record, was) in enumerate(zip(records, old, strict=True)) if record is not was]
-        if all(len(records[i].data) == len(old[i].data) for i in changed):
-            offsets, old_crcs, old_columns = memo.arrays
-            crcs = array("I", old_crcs)
-            columns = {name: list(values) for name, values in old_columns.items()}
-            for i in changed:
-                crcs[i] = records[i].crc
-                for name, value in zip(fmt.COLUMNS, records[i].columns, strict=True):
-                    columns[name][i] = value
-            return offsets, crcs, columns
+def _arrays(
+    records: list[Record], memo: Memo, changed: list[int] | None
+) -> tuple[bytes, array[int], dict[str, list[Any]]]:
+    """Record offsets, record checksums and columns. With `changed`, they are `memo`'s patched at those models
+    (while every changed record kept its length); otherwise computed anew."""
+    old = memo.records
+    if (
+        changed is not None
+        and memo.arrays is not None
+        and all(len(records[i].data) == len(old[i].data) for i in changed)
+    ):
+        offsets, old_crcs, old_columns = memo.arrays
+        crcs = array("I", old_crcs)
+        columns = {name: list(values) for name, values in old_columns.items()}
+        for i in changed:
+            crcs[i] = records[i].crc
+            for name, value in zip(fmt.COLUMNS, records[i].columns, strict=True):
+                columns[name][i] = value
+        return offsets, crcs, columns
     starts = array("Q", [0])
     starts.extend(accumulate(len(r.data) for r in records))
     columns = dict(zip(fmt.COLUMNS, map(list, zip(*(r.columns for r in records), strict=True)), strict=True))
@@ -155,7 +165,7 @@ def _arrays(records: list[Record], memo: Memo | None) -> tuple[bytes, array[int]
 def _encoded(maps: list[dict[str, FieldSource]], memo: Memo | None) -> list[msgspec.Raw]:
     """Each provenance map encoded; over the same specs as `memo`'s, a map that is the same object as last time
     (the engine keeps untouched models' maps) keeps its encoding."""
-    if memo is None or len(memo.maps) != len(maps):
+    if memo is None:
         return [msgspec.Raw(ENCODER.encode(m)) for m in maps]
     return [
         raw if m is was else msgspec.Raw(ENCODER.encode(m))
