@@ -193,9 +193,8 @@ class Catalog:
         self._names: tuple[Snapshot | None, dict[tuple[str, tuple[str, ...] | None], Resolved]] = (None, {})
         self._lock = threading.RLock()
         self._served: Snapshot | None = None
-        """The mapping `_models` and `_sets` hold answers from (swapped under `_lock`)."""
+        """The mapping `_models` holds answers from (swapped under `_lock`)."""
         self._models = Models(self._lookup)
-        self._sets: dict[str, frozenset[str]] = {}
         self._queries: dict[_Query, tuple[Snapshot, ModelList]] = {}
         """`models()` answers by query, each with the mapping it came from."""
         self.get = self._models.__getitem__  # type: ignore[method-assign,assignment]
@@ -210,7 +209,6 @@ class Catalog:
         with self._lock:
             self._served = None
             self._models.clear()
-            self._sets = {}
             self._queries = {}
             self.supports.cache_clear()  # type: ignore[attr-defined]
             self._served = snap
@@ -436,29 +434,16 @@ class Catalog:
         an answer from a mapping it was cleared of. (The check is the last thing before `return`, and CPython
         switches threads at no instruction between them and the cache's C-level store.)"""
         while True:
-            served = self._served
-            key = self._models[spec].spec
-            sets = self._sets
-            answer = True
-            for feature in features:
-                found = sets.get(feature)
-                if found is None:
-                    found = self._feature_set(feature)
-                if key not in found:
-                    answer = False
-                    break
-            if served is not None and self._served is served:  # None: not opened yet, or a swap under way
+            snap = self._served
+            key = self._models[spec].spec  # resolves the name (and opens the file on first use)
+            if snap is None or self._served is not snap:
+                continue  # not opened yet, or a swap under way
+            ordinal = snap.ordinal(key)
+            answer = ordinal is not None and all(
+                snap.bits(check_feature(feature, modalities=True)) >> ordinal & 1 for feature in features
+            )
+            if self._served is snap:
                 return answer
-
-    def _feature_set(self, feature: str) -> frozenset[str]:
-        """The specs having `feature`, from the snapshot's bitset; kept until the mapping changes."""
-        name = check_feature(feature, modalities=True)
-        with self._lock:
-            snap = self._handle.current()
-            found = frozenset(map(snap.spec_at, snap.iter_ordinals(snap.bits(name))))
-            if snap is self._served:
-                self._sets[feature] = found
-            return found
 
     def allowed(self, spec: str) -> bool:
         """False for a model in the catalog that the allow/deny rules deny (`explain` says which rule)."""
