@@ -195,7 +195,7 @@ class Snapshot:
         specs = self._raw_part("specs")
         self.model_count = len(specs)
         self._ordinals = {spec: i for i, spec in enumerate(specs)}
-        self._part("specs")
+        self._part("specs", specs)
         self._offsets = _array(memoryview(self._part("offsets")), "Q")
         self._record_crcs = _array(memoryview(self._part("record_crcs")), "I")
         if not self._record_crcs:
@@ -211,12 +211,12 @@ class Snapshot:
             return _INDEX_DEFAULTS[name]  # a field newer than this file
         return self._read(_index_decoder(name), encoded, f"index field {name!r}")
 
-    def _part(self, name: str) -> Any:
-        """Index field `name`, decoded and checked on first use: opening a 1.4 file decodes none of them, and a
-        filter decodes only the bitsets it needs."""
+    def _part(self, name: str, decoded: Any = _UNSET) -> Any:
+        """Index field `name`, decoded (unless given `decoded`) and checked on first use: opening a 1.4 file
+        decodes none of them, and a filter decodes only the bitsets it needs."""
         found = self._parts.get(name, _UNSET)
         if found is _UNSET:
-            found = self._raw_part(name)
+            found = self._raw_part(name) if decoded is _UNSET else decoded
             check = _PART_CHECKS.get(name)
             if check is not None:
                 problem = check(self, found)
@@ -334,6 +334,12 @@ class Snapshot:
                 return f"bitset {name!r} has bits past the last of {n} models"
         return None
 
+    def _check_columns(self, columns: dict[str, list[Any]]) -> str | None:
+        for name, values in columns.items():
+            if len(values) != self.model_count:
+                return f"column {name!r} has {len(values)} values for {self.model_count} specs"
+        return None
+
     def verify(self) -> None:
         """Every check a reader makes when it first needs a part, made now: each index field, each column's
         values, every record, the provenance and the report (for a daemon about to use or republish a file)."""
@@ -351,12 +357,6 @@ class Snapshot:
         for pid, fields in table.providers.items():
             self._expand(fields, f"provider {pid}")
         self.report()
-
-    def _check_columns(self, columns: dict[str, list[Any]]) -> str | None:
-        for name, values in columns.items():
-            if len(values) != self.model_count:
-                return f"column {name!r} has {len(values)} values for {self.model_count} specs"
-        return None
 
     def _read(self, decoder: msgspec.msgpack.Decoder[Any], data: bytes | memoryview, what: str) -> Any:
         """The one place bytes of the file are decoded: every way they can fail to decode (malformed msgpack, a
