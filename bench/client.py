@@ -17,6 +17,7 @@ from typing import Any
 import msgspec
 
 import llmdb
+from bench import install
 from llmdb import Catalog
 from llmdb.schema import Model
 
@@ -107,15 +108,7 @@ def run() -> dict[str, float]:
     for _ in range(20):
         Catalog(llmdb.packaged_path()).snapshot  # noqa: B018
     results["open + verify + index of the packaged snapshot (ms)"] = (time.perf_counter() - start) / 20 * 1e3
-    code = (
-        "import time; t = time.perf_counter(); import llmdb; llmdb.get('openai:gpt-4o'); "
-        "w = time.perf_counter() - t\n"
-        "import json\n"
-        "snap = llmdb.default_catalog().snapshot\nfor i in range(1000): llmdb.get(snap.spec_at(i))\n"
-        "rss = [int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmRSS')][0]\n"
-        "print(json.dumps({'wall': w, 'rss': rss}))"
-    )
-    runs = fresh(code)
+    runs = fresh(install.IN_PROCESS)  # the same measurement as the install comparison's
     wall = statistics.median(r["wall"] for r in runs)
     results["import llmdb + open + first get, fresh interpreter (ms)"] = wall * 1e3
     results["resident memory after import and 1,000 lookups (MiB)"] = statistics.median(r["rss"] for r in runs) / 1024
