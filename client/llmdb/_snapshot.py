@@ -348,9 +348,11 @@ class Snapshot:
         for name in fmt.COLUMNS:
             self.column(name)
         for ordinal in range(self.model_count):
-            if fmt.LOOKUP in self._sections and self.ordinal(self.spec_at(ordinal)) != ordinal:
-                raise SnapshotError(f"{self.path}: lookup section: {self.spec_at(ordinal)!r} is not found at its place")
-            self._decode(ordinal, keep=False)
+            spec = self.spec_at(ordinal)
+            if fmt.LOOKUP in self._sections and self.ordinal(spec) != ordinal:
+                raise SnapshotError(f"{self.path}: lookup section: {spec!r} is not found at its place")
+            if spec not in self._cache:  # a cached record passed these checks when it was decoded
+                self._decode(ordinal, keep=False)
         table = self._provenance_table()
         for ordinal, fields in enumerate(table.models):
             self._expand(fields, self.spec_at(ordinal))

@@ -23,7 +23,6 @@ def path() -> Path:
 def load(snapshot: str | os.PathLike[str] | None = None) -> Layer:
     """Every provider and model of the packaged snapshot as full records (source `packaged`)."""
     snap = Snapshot(snapshot or path())
-    snap.verify()  # every part a client would check, before any of it becomes the daemon's input
     layer = Layer(
         info=SourceInfo(name="packaged", kind="upstream", file=str(snap.path), version="sha256:" + snap.content_hash),
         fragments=[],
@@ -36,6 +35,7 @@ def load(snapshot: str | os.PathLike[str] | None = None) -> Layer:
         model = snap.model_at(i)
         data = _without_empty({k: v for k, v in msgspec.to_builtins(model).items() if k not in _IDENTITY})
         layer.fragments.append(Fragment(provider=model.provider, model=model.id, data=data, full=True, where=spec))
+    snap.verify()  # the rest a client would check (records read above are not decoded again) before it is used
     return layer
 
 
