@@ -24,7 +24,6 @@ import weakref
 import zlib
 from array import array
 from collections.abc import Callable, Iterator, Sequence
-from itertools import accumulate
 from pathlib import Path
 from typing import Any, Literal
 
@@ -281,9 +280,7 @@ class Snapshot:
             return "specs are not sorted"
         if fmt.LOOKUP in self._sections:
             encoded = [s.encode() for s in specs]
-            starts = array("I", [0])
-            starts.extend(accumulate(map(len, encoded)))
-            if self._text != b"".join(encoded) or _little(self._spec_starts) != _little(starts):
+            if self._text != b"".join(encoded) or _little(self._spec_starts) != _little(fmt.spec_starts(encoded)):
                 return "specs differ from the lookup section's"
         return None
 

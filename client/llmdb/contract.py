@@ -21,6 +21,7 @@ import zlib
 from array import array
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -150,15 +151,20 @@ def lookup_keys(specs: Sequence[str]) -> bytes:
         slots *= 2
     mask = slots - 1
     encoded = [s.encode() for s in specs]
-    starts = array("I", [0])
     table = array("I", bytes(4 * slots))
     for ordinal, spec in enumerate(encoded):
-        starts.append(starts[-1] + len(spec))
         slot = spec_hash(spec) & mask
         while table[slot]:
             slot = (slot + 1) & mask
         table[slot] = ordinal + 1
-    return b"".join([LOOKUP_HEAD.pack(n, slots), starts.tobytes(), table.tobytes(), *encoded])
+    return b"".join([LOOKUP_HEAD.pack(n, slots), spec_starts(encoded).tobytes(), table.tobytes(), *encoded])
+
+
+def spec_starts(encoded: Sequence[bytes]) -> "array[int]":
+    """Where each spec starts in the LOOKUP section's spec text (n + 1 offsets: the last is the text's end)."""
+    starts = array("I", [0])
+    starts.extend(accumulate(map(len, encoded)))
+    return starts
 
 
 class Header(Struct, frozen=True, kw_only=True):

@@ -1,4 +1,4 @@
-"""What a snapshot holds of each model, derived from the model alone: its canonical msgpack record, the record's
+"""What a snapshot holds of each model, derived from the model alone: its canonical msgpack record, its sha256 and the record's
 checksum, the bitsets it is in and its column values.
 
 A daemon's rebuild keeps untouched models as the same objects (`ModelCache`), so `Records` remembers this by
