@@ -1,5 +1,5 @@
-"""What a snapshot holds of each model, derived from the model alone: its canonical msgpack record, its sha256 and the record's
-checksum, the bitsets it is in and its column values.
+"""What a snapshot holds of each model, derived from the model alone: its canonical msgpack record, the record's
+sha256 and checksum, the bitsets it is in and its column values.
 
 A daemon's rebuild keeps untouched models as the same objects (`ModelCache`), so `Records` remembers this by
 model identity: a one-model patch encodes one record, not the catalog (issue 12: publish was 17 ms of
