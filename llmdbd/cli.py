@@ -7,6 +7,7 @@ llmdbd check [--upstream api.json] [--litellm FILE] [--patches DIR]... [--overri
 Without --upstream and --litellm (or their config `file`s), builds start from the packaged catalog.
 llmdbd run [--config FILE] [--state-dir DIR]
 llmdbd pull | status [--config FILE] [--state-dir DIR]
+llmdbd history import FILE@DATE... (--state-dir DIR | --output FILE)
 
 Exit codes: 0 success, 1 build errors / fetch refused, 2 invalid usage or configuration, 3 daemon not running.
 """
@@ -81,6 +82,16 @@ def _parser() -> argparse.ArgumentParser:
         if name == "status":
             p.add_argument("--json", action="store_true", help="print status.json as it is")
         p.set_defaults(run=run)
+    text = "replay dated upstream files (models.dev or LiteLLM) into a history, oldest first"
+    history = sub.add_parser("history", help="the history database: import dated upstream files")
+    history_sub = history.add_subparsers(required=True, metavar="ACTION")
+    p = history_sub.add_parser("import", help=text, description=text)
+    p.add_argument("files", nargs="+", metavar="FILE@DATE", help="an upstream file and the day it describes")
+    p.add_argument("--origin", action="append", default=[], metavar="FILE=ORIGIN", help="record FILE as ORIGIN")
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--state-dir", metavar="DIR", help="the daemon's state directory (its history.sqlite3)")
+    where.add_argument("--output", metavar="FILE", help="a history file to ship (one file, no write-ahead log)")
+    p.set_defaults(run=_history_import)
     return parser
 
 
@@ -243,6 +254,56 @@ def _build(args: argparse.Namespace) -> int:
         f"wrote {result.path}: epoch {result.epoch}, {result.size} bytes, content hash {result.content_hash}",
         file=sys.stderr,
     )
+    return 0
+
+
+def _history_import(args: argparse.Namespace) -> int:
+    import sqlite3
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    from llmdbd.output import history
+
+    origins = dict(o.split("=", 1) for o in args.origin if "=" in o)
+    files = []
+    for item in args.files:
+        name, _, day = item.rpartition("@")
+        try:
+            at = datetime.fromisoformat(day).replace(tzinfo=UTC).timestamp()
+        except ValueError:
+            print(f"llmdbd: {item}: expected FILE@DATE with an ISO date (api.json@2026-07-01)", file=sys.stderr)
+            return 2
+        path = Path(name)
+        try:
+            kind = inputs.kind_of(path)
+        except (OSError, ValueError) as exc:
+            print(f"llmdbd: {path}: {exc}", file=sys.stderr)
+            return 2
+        files.append(history.Dated(kind, path, at, origins.get(name)))
+    target = Path(args.output) if args.output else Path(args.state_dir)
+    if args.output:
+        target.unlink(missing_ok=True)
+    store = history.History(target.parent if args.output else target)
+    if args.output:
+        store.path = target
+
+    def build_at(latest: dict[str, history.Dated]) -> BuiltCatalog:
+        paths = {name: str(f.path) for name, f in latest.items()}
+        origin = {name: f.origin for name, f in latest.items()}
+        with collector_paused():
+            return build(inputs.layers(inputs.upstream_layers(paths, inputs.DEFAULT_PRECEDENCE, origin), []))
+
+    try:
+        count = history.replay(store, files, build_at)
+        if args.output:
+            history.packaged_copy(target)
+    except (ValueError, BuildError) as exc:
+        print(f"llmdbd: {exc}", file=sys.stderr)
+        return 1
+    except (sqlite3.Error, OSError) as exc:
+        print(f"llmdbd: cannot write {store.path}: {exc}", file=sys.stderr)
+        return 2
+    print(f"recorded {count} catalog(s) into {store.path}", file=sys.stderr)
     return 0
 
 

@@ -59,6 +59,8 @@ class Config(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     overrides_module: str | None = None
     keep: int = 5
     """Snapshots retained in `state_dir/snapshots/`."""
+    history_days: int = 0
+    """Days of change events kept in `state_dir/history.sqlite3` (older ones fold into a baseline); 0: all."""
     debounce_ms: int = 200
     log_format: Literal["auto", "json", "console"] = "auto"
     upstreams: list[str] = field(default_factory=lambda: list(DEFAULT_PRECEDENCE))
@@ -195,6 +197,8 @@ def _check(config: Config) -> list[tuple[str, str]]:
     problems = []
     if config.keep < 1:
         problems.append(("keep", "must be at least 1"))
+    if config.history_days < 0:
+        problems.append(("history_days", "must not be negative (0 keeps everything)"))
     if config.debounce_ms < 0:
         problems.append(("debounce_ms", "must not be negative"))
     for name in config.upstreams:

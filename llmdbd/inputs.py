@@ -52,6 +52,16 @@ def upstream_layers(
     return stack(loaded, precedence) or [packaged.load()]
 
 
+def kind_of(path: Path) -> str:
+    """Which upstream a catalog file is: LiteLLM's map has a `sample_spec` entry, models.dev's does not.
+    `ValueError` when the file is not a JSON object."""
+    with open(path, "rb") as f:
+        head = f.read(1 << 16)
+    if not head.lstrip().startswith(b"{"):
+        raise ValueError("not a JSON object: neither a models.dev nor a LiteLLM catalog")
+    return litellm.NAME if b'"sample_spec"' in head or b'"litellm_provider"' in head else modelsdev.NAME
+
+
 def stack(found: Mapping[str, Layer | None], precedence: Sequence[str]) -> list[Layer]:
     """The upstream layers that exist, lowest precedence first (`precedence` lists the highest first)."""
     return [layer for name in reversed(precedence) if (layer := found.get(name)) is not None]

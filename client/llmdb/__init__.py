@@ -12,8 +12,10 @@ Module-level functions use a default `Catalog` opened on first use: `$LLMDB_SNAP
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
 
 from llmdb._catalog import Catalog, ModelList, default_path, packaged_path
 from llmdb._cost import CostBreakdown
@@ -24,6 +26,7 @@ from llmdb._usage import APIS, Usage, UsageCounts
 from llmdb._usage import usage as _read_usage
 from llmdb.errors import (
     AmbiguousModel,
+    HistoryError,
     InvalidQuery,
     InvalidSpec,
     InvalidUsage,
@@ -49,6 +52,9 @@ from llmdb.schema import (
     Provider,
 )
 
+if TYPE_CHECKING:
+    from llmdb._history import CatalogDiff, Change, FieldChange
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -60,9 +66,13 @@ __all__ = [
     "BuildReport",
     "Capabilities",
     "Catalog",
+    "CatalogDiff",
+    "Change",
     "Cost",
     "CostBreakdown",
     "CostTier",
+    "FieldChange",
+    "HistoryError",
     "InvalidQuery",
     "InvalidSpec",
     "InvalidUsage",
@@ -87,12 +97,15 @@ __all__ = [
     "__version__",
     "allowed",
     "capabilities",
+    "changes",
     "cost",
     "default_catalog",
     "default_path",
+    "diff",
     "explain",
     "find",
     "get",
+    "history",
     "info",
     "models",
     "packaged_path",
@@ -211,3 +224,29 @@ def usage(obj: Any, *, api: str | None = None) -> Usage:
     """A `Usage` read from a response or its usage part (OpenAI Chat Completions or Responses, Anthropic,
     Gemini, Bedrock Converse, OpenAI-compatible APIs), as a dict or an SDK object; `api=` forces the shape."""
     return _read_usage(obj, api=api)
+
+
+def history(spec: str, field: str | None = None) -> list[Change]:
+    """The timeline of a model from the history beside the snapshot (see `Catalog.history`)."""
+    return default_catalog().history(spec, field)
+
+
+def changes(
+    since: str | date | datetime | float, *, provider: str | None = None, field: str | None = None
+) -> list[Change]:
+    """What changed across the catalog since a time (see `Catalog.changes`)."""
+    return default_catalog().changes(since, provider=provider, field=field)
+
+
+def diff(old: str | os.PathLike[str] | int, new: str | os.PathLike[str] | int | None = None) -> CatalogDiff:
+    """Two snapshot files or retained epochs compared model by model (see `Catalog.diff`)."""
+    return default_catalog().diff(old, new)
+
+
+def __getattr__(name: str) -> Any:
+    """The history's types load with it (`sqlite3` and the rest on first use, not at `import llmdb`)."""
+    if name in ("Change", "CatalogDiff", "FieldChange"):
+        from llmdb import _history
+
+        return getattr(_history, name)
+    raise AttributeError(f"module 'llmdb' has no attribute {name!r}")

@@ -7,7 +7,7 @@ import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, NamedTuple, TypeVar, Unpack, overload
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, Unpack, overload
 
 from llmdb import _names, _query, contract
 from llmdb._cost import CostBreakdown, compute
@@ -17,8 +17,13 @@ from llmdb._snapshot import Snapshot, SnapshotHandle
 from llmdb._spec import did_you_mean, parse_spec, provider_id
 from llmdb._usage import UsageCounts, requested
 from llmdb.contract import iso
-from llmdb.errors import ModelNotFound, SnapshotError, UnknownProvider
+from llmdb.errors import HistoryError, ModelNotFound, SnapshotError, UnknownProvider
 from llmdb.schema import Capabilities, Model, Provenance, Provider
+
+if TYPE_CHECKING:
+    from datetime import date, datetime
+
+    from llmdb._history import CatalogDiff, Change
 
 _T = TypeVar("_T")
 _QUERY_CACHE = 256
@@ -482,6 +487,69 @@ class Catalog:
         `PriceUnknown` for a part the catalog has no price for, `InvalidUsage` for counts that do not add up.
         docs/cost.md has the rules and a worked example per provider."""
         return compute(self.get(spec), requested(usage, api, counts), service_tier)
+
+    # -- history (issue 13) ----------------------------------------------------------------------------------
+
+    @property
+    def history_path(self) -> Path:
+        """The history database beside the snapshot being served (`history.sqlite3`)."""
+        return self._handle.current().path.parent / contract.HISTORY_FILE
+
+    def history(self, spec: str, field: str | None = None) -> list[Change]:
+        """The timeline of a model, oldest first: introduced, each field change (old, new, source), removed.
+
+        `spec`: any name `get` accepts, or the exact spec of a model no longer in the catalog. `field`: a path or
+        glob (`cost.input`, `cost.*`) to follow only those fields. `HistoryError` when there is no history;
+        `ModelNotFound` when neither the catalog nor the history knows the model."""
+        from llmdb import _history
+
+        try:
+            spec = self.resolve_name(spec).spec
+        except ModelNotFound:
+            events = _history.timeline(self.history_path, spec, field)
+            if events or (":" in spec and _history.timeline(self.history_path, spec)):
+                return events
+            raise
+        return _history.timeline(self.history_path, spec, field)
+
+    def changes(
+        self, since: str | date | datetime | float, *, provider: str | None = None, field: str | None = None
+    ) -> list[Change]:
+        """What changed across the catalog since a time (ISO text, date, datetime or unix time), oldest first;
+        `provider` and `field` (a path or glob) narrow it."""
+        from llmdb import _history
+
+        if provider is not None:
+            snap = self._handle.current()
+            provider = provider_id(provider, snap.provider_alias_map) or provider
+        return _history.changes_since(self.history_path, _history.parse_time(since), provider, field)
+
+    def diff(self, old: str | os.PathLike[str] | int, new: str | os.PathLike[str] | int | None = None) -> CatalogDiff:
+        """Models added, removed and changed (field by field) from `old` to `new`: snapshot files, or epochs
+        the daemon still retains (`HistoryError` naming the ones it does when not). `new` defaults to the
+        catalog being served."""
+        from llmdb import _history
+
+        served = self._handle.current()
+        before = self._snapshot_of(old, served)
+        after = served if new is None else self._snapshot_of(new, served)
+        return _history.diff(before, after)
+
+    @staticmethod
+    def _snapshot_of(which: str | os.PathLike[str] | int, served: Snapshot) -> Snapshot:
+        if not isinstance(which, int):
+            return Snapshot(Path(which))
+        if which == served.epoch:
+            return served
+        retained = served.path.parent / contract.SNAPSHOTS_DIR
+        path = retained / f"catalog.{which:010d}.llmdb"
+        if not path.is_file():
+            kept = (
+                sorted(int(p.name.split(".")[1]) for p in retained.glob("catalog.*.llmdb")) if retained.is_dir() else []
+            )
+            have = ", ".join(map(str, kept)) or "none"
+            raise HistoryError(f"epoch {which} is not retained in {retained} (retained epochs: {have})")
+        return Snapshot(path)
 
     def info(self) -> dict[str, Any]:
         """What is being served: file, epoch, content hash, build time (ISO 8601 UTC), sources, counts (models,

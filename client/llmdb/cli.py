@@ -1,8 +1,8 @@
 """`llmdb`: look models up from the shell. Tables by default, the schema's JSON with `--json`.
 
 Exit codes: 0 success, 1 not found / excluded / no match / price unknown, 2 invalid usage, spec or query,
-ambiguous name,
-3 unreadable snapshot; 141 when the reader of a pipe leaves early (`llmdb providers | head -1`), as SIGPIPE would.
+ambiguous name, 3 unreadable snapshot or history (none beside the snapshot, an epoch no longer
+retained); 141 when the reader of a pipe leaves early (`llmdb providers | head -1`), as SIGPIPE would.
 """
 
 from __future__ import annotations
@@ -18,9 +18,11 @@ import msgspec
 from llmdb import contract
 from llmdb._catalog import Catalog
 from llmdb._features import FEATURES, features_of
+from llmdb._history import Change
 from llmdb._usage import APIS, SERVICE_TIERS
 from llmdb.errors import (
     AmbiguousModel,
+    HistoryError,
     InvalidQuery,
     InvalidSpec,
     InvalidUsage,
@@ -59,7 +61,7 @@ def _main(args: argparse.Namespace) -> int:
     except (InvalidSpec, UnknownProvider, InvalidQuery, InvalidUsage, AmbiguousModel) as exc:
         print(f"llmdb: {exc}", file=sys.stderr)
         return 2
-    except SnapshotError as exc:
+    except (SnapshotError, HistoryError) as exc:
         print(f"llmdb: {exc}", file=sys.stderr)
         return 3
     except LLMDBError as exc:
@@ -137,6 +139,22 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("info", parents=[common], help="the snapshot being read")
     p.set_defaults(run=_info)
+
+    p = sub.add_parser("history", parents=[common], help="a model's timeline: introduced, field changes, removed")
+    p.add_argument("spec", help="any name `get` accepts, or the spec of a model no longer in the catalog")
+    p.add_argument("--field", help="only this field path or glob (cost.input, cost.*)")
+    p.set_defaults(run=_history)
+
+    p = sub.add_parser("changes", parents=[common], help="what changed across the catalog since a date")
+    p.add_argument("--since", required=True, help="ISO date or time (2026-07-01, 2026-07-01T12:00Z)")
+    p.add_argument("--provider")
+    p.add_argument("--field", help="only this field path or glob (cost.*)")
+    p.set_defaults(run=_changes)
+
+    p = sub.add_parser("diff", parents=[common], help="two snapshot files or retained epochs, model by model")
+    p.add_argument("old", help="a snapshot file, or an epoch the daemon retains")
+    p.add_argument("new", nargs="?", help="the same (default: the catalog being served)")
+    p.set_defaults(run=_diff)
     return parser
 
 
@@ -394,6 +412,57 @@ def _model_table(models: Sequence[Model]) -> str:
 
 def _num(value: int | None) -> str:
     return "-" if value is None else str(value)
+
+
+def _history(catalog: Catalog, args: argparse.Namespace) -> str:
+    events = catalog.history(args.spec, args.field)
+    return _json(events) if args.json else _events(events)
+
+
+def _changes(catalog: Catalog, args: argparse.Namespace) -> str:
+    events = catalog.changes(args.since, provider=args.provider, field=args.field)
+    return _json(events) if args.json else _events(events)
+
+
+def _events(events: Sequence[Change]) -> str:
+    rows = [
+        (
+            e.at,
+            str(e.epoch or ""),
+            e.kind,
+            e.spec,
+            e.field or "",
+            _shown(e.old),
+            _shown(e.new),
+            e.source or "",
+        )
+        for e in events
+    ]
+    return _table(("at", "epoch", "event", "spec", "field", "old", "new", "source"), rows) + f"\n{len(events)} event(s)"
+
+
+def _diff(catalog: Catalog, args: argparse.Namespace) -> str:
+    found = catalog.diff(_epoch_or_path(args.old), None if args.new is None else _epoch_or_path(args.new))
+    if args.json:
+        return _json(found)
+    lines = [f"{found.old} → {found.new}"]
+    lines += [f"+ {spec}" for spec in found.added]
+    lines += [f"- {spec}" for spec in found.removed]
+    for spec, fields in found.changed.items():
+        lines += [f"~ {spec}  {f.field}: {_shown(f.old)} → {_shown(f.new)}" for f in fields]
+    lines.append(
+        f"{len(found.added)} added, {len(found.removed)} removed, {len(found.changed)} changed; providers "
+        f"{len(found.providers_added)} added, {len(found.providers_removed)} removed"
+    )
+    return "\n".join(lines)
+
+
+def _epoch_or_path(text: str) -> str | int:
+    return int(text) if text.isdigit() else text
+
+
+def _shown(value: Any) -> str:
+    return "" if value is None else value if isinstance(value, str) else _json(value)
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:

@@ -316,3 +316,70 @@ def expand(sources: Sequence[SourceInfo], fields: dict[str, StoredSource]) -> di
             ),
         )
     return out
+
+
+# -- the history database (issue 13) -------------------------------------------------------------------------
+
+HISTORY_FILE = "history.sqlite3"
+"""What changed at each publish, beside the snapshot it describes (a state directory, or the packaged library)."""
+HISTORY_VERSION = 1
+"""`PRAGMA user_version` of a history database this library reads and writes."""
+HISTORY_SCHEMA = """
+CREATE TABLE IF NOT EXISTS versions (
+    id INTEGER PRIMARY KEY,         -- recording order
+    epoch INTEGER UNIQUE,           -- the daemon's epoch; NULL for a catalog replayed by `history import`
+    content_hash TEXT NOT NULL,
+    at REAL NOT NULL,               -- unix time the catalog took effect: its publish, or the imported file's date
+    origin TEXT NOT NULL            -- `publish`, or `import <files>`
+);
+CREATE TABLE IF NOT EXISTS events (
+    version INTEGER NOT NULL REFERENCES versions (id),
+    kind TEXT NOT NULL,             -- one of EVENT_KINDS
+    spec TEXT NOT NULL,             -- the model's spec, or the provider's id
+    field TEXT,                     -- `changed`: the field path (`cost.input`)
+    old TEXT,                       -- JSON; `removed`: the model as it was, flattened
+    new TEXT,                       -- JSON; `introduced`: the model, flattened (see `flatten`)
+    source TEXT                     -- where the new value came from (provenance), when known
+);
+CREATE INDEX IF NOT EXISTS events_spec ON events (spec, version);
+CREATE INDEX IF NOT EXISTS events_version ON events (version);
+"""
+"""One transaction per recorded catalog writes its `versions` row and all its events."""
+EVENT_KINDS = ("introduced", "changed", "removed", "provider_introduced", "provider_removed")
+
+
+def flatten(value: Struct) -> dict[str, Any]:
+    """A model (or provider) as field path → value, for the history: nested structs become dotted paths
+    (`cost.input`); other values are leaves as JSON-able builtins. Unset values (None, empty) are left out, so
+    `unflatten` gives the same model back."""
+    out: dict[str, Any] = {}
+    _flatten(value, "", out)
+    return out
+
+
+def _flatten(value: Struct, prefix: str, out: dict[str, Any]) -> None:
+    for name in value.__struct_fields__:
+        item = getattr(value, name)
+        if isinstance(item, Struct):
+            _flatten(item, f"{prefix}{name}.", out)
+        elif item is not None and item != () and item != {}:
+            leaf = msgspec.to_builtins(item)
+            out[prefix + name] = list(leaf) if isinstance(leaf, tuple) else leaf  # as JSON gives it back
+
+
+def unflatten(flat: dict[str, Any], type_: type[Any] = Model) -> Any:
+    """`flatten`'s inverse: the struct of `type_` the field paths describe."""
+    tree: dict[str, Any] = {}
+    for path, item in flat.items():
+        *parents, leaf = path.split(".")
+        table = tree
+        for part in parents:
+            table = table.setdefault(part, {})
+        table[leaf] = item
+    return msgspec.convert(tree, type_)
+
+
+def field_changes(old: dict[str, Any], new: dict[str, Any]) -> list[tuple[str, Any, Any]]:
+    """(path, old value, new value) for every path whose value differs between two flattened models, sorted;
+    None where a side has no value."""
+    return [(p, old.get(p), new.get(p)) for p in sorted(old.keys() | new.keys()) if old.get(p) != new.get(p)]

@@ -7,6 +7,7 @@ from typing import Any
 
 __all__ = [
     "AmbiguousModel",
+    "HistoryError",
     "InvalidQuery",
     "InvalidSpec",
     "InvalidUsage",
@@ -81,3 +82,8 @@ class PriceUnknown(LLMDBError):
 
 class SnapshotError(LLMDBError):
     """A snapshot file that cannot be used: missing, truncated, corrupt or of an unknown format."""
+
+
+class HistoryError(LLMDBError):
+    """The history cannot answer: no history beside the snapshot, an unreadable one, an epoch no longer
+    retained, a date that is not one."""

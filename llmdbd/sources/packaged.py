@@ -8,7 +8,7 @@ from typing import Any
 
 import msgspec
 
-from llmdb import Snapshot, packaged_path
+from llmdb import Snapshot, contract, packaged_path
 from llmdb.schema import SourceInfo
 from llmdbd.engine.layer import Fragment, Layer
 
@@ -18,6 +18,11 @@ _IDENTITY = ("spec", "id", "provider")
 def path() -> Path:
     """`$LLMDBD_PACKAGED_SNAPSHOT`, else the snapshot inside the installed `llmdb` package."""
     return Path(os.environ.get("LLMDBD_PACKAGED_SNAPSHOT") or packaged_path())
+
+
+def history_path() -> Path:
+    """The history shipped beside the packaged snapshot (a daemon's history starts from it)."""
+    return path().with_name(contract.HISTORY_FILE)
 
 
 def load(snapshot: str | os.PathLike[str] | None = None) -> Layer:

@@ -1,0 +1,262 @@
+"""The history (issue 13): a real daemon records what each publish changed; separate processes read it."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from daemon_helpers import Daemon, patch, price, wait_for
+from upstream_server import SHARED, Upstream
+
+import llmdb
+from llmdb import contract
+from llmdbd.output import history
+
+
+def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "llmdb.cli", *args], capture_output=True, text=True, timeout=120, env=env
+    )
+
+
+def recorded(state: Path) -> tuple[int | None, dict[str, dict[str, Any]]]:
+    """The newest epoch in a state directory's history, and the models the history replays to."""
+    conn = sqlite3.connect(f"file:{state / contract.HISTORY_FILE}?mode=ro", uri=True)
+    try:
+        epoch = conn.execute("SELECT epoch FROM versions ORDER BY id DESC LIMIT 1").fetchone()[0]
+        models, _ = history.state(conn)
+    finally:
+        conn.close()
+    return epoch, models
+
+
+def test_flatten_gives_every_packaged_model_back() -> None:
+    snap = llmdb.Catalog(llmdb.packaged_path()).snapshot
+    for i in range(snap.model_count):
+        model = snap.model_at(i)
+        flat = contract.flatten(model)
+        assert contract.unflatten(flat) == model, model.spec
+        assert json.loads(json.dumps(flat)) == flat  # stored as JSON, compared after a round trip
+
+
+@pytest.mark.slow
+def test_january_then_july_through_a_real_daemon(tmp_path: Path) -> None:
+    with Upstream() as server:
+        server.body = (SHARED / "api-older.json").read_bytes()
+        config = (
+            f'upstreams = ["models.dev"]\n[upstream]\nurl = "{server.url}"\npoll_interval = 0.3\nmax_shrink = 1.0\n'
+        )
+        d = Daemon(tmp_path, config).start()
+        try:
+            catalog = d.state / contract.CATALOG_FILE
+            wait_for(lambda: price(catalog, "deepseek:deepseek-chat") == 0.28, "the January catalog")
+            january = contract.read_header(catalog).epoch
+            server.body = (SHARED / "api.json").read_bytes()
+            wait_for(lambda: price(catalog, "deepseek:deepseek-chat") == 0.14, "the July catalog")
+            july = contract.read_header(catalog).epoch
+        finally:
+            d.stop()
+    epoch, models = recorded(d.state)
+    assert epoch == july  # the history's last epoch is the catalog's
+
+    out = cli("--snapshot", str(catalog), "--json", "diff", str(january), str(july))
+    assert out.returncode == 0, out.stderr
+    found = json.loads(out.stdout)
+    retained = d.state / contract.SNAPSHOTS_DIR / f"catalog.{january:010d}.llmdb"
+    shared = {p.id for p in llmdb.Catalog(retained).providers()}  # January's providers: all still in July
+    assert len(found["providers_added"]) == 73 and found["providers_removed"] == []
+    assert sum(s.split(":")[0] in shared for s in found["added"]) == 2178
+    assert len(found["removed"]) == 670
+    priced = {
+        s for s, fields in found["changed"].items() if {f["field"] for f in fields} & {"cost.input", "cost.output"}
+    }
+    assert len(priced) == 98
+    deepseek = {f["field"]: (f["old"], f["new"]) for f in found["changed"]["deepseek:deepseek-chat"]}
+    assert deepseek["limits.context"] == (128000, 1000000) and deepseek["limits.output"] == (8192, 384000)
+    assert deepseek["cost.input"] == (0.28, 0.14) and deepseek["cost.output"] == (0.42, 0.28)
+    gpt5 = {f["field"]: (f["old"], f["new"]) for f in found["changed"]["openai:gpt-5"]}
+    assert gpt5["limits.input"] == (None, 272000)
+    assert "openai:o1-mini" in found["removed"] and "openai:gpt-5.4" in found["added"]
+
+    # the same from the history, read by another process
+    out = cli("--snapshot", str(catalog), "--json", "history", "deepseek:deepseek-chat", "--field", "cost.input")
+    assert out.returncode == 0, out.stderr
+    timeline = [(e["kind"], e["old"], e["new"], e["epoch"]) for e in json.loads(out.stdout)]
+    assert ("changed", 0.28, 0.14, july) in timeline
+    assert timeline[-1] == ("changed", 0.28, 0.14, july)
+    change = json.loads(out.stdout)[-1]
+    assert change["source"] == "models.dev"
+    assert models["deepseek:deepseek-chat"]["cost.input"] == 0.14
+    assert "openai:o1-mini" not in models
+    removed = cli("--snapshot", str(catalog), "--json", "history", "openai:o1-mini")
+    assert removed.returncode == 0, removed.stderr
+    assert json.loads(removed.stdout)[-1]["kind"] == "removed"
+    since = cli("--snapshot", str(catalog), "--json", "changes", "--since", "2000-01-01", "--provider", "deepseek")
+    kinds = {(e["spec"], e["field"]) for e in json.loads(since.stdout) if e["kind"] == "changed"}
+    assert ("deepseek:deepseek-chat", "limits.context") in kinds
+    assert all(e["spec"].startswith("deepseek") for e in json.loads(since.stdout))
+
+
+@pytest.mark.slow
+def test_kill_9_during_publishes_never_leaves_history_and_catalog_apart(tmp_path: Path) -> None:
+    d = Daemon(tmp_path).start()
+    rounds = 0
+    try:
+        catalog = d.state / contract.CATALOG_FILE
+        for kill_after in (0.0, 0.02, 0.05, 0.1, 0.2, 0.4):
+            value = 10.0 + rounds
+            (d.patches / "p.json").write_text(patch(value))
+            time.sleep(kill_after)
+            assert d.proc is not None
+            d.proc.send_signal(signal.SIGKILL)
+            d.proc.wait()
+            d.start()  # the first build after a restart catches the history up
+            wait_for(lambda value=value: price(catalog) == value, f"price {value} after restart")
+            epoch, models = recorded(d.state)
+            assert epoch == contract.read_header(catalog).epoch
+            assert models["openai:gpt-4o"]["cost.input"] == value
+            rounds += 1
+    finally:
+        d.stop()
+    assert rounds == 6
+
+
+@pytest.mark.slow
+def test_a_corrupt_or_locked_history_never_stops_publishing(tmp_path: Path) -> None:
+    d = Daemon(tmp_path)
+    d.state.mkdir(parents=True)
+    (d.state / contract.HISTORY_FILE).write_bytes(b"this is not a database" * 100)
+    d.start()
+    catalog = d.state / contract.CATALOG_FILE
+    try:
+        (d.patches / "p.json").write_text(patch(7.0))
+        wait_for(lambda: price(catalog) == 7.0, "a publish despite a corrupt history")
+        status = wait_for(lambda: (contract.read_status(d.state) or {}).get("history", {}).get("error"), "report")
+        assert str(d.state / contract.HISTORY_FILE) in status
+        out = cli("--snapshot", str(catalog), "history", "openai:gpt-4o")
+        assert out.returncode == 3 and "cannot read the history" in out.stderr and "Traceback" not in out.stderr
+
+        # a healthy history, then held locked by another process: still published, reported, caught up later
+        d.stop()
+        for name in (contract.HISTORY_FILE, contract.HISTORY_FILE + "-wal", contract.HISTORY_FILE + "-shm"):
+            (d.state / name).unlink(missing_ok=True)
+        d.start()
+        wait_for(lambda: (d.state / contract.HISTORY_FILE).exists(), "a new history")
+        locker = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "import sqlite3, sys, time\n"
+                "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+                "c.execute('BEGIN EXCLUSIVE'); print('locked', flush=True); time.sleep(60)\n",
+                str(d.state / contract.HISTORY_FILE),
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert locker.stdout is not None and locker.stdout.readline().strip() == "locked"
+            (d.patches / "p.json").write_text(patch(8.0))
+            wait_for(lambda: price(catalog) == 8.0, "a publish despite a locked history")
+            wait_for(
+                lambda: "locked" in (contract.read_status(d.state) or {}).get("history", {}).get("error", ""),
+                "the lock reported",
+            )
+        finally:
+            locker.kill()
+            locker.wait()
+        (d.patches / "p.json").write_text(patch(9.0))
+        wait_for(lambda: price(catalog) == 9.0, "the next publish")
+        wait_for(lambda: "error" not in (contract.read_status(d.state) or {}).get("history", {}), "recovered")
+        epoch, models = recorded(d.state)
+        assert epoch == contract.read_header(catalog).epoch
+        assert models["openai:gpt-4o"]["cost.input"] == 9.0
+        values = [e.new for e in llmdb.Catalog(catalog).history("openai:gpt-4o", "cost.input")]
+        assert values[-1] == 9.0 and 8.0 not in values  # the change recorded while locked folded into the next
+    finally:
+        d.stop()
+
+
+@pytest.mark.slow
+def test_readers_of_the_history_during_publishes(tmp_path: Path) -> None:
+    d = Daemon(tmp_path).start()
+    catalog = d.state / contract.CATALOG_FILE
+    reader = (
+        "import sys, time, llmdb\n"
+        "c = llmdb.Catalog(sys.argv[1]); seen = 0; end = time.monotonic() + 6\n"
+        "while time.monotonic() < end:\n"
+        "    seen = max(seen, len(c.history('openai:gpt-4o', 'cost.input')))\n"
+        "print(seen)\n"
+    )
+    try:
+        readers = [
+            subprocess.Popen([sys.executable, "-c", reader, str(catalog)], stdout=subprocess.PIPE, text=True)
+            for _ in range(2)
+        ]
+        for i in range(8):
+            (d.patches / "p.json").write_text(patch(20.0 + i))
+            wait_for(lambda i=i: price(catalog) == 20.0 + i, "publish")
+        outs = [r.communicate(timeout=60) for r in readers]
+    finally:
+        d.stop()
+    for r, (out, _) in zip(readers, outs, strict=True):
+        assert r.returncode == 0
+        assert int(out) >= 2  # introduced + at least one change seen while publishing
+
+
+def test_the_packaged_history_answers_offline(tmp_path: Path) -> None:
+    env = {**os.environ, contract.STATE_DIR_ENV: str(tmp_path / "none")}
+    env.pop(contract.SNAPSHOT_ENV, None)
+    out = cli("--json", "history", "openai:gpt-5", "--field", "limits.input", env=env)
+    assert out.returncode == 0, out.stderr
+    events = json.loads(out.stdout)
+    assert [(e["kind"], e["new"], e["at"][:10]) for e in events] == [("changed", 272000, "2026-07-01")]
+    table = cli("history", "openai:gpt-5", env=env)
+    assert "introduced" in table.stdout and "2026-01-01" in table.stdout
+
+
+def test_bad_questions_get_clear_errors(tmp_path: Path) -> None:
+    env = {**os.environ, contract.STATE_DIR_ENV: str(tmp_path / "none")}
+    unknown = cli("history", "openai:no-such-model", env=env)
+    assert unknown.returncode == 1 and "no-such-model" in unknown.stderr
+    bad_date = cli("changes", "--since", "last tuesday", env=env)
+    assert bad_date.returncode == 2 and "not a date" in bad_date.stderr
+    gone = cli("diff", "3", env=env)
+    assert gone.returncode == 3 and "epoch 3 is not retained" in gone.stderr
+    early = cli("--json", "changes", "--since", "1990-01-01", "--field", "cost.input", env=env)
+    assert early.returncode == 0 and len(json.loads(early.stdout)) > 1000
+    future = cli("--json", "changes", "--since", "2100-01-01", env=env)
+    assert future.returncode == 0 and json.loads(future.stdout) == []
+    alone = tmp_path / "alone.llmdb"  # a snapshot with no history beside it
+    alone.write_bytes(llmdb.packaged_path().read_bytes())
+    out = cli("--snapshot", str(alone), "history", "openai:gpt-4o")
+    assert out.returncode == 3 and "no history here" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_retention_folds_old_versions_into_a_baseline(tmp_path: Path) -> None:
+    from llmdbd import inputs
+    from llmdbd.engine import build
+    from llmdbd.sources import modelsdev
+
+    old = build(inputs.layers([modelsdev.load_path(SHARED / "api-older.json")], []))
+    new = build(inputs.layers([modelsdev.load_path(SHARED / "api.json")], []))
+    store = history.History(tmp_path, retention_days=30)
+    now = time.time()
+    store.record(old, epoch=1, at=now - 90 * 86400)
+    store.record(new, epoch=2, at=now - 60 * 86400)
+    store.record(old, epoch=3, at=now)  # the 30-day window holds epoch 3 only: 1 and 2 fold into a baseline
+    conn = sqlite3.connect(tmp_path / contract.HISTORY_FILE)
+    versions = conn.execute("SELECT epoch, origin FROM versions ORDER BY id").fetchall()
+    models, _ = history.state(conn)
+    conn.close()
+    assert versions == [(2, "baseline"), (3, "publish")]
+    assert set(models) == set(old.models)
+    assert models["deepseek:deepseek-chat"]["cost.input"] == 0.28
