@@ -15,7 +15,7 @@ import llmdb
 from llmdb import Snapshot
 from llmdbd.engine import BuiltCatalog, build
 
-HEAVY = ("anyio", "httpx", "watchfiles", "structlog", "llmdbd")
+HEAVY = ("anyio", "httpx", "watchfiles", "structlog", "llmdbd", "sqlite3")
 
 
 def test_packaged_snapshot_is_the_build_of_both_shared_upstreams(both_catalog: BuiltCatalog) -> None:
@@ -76,3 +76,19 @@ def test_the_packaged_catalog_as_a_layer_rebuilds_the_same_catalog() -> None:
     rebuilt = build([packaged.load(llmdb.packaged_path())])
     assert rebuilt.content_hash == Snapshot(llmdb.packaged_path()).content_hash
     assert rebuilt.report.errors == ()
+
+
+def test_packaged_history_ends_at_the_packaged_snapshot() -> None:
+    """The shipped history's newest catalog is the shipped snapshot (both built from ../shared/upstream)."""
+    import sqlite3
+
+    from llmdb import contract
+
+    conn = sqlite3.connect(f"file:{llmdb.packaged_path().with_name(contract.HISTORY_FILE)}?mode=ro", uri=True)
+    try:
+        rows = conn.execute("SELECT epoch, content_hash, at FROM versions ORDER BY id").fetchall()
+    finally:
+        conn.close()
+    assert [contract.iso(at)[:10] for _, _, at in rows] == ["2026-01-01", "2026-07-01", "2026-11-12"]
+    assert rows[-1][1] == Snapshot(llmdb.packaged_path()).content_hash
+    assert all(epoch is None for epoch, _, _ in rows)

@@ -9,7 +9,6 @@ import contextlib
 import ctypes
 import gc
 import os
-import sqlite3
 import threading
 import time
 from pathlib import Path
@@ -56,8 +55,6 @@ class Rebuilder:
         self._lock = threading.RLock()
         self._packaged_layer: Layer | None = None
         self.history = History(self.state, retention_days=config.history_days, seed=packaged.history_path())
-        self._history: dict[str, Any] = {"path": str(self.history.path)}
-        """The history's part of the status: the epoch last recorded, or the error that stopped recording."""
 
     def prepare(self) -> None:
         """Create the state directory and load what earlier runs left (`OSError` if it is unusable)."""
@@ -133,21 +130,10 @@ class Rebuilder:
             }
         fields["epoch"] = self._published.get("epoch")
         if served is not None:
-            fields["history"] = self._record(catalog, served)
+            fields["history"] = self.history.record_or_report(catalog, epoch=served.epoch, at=served.built_at)
         self._report = report
         self._write_status(False)
         return ("catalog_published" if result is not None else "catalog_unchanged"), fields, rejections
-
-    def _record(self, catalog: BuiltCatalog, served: PublishResult | contract.Header) -> dict[str, Any]:
-        """Record the served catalog in the history (a restart catches up on an epoch published but not recorded).
-        A history that cannot be written is reported, never fatal: the catalog keeps being published."""
-        try:
-            events = self.history.record(catalog, epoch=served.epoch, at=served.built_at)
-        except (sqlite3.Error, OSError) as exc:
-            self._history = {"path": str(self.history.path), "error": f"{self.history.path}: {exc}"}
-            return {"error": self._history["error"]}
-        self._history = {"path": str(self.history.path), "epoch": served.epoch}
-        return {"events": events}
 
     def upstream_layers(self, config: Config) -> list[Layer]:
         """The configured upstreams that have data, lowest precedence first; the packaged catalog if none has."""
@@ -181,7 +167,7 @@ class Rebuilder:
                 "sources": msgspec.to_builtins(self._report.sources),
                 "upstream": {name: self.upstreams[name].status or {"source": "none"} for name in self.config.upstreams},
                 "rejected_files": [msgspec.to_builtins(r) for _, r in sorted(self.patches.rejected.items())],
-                "history": self._history,
+                "history": self.history.status,
                 "build_issue_count": len(self._report.issues),
                 "build_issues": [_issue(i) for i in self._report.issues[:ISSUES_IN_STATUS]],
             },

@@ -140,6 +140,8 @@ class History:
         self.path = state_dir / contract.HISTORY_FILE
         self.retention_days = retention_days
         self.seed = seed
+        self.status: dict[str, Any] = {"path": str(self.path)}
+        """For the daemon's status: the epoch last recorded, or the error that stopped the last record."""
         self._base: tuple[Mapping[str, Model | Flat], Mapping[str, Provider | Flat]] | None = None
 
     def record(
@@ -190,6 +192,17 @@ class History:
             return len(events)
         finally:
             conn.close()
+
+    def record_or_report(self, catalog: BuiltCatalog, *, epoch: int, at: float) -> dict[str, Any]:
+        """`record` for the daemon: a history that cannot be written is reported (in `status` and the returned
+        event fields), never raised, so publishing goes on."""
+        try:
+            events = self.record(catalog, epoch=epoch, at=at)
+        except (sqlite3.Error, OSError) as exc:
+            self.status = {"path": str(self.path), "error": f"{self.path}: {exc}"}
+            return {"error": self.status["error"]}
+        self.status = {"path": str(self.path), "epoch": epoch}
+        return {"events": events}
 
 
 def _compact(conn: sqlite3.Connection, cutoff: float) -> None:
