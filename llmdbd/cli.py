@@ -262,6 +262,7 @@ def _history_import(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
     from pathlib import Path
 
+    from llmdb import contract
     from llmdbd.output import history
 
     origins = dict(o.split("=", 1) for o in args.origin if "=" in o)
@@ -280,12 +281,10 @@ def _history_import(args: argparse.Namespace) -> int:
             print(f"llmdbd: {path}: {exc}", file=sys.stderr)
             return 2
         files.append(history.Dated(kind, path, at, origins.get(name)))
-    target = Path(args.output) if args.output else Path(args.state_dir)
+    target = Path(args.output) if args.output else Path(args.state_dir) / contract.HISTORY_FILE
     if args.output:
         target.unlink(missing_ok=True)
-    store = history.History(target.parent if args.output else target)
-    if args.output:
-        store.path = target
+    store = history.History(target)
 
     def build_at(latest: dict[str, history.Dated]) -> BuiltCatalog:
         paths = {name: str(f.path) for name, f in latest.items()}

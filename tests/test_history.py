@@ -248,7 +248,7 @@ def test_retention_folds_old_versions_into_a_baseline(tmp_path: Path) -> None:
 
     old = build(inputs.layers([modelsdev.load_path(SHARED / "api-older.json")], []))
     new = build(inputs.layers([modelsdev.load_path(SHARED / "api.json")], []))
-    store = history.History(tmp_path, retention_days=30)
+    store = history.History(tmp_path / contract.HISTORY_FILE, retention_days=30)
     now = time.time()
     store.record(old, epoch=1, at=now - 90 * 86400)
     store.record(new, epoch=2, at=now - 60 * 86400)

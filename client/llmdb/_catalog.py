@@ -541,14 +541,12 @@ class Catalog:
             return Snapshot(Path(which))
         if which == served.epoch:
             return served
-        retained = served.path.parent / contract.SNAPSHOTS_DIR
-        path = retained / f"catalog.{which:010d}.llmdb"
-        if not path.is_file():
-            kept = (
-                sorted(int(p.name.split(".")[1]) for p in retained.glob("catalog.*.llmdb")) if retained.is_dir() else []
-            )
+        kept = contract.retained_epochs(served.path.parent)
+        path = kept.get(which)
+        if path is None:
             have = ", ".join(map(str, kept)) or "none"
-            raise HistoryError(f"epoch {which} is not retained in {retained} (retained epochs: {have})")
+            where = served.path.parent / contract.SNAPSHOTS_DIR
+            raise HistoryError(f"epoch {which} is not retained in {where} (retained epochs: {have})")
         return Snapshot(path)
 
     def info(self) -> dict[str, Any]:

@@ -16,6 +16,7 @@ excluded from every checksum.
 """
 
 import os
+import re
 import struct
 import zlib
 from array import array
@@ -42,10 +43,27 @@ STATUS_FILE = "status.json"
 """What the daemon serves and refused, inside a state directory (JSON, times as `iso` writes them)."""
 SNAPSHOTS_DIR = "snapshots"
 """Retained earlier snapshots, `catalog.<epoch:010d>.llmdb`, inside a state directory."""
+_RETAINED = re.compile(r"^catalog\.(\d+)\.llmdb$")
 SNAPSHOT_ENV = "LLMDB_SNAPSHOT"
 """Environment variable naming the snapshot file a client reads."""
 STATE_DIR_ENV = "LLMDB_STATE_DIR"
 """Environment variable naming the daemon's state directory a client looks in (default `STATE_DIR`)."""
+
+
+def retained_path(state_dir: str | Path, epoch: int) -> Path:
+    """Where a state directory keeps the snapshot it published as `epoch`."""
+    return Path(state_dir) / SNAPSHOTS_DIR / f"catalog.{epoch:010d}.llmdb"
+
+
+def retained_epochs(state_dir: str | Path) -> dict[int, Path]:
+    """Epoch → retained snapshot file of a state directory, oldest first (empty when it has none)."""
+    try:
+        found = [
+            (int(m.group(1)), p) for p in (Path(state_dir) / SNAPSHOTS_DIR).iterdir() if (m := _RETAINED.match(p.name))
+        ]
+    except OSError:
+        return {}
+    return dict(sorted(found))
 
 
 def iso(timestamp: float | None) -> str | None:

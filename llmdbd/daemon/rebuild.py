@@ -54,7 +54,9 @@ class Rebuilder:
         self._report = BuildReport()
         self._lock = threading.RLock()
         self._packaged_layer: Layer | None = None
-        self.history = History(self.state, retention_days=config.history_days, seed=packaged.history_path())
+        self.history = History(
+            self.state / contract.HISTORY_FILE, retention_days=config.history_days, seed=packaged.history_path()
+        )
 
     def prepare(self) -> None:
         """Create the state directory and load what earlier runs left (`OSError` if it is unusable)."""

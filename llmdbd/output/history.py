@@ -134,10 +134,10 @@ class History:
     base; after a restart the base is replayed from the database, so whatever was published while no history was
     written (a kill between publishing and recording) shows up as changes in the next recorded catalog."""
 
-    def __init__(self, state_dir: Path, *, retention_days: int = 0, seed: Path | None = None) -> None:
-        """`seed`: a history to start from when the state directory has none (the packaged one: a fresh
-        install has the past it ships with)."""
-        self.path = state_dir / contract.HISTORY_FILE
+    def __init__(self, path: Path, *, retention_days: int = 0, seed: Path | None = None) -> None:
+        """`path`: the database (a state directory's `history.sqlite3`); `seed`: a history to start from when
+        there is none (the packaged one: a fresh install has the past it ships with)."""
+        self.path = path
         self.retention_days = retention_days
         self.seed = seed
         self.status: dict[str, Any] = {"path": str(self.path)}
@@ -263,9 +263,9 @@ def replay(history: History, files: Sequence[Dated], build_at: Callable[[dict[st
     return recorded
 
 
-def packaged_copy(conn_path: Path) -> None:
+def packaged_copy(path: Path) -> None:
     """Rewrite a history to be shipped read-only (in the wheel): one file, no write-ahead log."""
-    conn = sqlite3.connect(conn_path, isolation_level=None)
+    conn = sqlite3.connect(path, isolation_level=None)
     try:
         conn.execute("PRAGMA journal_mode=DELETE")
         conn.execute("VACUUM")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import struct
 import time
 from collections.abc import Iterator
@@ -27,7 +26,6 @@ from llmdbd.output.snapshot import Memo, encode_snapshot
 CATALOG = fmt.CATALOG_FILE
 HISTORY = fmt.SNAPSHOTS_DIR
 EPOCH_FILE = "epoch"
-_RETAINED = re.compile(r"^catalog\.(\d+)\.llmdb$")
 
 
 class PublishResult(Struct, frozen=True, kw_only=True):
@@ -73,7 +71,7 @@ def publish(
         atomic_write(target, data)
         atomic_write(state / EPOCH_FILE, f"{epoch}\n".encode())
         with contextlib.suppress(FileExistsError):
-            os.link(target, history / f"catalog.{epoch:010d}.llmdb")
+            os.link(target, fmt.retained_path(state, epoch))
         _prune(state, keep)
     return PublishResult(
         path=str(target), epoch=epoch, content_hash=catalog.content_hash, size=len(data), built_at=built_at
@@ -103,18 +101,13 @@ def last_epoch(state_dir: str | os.PathLike[str]) -> int:
         epochs.append(header.epoch)
     with contextlib.suppress(OSError, ValueError):
         epochs.append(int((state / EPOCH_FILE).read_text().strip()))
-    with contextlib.suppress(OSError):
-        epochs += [int(m.group(1)) for p in (state / HISTORY).iterdir() if (m := _RETAINED.match(p.name))]
+    epochs += fmt.retained_epochs(state)
     return max(epochs)
 
 
 def retained(state_dir: str | os.PathLike[str]) -> list[Path]:
     """Retained snapshot files, oldest first."""
-    history = Path(state_dir) / HISTORY
-    try:
-        return sorted(p for p in history.iterdir() if _RETAINED.match(p.name))
-    except OSError:
-        return []
+    return list(fmt.retained_epochs(Path(state_dir)).values())
 
 
 @contextlib.contextmanager
