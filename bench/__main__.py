@@ -13,7 +13,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from bench import build, client, daemon, gunicorn_pss, install, peers, scaling
+from bench import build, client, daemon, gunicorn_pss, history, install, peers, scaling
 
 TARGETS: dict[str, tuple[str, float]] = {
     # figure → (comparison, bound); "ratio" bounds compare against the dict lookup. From the performance issue
@@ -171,6 +171,7 @@ def main() -> None:
     peer_results = peers.run()
     pss = gunicorn_pss.run()
     scaled = scaling.run()
+    histories = history.run()
     floor = clients["dict lookup (ns)"]
     rows: list[tuple[str, str, Any]] = []
     rows += [
@@ -221,6 +222,16 @@ def main() -> None:
         "both with bytecode compiled. The issue's import target is the third row (≤ +30 ms over `python -c pass`).",
         "",
         install.markdown(installs),
+        "",
+    ]
+    lines += [
+        "## History (issue 13)",
+        "",
+        "`python -m bench.history`: `History.record` timed inside a real `Rebuilder` over 15 one-patch rebuilds of "
+        "the packaged catalog; `history(spec)` and `cost(..., at=)` on the packaged history (median of 190 warm "
+        "calls); `diff` of models.dev's January and July files built as snapshots (median of 5).",
+        "",
+        history.markdown(histories),
         "",
     ]
     lines += _peer_table(peer_results)

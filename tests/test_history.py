@@ -104,6 +104,31 @@ def test_january_then_july_through_a_real_daemon(tmp_path: Path) -> None:
     assert ("deepseek:deepseek-chat", "limits.context") in kinds
     assert all(e["spec"].startswith("deepseek") for e in json.loads(since.stdout))
 
+    # a request priced with the prices in force at the time, before and after the change; lifecycle dates
+    conn = sqlite3.connect(d.state / contract.HISTORY_FILE)
+    at = dict(conn.execute("SELECT epoch, at FROM versions").fetchall())
+    conn.close()
+    reader = llmdb.Catalog(catalog)
+    million = {"input_tokens": 1_000_000, "output_tokens": 1_000_000}
+    between = (at[january] + at[july]) / 2
+    assert reader.cost("deepseek:deepseek-chat", **million, at=between).total == pytest.approx(0.28 + 0.42)
+    assert reader.cost("deepseek:deepseek-chat", **million, at=at[july]).total == pytest.approx(0.14 + 0.28)
+    assert reader.cost("deepseek:deepseek-chat", **million).total == pytest.approx(0.14 + 0.28)
+    assert reader.cost("openai:o1-mini", **million, at=between).total > 0  # removed now, priced then
+    for spec, when, why in (
+        ("deepseek:deepseek-chat", 946684800.0, "the history in"),  # 2000: before the packaged past
+        ("openai:o1-mini", at[july] + 1, "removed from the catalog"),
+        ("openai:gpt-5.4", between, "removed from the catalog"),  # in the packaged past, not in January's file
+    ):
+        with pytest.raises(llmdb.PriceUnknown, match=why):
+            reader.cost(spec, **million, at=when)
+    out = cli("--snapshot", str(catalog), "cost", "deepseek-chat", "--input-tokens", "1000000", "--at", "1999-01-01")
+    assert out.returncode == 1 and "no price known at 1999-01-01" in out.stderr and "Traceback" not in out.stderr
+    assert reader.lifecycle("openai:o1-mini").removed == contract.iso(at[july])
+    assert reader.lifecycle("openai:gpt-5.4").introduced == "2026-07-01T00:00:00Z"  # first seen, in the past
+    assert reader.lifecycle("deepseek:deepseek-chat").introduced == "2026-01-01T00:00:00Z"  # the packaged past
+    assert reader.lifecycle("deepseek:deepseek-chat").removed is None
+
 
 @pytest.mark.slow
 def test_kill_9_during_publishes_never_leaves_history_and_catalog_apart(tmp_path: Path) -> None:
@@ -221,6 +246,37 @@ def test_the_packaged_history_answers_offline(tmp_path: Path) -> None:
     assert [(e["kind"], e["new"], e["at"][:10]) for e in events] == [("changed", 272000, "2026-07-01")]
     table = cli("history", "openai:gpt-5", env=env)
     assert "introduced" in table.stdout and "2026-01-01" in table.stdout
+
+
+def test_cost_at_compare_and_lifecycle_from_the_packaged_history(tmp_path: Path) -> None:
+    env = {**os.environ, contract.STATE_DIR_ENV: str(tmp_path / "none")}
+    env.pop(contract.SNAPSHOT_ENV, None)
+    args = ("cost", "deepseek:deepseek-chat", "--input-tokens", "1000000", "--output-tokens", "1000000", "--json")
+    march, august = cli(*args, "--at", "2026-03-01", env=env), cli(*args, "--at", "2026-08-01", env=env)
+    assert march.returncode == 0 and august.returncode == 0, march.stderr + august.stderr
+    assert json.loads(march.stdout)["total"] == pytest.approx(0.28 + 0.42)
+    assert json.loads(august.stdout)["total"] == pytest.approx(0.14 + 0.28)
+    early = cli("cost", "openai:gpt-5.4", "--input-tokens", "1000", "--at", "2026-03-01", env=env)
+    assert early.returncode == 1 and "it entered the catalog 2026-07-01" in early.stderr
+
+    out = cli("compare", "--json", "openai:gpt-4o", "deepseek-chat", "openai:gpt-5", env=env)
+    assert out.returncode == 0, out.stderr
+    found = json.loads(out.stdout)
+    assert found["specs"] == ["openai:gpt-4o", "deepseek:deepseek-chat", "openai:gpt-5"]
+    models = [llmdb.Catalog(llmdb.packaged_path()).get(s) for s in found["specs"]]
+    assert found["fields"]["limits.context"] == [m.limits.context for m in models]
+    assert found["fields"]["cost.input"] == [m.cost.input for m in models if m.cost is not None]
+    assert found["fields"]["limits.input"] == [None, None, 272000]
+    assert found["fields"]["lifecycle.introduced"] == ["2026-01-01T00:00:00Z"] * 3
+    assert "limits.context" in found["differs"] and "capabilities.chat" not in found["differs"]
+    table = cli("compare", "--differences", "openai:gpt-4o", "openai:gpt-5", env=env)
+    assert table.returncode == 0 and "limits.input" in table.stdout and "capabilities.chat" not in table.stdout
+    unknown = cli("compare", "openai:gpt-4o", "openai:no-such-model", env=env)
+    assert unknown.returncode == 1 and "no-such-model" in unknown.stderr
+
+    life = cli("history", "openai:o1-mini", env=env)
+    assert life.returncode == 0, life.stderr
+    assert "removed 2026-07-01" in life.stdout.splitlines()[0]
 
 
 def test_bad_questions_get_clear_errors(tmp_path: Path) -> None:

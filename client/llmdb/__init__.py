@@ -18,6 +18,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from llmdb._catalog import Catalog, ModelList, default_path, packaged_path
+from llmdb._compare import Comparison
 from llmdb._cost import CostBreakdown
 from llmdb._features import FEATURES
 from llmdb._query import Requirements, Selection, TraceStep
@@ -53,7 +54,7 @@ from llmdb.schema import (
 )
 
 if TYPE_CHECKING:
-    from llmdb._history import CatalogDiff, Change, FieldChange
+    from llmdb._history import CatalogDiff, Change, FieldChange, LifecycleDates
 
 __version__ = "0.1.0"
 
@@ -68,6 +69,7 @@ __all__ = [
     "Catalog",
     "CatalogDiff",
     "Change",
+    "Comparison",
     "Cost",
     "CostBreakdown",
     "CostTier",
@@ -77,6 +79,7 @@ __all__ = [
     "InvalidSpec",
     "InvalidUsage",
     "LLMDBError",
+    "LifecycleDates",
     "Limits",
     "Modalities",
     "Model",
@@ -98,6 +101,7 @@ __all__ = [
     "allowed",
     "capabilities",
     "changes",
+    "compare",
     "cost",
     "default_catalog",
     "default_path",
@@ -107,6 +111,7 @@ __all__ = [
     "get",
     "history",
     "info",
+    "lifecycle",
     "models",
     "packaged_path",
     "parse_spec",
@@ -243,9 +248,19 @@ def diff(old: str | os.PathLike[str] | int, new: str | os.PathLike[str] | int | 
     return default_catalog().diff(old, new)
 
 
+def lifecycle(spec: str) -> LifecycleDates:
+    """A model's lifecycle with its dates from the history (see `Catalog.lifecycle`)."""
+    return default_catalog().lifecycle(spec)
+
+
+def compare(*specs: str) -> Comparison:
+    """Models side by side (see `Catalog.compare`)."""
+    return default_catalog().compare(*specs)
+
+
 def __getattr__(name: str) -> Any:
     """The history's types load with it (`sqlite3` and the rest on first use, not at `import llmdb`)."""
-    if name in ("Change", "CatalogDiff", "FieldChange"):
+    if name in ("Change", "CatalogDiff", "FieldChange", "LifecycleDates"):
         from llmdb import _history
 
         return getattr(_history, name)

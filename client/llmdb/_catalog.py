@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, Unpack, overload
 
 from llmdb import _names, _query, contract
+from llmdb._compare import Comparison, compare
 from llmdb._cost import CostBreakdown, compute
 from llmdb._features import check_feature
 from llmdb._names import Resolved
@@ -17,13 +18,13 @@ from llmdb._snapshot import Snapshot, SnapshotHandle
 from llmdb._spec import did_you_mean, parse_spec, provider_id
 from llmdb._usage import UsageCounts, requested
 from llmdb.contract import iso
-from llmdb.errors import HistoryError, ModelNotFound, SnapshotError, UnknownProvider
+from llmdb.errors import HistoryError, InvalidQuery, ModelNotFound, SnapshotError, UnknownProvider
 from llmdb.schema import Capabilities, Model, Provenance, Provider
 
 if TYPE_CHECKING:
     from datetime import date, datetime
 
-    from llmdb._history import CatalogDiff, Change
+    from llmdb._history import CatalogDiff, Change, LifecycleDates
 
 _T = TypeVar("_T")
 _QUERY_CACHE = 256
@@ -472,6 +473,7 @@ class Catalog:
         *,
         service_tier: str | None = None,
         api: str | None = None,
+        at: str | date | datetime | float | None = None,
         **counts: Unpack[UsageCounts],
     ) -> CostBreakdown:
         """USD for one request, from a response's usage (`usage=`: any SDK's response or usage, a dict, a
@@ -485,8 +487,19 @@ class Catalog:
         price). The context tier is chosen by `input_tokens`; `service_tier` ("batch", "flex", "priority", or
         "standard" to override what a response reports) prices at that tier or raises `PriceUnknown`. Raises
         `PriceUnknown` for a part the catalog has no price for, `InvalidUsage` for counts that do not add up.
-        docs/cost.md has the rules and a worked example per provider."""
-        return compute(self.get(spec), requested(usage, api, counts), service_tier)
+        `at` (ISO text, date, datetime or unix time) prices with the model as the history had it then:
+        `PriceUnknown` saying why when it had no such model then. docs/cost.md has the rules and a worked
+        example per provider."""
+        wanted = requested(usage, api, counts)
+        if at is None:
+            return compute(self.get(spec), wanted, service_tier)
+        from llmdb import _history
+
+        return compute(
+            _history.model_at(self.history_path, self._history_spec(spec), _history.parse_time(at)),
+            wanted,
+            service_tier,
+        )
 
     # -- history (issue 13) ----------------------------------------------------------------------------------
 
@@ -503,14 +516,44 @@ class Catalog:
         `ModelNotFound` when neither the catalog nor the history knows the model."""
         from llmdb import _history
 
+        return _history.timeline(self.history_path, self._history_spec(spec), field)
+
+    def lifecycle(self, spec: str) -> LifecycleDates:
+        """A model's lifecycle: the provider's deprecation and retirement dates from the catalog, and from the
+        history when the catalog first had it (`introduced`), last changed it, and dropped it (`removed`).
+        `spec` as for `history`."""
+        from llmdb import _history
+
+        spec = self._history_spec(spec)
+        model = self._handle.current().model(spec)
+        return _history.lifecycle(self.history_path, spec, model)
+
+    def compare(self, *specs: str) -> Comparison:
+        """Models side by side: limits, prices, capabilities, modalities, lifecycle (with the history's
+        `introduced`/`removed` when there is a history), one value per model, and which fields differ."""
+        from llmdb import _history
+
+        models = [self.get(spec) for spec in specs]
+        if not models:
+            raise InvalidQuery("compare needs at least one model")
+        extra: list[dict[str, Any]] = []
+        if self.history_path.is_file():
+            for model in models:
+                dates = _history.lifecycle(self.history_path, model.spec, model)
+                extra.append({"lifecycle.introduced": dates.introduced, "lifecycle.last_changed": dates.last_changed})
+        return compare(models, extra)
+
+    def _history_spec(self, spec: str) -> str:
+        """The spec `spec` names in the catalog, or `spec` itself when it is a spec the history alone knows
+        (a removed model); `ModelNotFound` when neither knows it."""
+        from llmdb import _history
+
         try:
-            spec = self.resolve_name(spec).spec
+            return self.resolve_name(spec).spec
         except ModelNotFound:
-            events = _history.timeline(self.history_path, spec, field)
-            if events or (":" in spec and _history.timeline(self.history_path, spec)):
-                return events
+            if ":" in spec and _history.timeline(self.history_path, spec):
+                return spec
             raise
-        return _history.timeline(self.history_path, spec, field)
 
     def changes(
         self, since: str | date | datetime | float, *, provider: str | None = None, field: str | None = None

@@ -15,7 +15,8 @@ from msgspec import Struct
 
 from llmdb import contract
 from llmdb._snapshot import Snapshot
-from llmdb.errors import HistoryError, InvalidQuery
+from llmdb.errors import HistoryError, InvalidQuery, PriceUnknown
+from llmdb.schema import Model
 
 if TYPE_CHECKING:
     import sqlite3
@@ -60,6 +61,24 @@ class CatalogDiff(Struct, frozen=True, kw_only=True):
     providers_removed: list[str]
 
 
+class LifecycleDates(Struct, frozen=True, kw_only=True):
+    """A model's lifecycle: the provider's dates from the catalog, and when the catalog first and last had it
+    from the history (ISO 8601 UTC). An `introduced` equal to `history_begins` means "already there then"."""
+
+    spec: str
+    status: str | None = None
+    """The catalog's status (`active`, `deprecated`, ...); `removed` when only the history knows the model."""
+    introduced: str | None = None
+    removed: str | None = None
+    """When it left the catalog; None while it is in it."""
+    last_changed: str | None = None
+    """The last time one of its fields changed."""
+    history_begins: str | None = None
+    deprecation_date: str | None = None
+    retirement_date: str | None = None
+    replacement: str | None = None
+
+
 def connect(path: Path) -> sqlite3.Connection:
     """The history database at `path`, read-only; `HistoryError` naming the file when there is none."""
     import sqlite3
@@ -95,6 +114,80 @@ def changes_since(path: Path, since: float, provider: str | None = None, field: 
         sql += " AND (e.spec = ? OR e.spec LIKE ? ESCAPE '\\')"
         args += [provider, _like_prefix(provider) + ":%"]
     return _query(path, sql + " ORDER BY v.id, e.rowid", args, field)
+
+
+def model_at(path: Path, spec: str, at: float) -> Model:
+    """Model `spec` as the catalog had it at `at` (unix time), replayed from the history. `PriceUnknown` saying
+    why when the catalog had no such model then: before the history begins, before the model was introduced,
+    after it was removed."""
+    import sqlite3
+
+    conn = connect(path)
+    try:
+        begins = conn.execute("SELECT min(at) FROM versions").fetchone()[0]
+        rows = conn.execute(
+            "SELECT e.kind, e.spec, e.field, e.new, v.at FROM events e JOIN versions v ON v.id = e.version"
+            " WHERE e.spec = ? ORDER BY v.id, e.rowid",
+            (spec,),
+        ).fetchall()
+    except sqlite3.Error as exc:
+        raise HistoryError(f"{path}: cannot read the history: {exc}") from None
+    finally:
+        conn.close()
+    when = contract.iso(at)
+    if begins is None or at < begins:
+        raise PriceUnknown(f"{spec}: no price known at {when}: the history in {path} begins {contract.iso(begins)}")
+    models: dict[str, dict[str, Any]] = {}
+    contract.replay((row[:4] for row in rows if row[4] <= at), models, {})
+    flat = models.get(spec)
+    if flat is None:
+        later = [row[4] for row in rows if row[0] == "introduced" and row[4] > at]
+        gone = [row[4] for row in rows if row[0] == "removed" and row[4] <= at]
+        if gone:
+            why = f"it was removed from the catalog {contract.iso(gone[-1])}"
+        elif later:
+            why = f"it entered the catalog {contract.iso(later[0])}"
+        else:
+            why = f"the history in {path} has no record of it"
+        raise PriceUnknown(f"{spec}: no price known at {when}: {why}")
+    try:
+        model: Model = contract.unflatten(flat)
+    except msgspec.ValidationError as exc:
+        raise HistoryError(f"{path}: {spec} as of {when} does not fit this llmdb's schema: {exc}") from None
+    return model
+
+
+def lifecycle(path: Path, spec: str, model: Model | None) -> LifecycleDates:
+    """`model`'s lifecycle (None: a model the catalog no longer has) with its dates from the history."""
+    import sqlite3
+
+    conn = connect(path)
+    try:
+        begins = conn.execute("SELECT min(at) FROM versions").fetchone()[0]
+        rows = conn.execute(
+            "SELECT e.kind, v.at FROM events e JOIN versions v ON v.id = e.version WHERE e.spec = ?"
+            " ORDER BY v.id, e.rowid",
+            (spec,),
+        ).fetchall()
+    except sqlite3.Error as exc:
+        raise HistoryError(f"{path}: cannot read the history: {exc}") from None
+    finally:
+        conn.close()
+    introduced = next((at for kind, at in rows if kind == "introduced"), None)
+    last = rows[-1] if rows else None
+    changed = [at for kind, at in rows if kind == "changed"]
+    life = model.lifecycle if model is not None else None
+    return LifecycleDates(
+        spec=spec,
+        status=model.status if model is not None else ("removed" if rows else None),
+        introduced=contract.iso(introduced),
+        removed=contract.iso(last[1]) if last is not None and last[0] == "removed" else None,
+        last_changed=contract.iso(changed[-1]) if changed else None,
+        history_begins=contract.iso(begins),
+        deprecation_date=life.deprecation_date if life is not None else None,
+        retirement_date=life.retirement_date if life is not None else None,
+        replacement=life.replacement if life is not None else None,
+    )
 
 
 def _like_prefix(text: str) -> str:

@@ -133,6 +133,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--cache-write-tokens", type=int, default=0, help="part of --input-tokens written to cache")
     p.add_argument("--reasoning-tokens", type=int, default=0, help="part of --output-tokens spent reasoning")
     p.add_argument("--service-tier", choices=["standard", *SERVICE_TIERS], help="price at this service tier")
+    p.add_argument("--at", metavar="DATE", help="price with the prices in force then (from the history)")
     for unit, kind, what in _UNIT_OPTIONS:
         p.add_argument(f"--{unit.replace('_', '-')}", dest=unit, type=kind, default=0, help=what)
     p.set_defaults(run=_cost)
@@ -144,6 +145,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("spec", help="any name `get` accepts, or the spec of a model no longer in the catalog")
     p.add_argument("--field", help="only this field path or glob (cost.input, cost.*)")
     p.set_defaults(run=_history)
+
+    p = sub.add_parser("compare", parents=[common], help="models side by side: limits, prices, features, lifecycle")
+    p.add_argument("specs", nargs="+", metavar="SPEC")
+    p.add_argument("--differences", action="store_true", help="only the fields whose values differ")
+    p.set_defaults(run=_compare)
 
     p = sub.add_parser("changes", parents=[common], help="what changed across the catalog since a date")
     p.add_argument("--since", required=True, help="ISO date or time (2026-07-01, 2026-07-01T12:00Z)")
@@ -297,6 +303,7 @@ def _cost(catalog: Catalog, args: argparse.Namespace) -> str:
         cache_write_tokens=args.cache_write_tokens,
         reasoning_tokens=args.reasoning_tokens,
         service_tier=tier,
+        at=args.at,
         **units,
     )
     if args.json:
@@ -307,6 +314,8 @@ def _cost(catalog: Catalog, args: argparse.Namespace) -> str:
     prices = ["service tier " + (result.service_tier or "standard")]
     if result.tier is not None:
         prices.append(f"context tier above {result.tier} tokens")
+    if args.at is not None:
+        prices.append(f"prices as of {args.at}")
     lines = [f"{result.spec} ({', '.join(prices)})", _table(("part", "USD"), rows)]
     lines += [f"estimated: {note}" for note in result.estimated]
     return "\n".join(lines)
@@ -416,7 +425,30 @@ def _num(value: int | None) -> str:
 
 def _history(catalog: Catalog, args: argparse.Namespace) -> str:
     events = catalog.history(args.spec, args.field)
-    return _json(events) if args.json else _events(events)
+    if args.json:
+        return _json(events)
+    dates = catalog.lifecycle(args.spec)
+    seen = f"{dates.spec}: introduced {dates.introduced or '-'}"
+    if dates.introduced is not None and dates.introduced == dates.history_begins:
+        seen += " (when the history begins)"
+    seen += f", last changed {dates.last_changed or '-'}"
+    if dates.removed:
+        seen += f", removed {dates.removed}"
+    return seen + "\n" + _events(events)
+
+
+def _compare(catalog: Catalog, args: argparse.Namespace) -> str:
+    found = catalog.compare(*args.specs)
+    if args.json:
+        return _json(found)
+    differs = set(found.differs)
+    rows = [
+        ("*" if path in differs else "", path, *(_shown(v) or "-" for v in values))
+        for path, values in found.fields.items()
+        if path in differs or not args.differences
+    ]
+    note = f"{len(found.differs)} of {len(found.fields)} field(s) differ (*)"
+    return _table(("", "field", *found.specs), rows) + "\n" + note
 
 
 def _changes(catalog: Catalog, args: argparse.Namespace) -> str:

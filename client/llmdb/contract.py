@@ -20,7 +20,7 @@ import re
 import struct
 import zlib
 from array import array
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from itertools import accumulate
 from pathlib import Path
@@ -395,6 +395,30 @@ def unflatten(flat: dict[str, Any], type_: type[Any] = Model) -> Any:
             table = table.setdefault(part, {})
         table[leaf] = item
     return msgspec.convert(tree, type_)
+
+
+def replay(
+    rows: Iterable[tuple[str, str, str | None, str | None]],
+    models: dict[str, dict[str, Any]],
+    providers: dict[str, dict[str, Any]],
+) -> None:
+    """Apply history events (kind, spec, field, new value as JSON) in order to flattened `models` and
+    `providers`: the catalog as of the last event. One fold, shared by the daemon and the client."""
+    for kind, spec, field, new in rows:
+        if kind == "introduced":
+            models[spec] = msgspec.json.decode(new or "{}")
+        elif kind == "removed":
+            models.pop(spec, None)
+        elif kind == "changed" and field is not None:
+            flat = models.setdefault(spec, {})
+            if new is None:
+                flat.pop(field, None)
+            else:
+                flat[field] = msgspec.json.decode(new)
+        elif kind == "provider_introduced":
+            providers[spec] = msgspec.json.decode(new or "{}")
+        elif kind == "provider_removed":
+            providers.pop(spec, None)
 
 
 def field_changes(old: dict[str, Any], new: dict[str, Any]) -> list[tuple[str, Any, Any]]:

@@ -57,21 +57,7 @@ def state(conn: sqlite3.Connection, upto: int | None = None) -> tuple[dict[str, 
         "SELECT kind, spec, field, new FROM events WHERE version <= ? ORDER BY version, rowid",
         (upto if upto is not None else 2**62,),
     )
-    for kind, spec, field, new in rows:
-        if kind == "introduced":
-            models[spec] = msgspec.json.decode(new)
-        elif kind == "removed":
-            models.pop(spec, None)
-        elif kind == "changed":
-            flat = models.setdefault(spec, {})
-            if new is None:
-                flat.pop(field, None)
-            else:
-                flat[field] = msgspec.json.decode(new)
-        elif kind == "provider_introduced":
-            providers[spec] = msgspec.json.decode(new)
-        elif kind == "provider_removed":
-            providers.pop(spec, None)
+    contract.replay(rows, models, providers)
     return models, providers
 
 

@@ -1,0 +1,41 @@
+"""Models side by side (`llmdb compare`): each field path of the sections users compare, one value per model."""
+
+from collections.abc import Sequence
+from typing import Any
+
+from msgspec import Struct
+
+from llmdb import contract
+from llmdb.schema import Model
+
+SECTIONS = ("status", "limits", "cost", "capabilities", "modalities", "lifecycle", "release_date", "knowledge")
+"""What is compared, in this order: a field path is shown when it starts with one of these."""
+
+
+class Comparison(Struct, frozen=True, kw_only=True):
+    """`fields[path][i]` is model `specs[i]`'s value (None: it has none); `differs` lists the paths whose
+    values are not all equal."""
+
+    specs: list[str]
+    fields: dict[str, list[Any]]
+    differs: list[str]
+
+
+def compare(models: Sequence[Model], extra: Sequence[dict[str, Any]] = ()) -> Comparison:
+    """`models` compared over `SECTIONS`; `extra[i]` adds paths for model i (its dates from the history)."""
+    flats = [contract.flatten(m) for m in models]
+    for flat, more in zip(flats, extra, strict=False):
+        flat.update(more)
+    rank = {name: i for i, name in enumerate(SECTIONS)}
+    order: dict[str, None] = {}
+    for flat in flats:
+        for path in flat:
+            if path.split(".", 1)[0] in rank:
+                order.setdefault(path)
+    paths = sorted(order, key=lambda p: rank[p.split(".", 1)[0]])  # stable: struct order within a section
+    fields = {p: [flat.get(p) for flat in flats] for p in paths}
+    return Comparison(
+        specs=[m.spec for m in models],
+        fields=fields,
+        differs=[p for p, values in fields.items() if any(v != values[0] for v in values)],
+    )
