@@ -1,5 +1,3 @@
-import sys
+from llmdbd.cli import entry
 
-from llmdbd.cli import main
-
-sys.exit(main())
+entry()

@@ -18,6 +18,8 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
 
 import msgspec
 
@@ -25,10 +27,25 @@ from llmdb.schema import BuildReport
 from llmdbd import inputs
 from llmdbd.config import Config, ConfigError, load
 from llmdbd.engine import BuildError, BuiltCatalog, build, collector_paused
+from llmdbd.engine.profiles import build_profiles
 from llmdbd.engine.report import render
 from llmdbd.sources import patches
 
 DAEMON_EXTRA = "llmdbd {command} needs the daemon's dependencies: pip install 'llmdbd[daemon]' ({error})"
+
+
+def entry() -> NoReturn:
+    """The `llmdbd` command: `main`, then exit with its code.
+
+    obstore's Tokio worker threads can abort the interpreter's finalization (SIGABRT in about one exit in five
+    after a failed request, measured here; the same bug as lancedb/lancedb#4175). Once it has been used, the
+    process exits with the command's code without finalizing; everything the daemon writes is fsynced first."""
+    code = main()
+    if "obstore" in sys.modules:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -82,6 +99,15 @@ def _parser() -> argparse.ArgumentParser:
         if name == "status":
             p.add_argument("--json", action="store_true", help="print status.json as it is")
         p.set_defaults(run=run)
+    text = (
+        "which hosts serve the leader's catalog: its manifest at URL against each host's status; exit 1 if any does not"
+    )
+    p = sub.add_parser("fleet-status", help=text, description=text)
+    p.add_argument("url", help="where the leader publishes (s3://bucket/prefix/, https://..., file:///dir/)")
+    p.add_argument("hosts", nargs="+", metavar="STATUS", help="a host's status.json, or its state directory")
+    p.add_argument("--config", metavar="FILE", help="a daemon config for its [s3] settings")
+    p.add_argument("--json", action="store_true", help="print the rows as JSON")
+    p.set_defaults(run=_fleet_status)
     text = "replay dated upstream files (models.dev or LiteLLM) into a history, oldest first"
     history = sub.add_parser("history", help="the history database: import dated upstream files")
     history_sub = history.add_subparsers(required=True, metavar="ACTION")
@@ -169,6 +195,49 @@ def _status(args: argparse.Namespace) -> int:
     return 3 if down else 0
 
 
+def _fleet_status(args: argparse.Namespace) -> int:
+    try:
+        import anyio
+
+        from llmdbd.fleet import manifest
+        from llmdbd.fleet.stores import StoreError, open_store
+        from llmdbd.fleet.survey import survey
+    except ImportError as exc:
+        return _missing_extra("fleet-status", exc)
+    try:
+        config = load(args.config, dict(os.environ))[0] if args.config else Config()
+        store = open_store(args.url, config.s3, config.follow)
+        fetched = anyio.run(store.get, manifest.MANIFEST)
+        assert fetched is not None
+        leader = manifest.decode(fetched.data, args.url + manifest.MANIFEST)
+    except (ConfigError, StoreError, ValueError, manifest.Refused) as exc:
+        print(f"llmdbd: {exc}", file=sys.stderr)
+        return 3
+    hosts: dict[str, dict[str, Any] | None] = {}
+    for host in args.hosts:
+        path = Path(host) / "status.json" if Path(host).is_dir() else Path(host)
+        try:
+            hosts[host] = msgspec.json.decode(path.read_bytes())
+        except (OSError, msgspec.DecodeError):
+            hosts[host] = None
+    rows = survey(leader, hosts)
+    if args.json:
+        print(msgspec.json.encode({"leader": leader, "hosts": rows}).decode())
+    else:
+        print(
+            f"leader {leader.leader}: epoch {leader.epoch}, content hash {leader.content_hash},"
+            f" published {leader.published_at}"
+        )
+        for row in rows:
+            mark = "ok " if row["converged"] else "OFF"
+            serves = (row.get("content_hash") or "-")[:16]
+            detail = f"serves {serves}, checked {row.get('stale_s')} s ago, lag {row.get('lag_s')} s"
+            print(f"{mark} {row['host']}: {detail}" + (f" ({row['problem']})" if row.get("problem") else ""))
+        converged = sum(row["converged"] for row in rows)
+        print(f"{converged} of {len(rows)} host(s) serve the leader's catalog")
+    return 0 if all(row["converged"] for row in rows) else 1
+
+
 def _render_status(data: dict[str, object], down: str | None) -> str:
     state = f"not running ({down})" if down else f"running, pid {data.get('pid')}, since {data.get('started_at')}"
     lines = [
@@ -180,6 +249,19 @@ def _render_status(data: dict[str, object], down: str | None) -> str:
     for name, state in upstream.items() if isinstance(upstream, dict) else ():
         if isinstance(state, dict):
             lines.append(f"upstream {name}: " + ", ".join(f"{k} {v}" for k, v in state.items()))
+    for target in data.get("publish") or []:  # type: ignore[attr-defined]
+        lines.append(f"publish {target['url']}: " + ", ".join(f"{k} {v}" for k, v in target.items() if k != "url"))
+    follow = data.get("follow")
+    if isinstance(follow, dict):
+        leader = (follow.get("leader") or {}).get("content_hash")
+        serves = (
+            "serves the leader's catalog" if follow.get("serves_leader") else follow.get("differs_because", "not yet")
+        )
+        lines.append(
+            f"follow {follow['url']}: leader {leader or '-'}; {serves}; checked {follow.get('checked_at')}"
+            f" ({follow.get('stale_s')} s before this status), lag {follow.get('lag_s')} s"
+            + (f"; error: {follow['error']}" if follow.get("error") else "")
+        )
     for rejected in data.get("rejected_files") or []:  # type: ignore[attr-defined]
         lines.append(f"rejected: {rejected['file']} (keeping {rejected['keeping']}): {'; '.join(rejected['errors'])}")
     for issue in data.get("build_issues") or []:  # type: ignore[attr-defined]
@@ -219,6 +301,8 @@ def _load_and_build(args: argparse.Namespace) -> BuiltCatalog | None:
     )
     try:
         catalog = build(layers, config.rules() if config else None)
+        definitions = config.profile_definitions() if config else {}
+        catalog = build_profiles(catalog, layers, inputs.profiles(definitions, layers, args.config))
     except BuildError as exc:
         _print_report(args, exc.report)
         print(f"llmdbd: {exc}", file=sys.stderr)

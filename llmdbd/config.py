@@ -7,6 +7,12 @@
     poll_interval = 3600                    # LLMDBD_UPSTREAM_POLL_INTERVAL
     [litellm]                               # LiteLLM's model map: the same settings
     poll_interval = 3600                    # LLMDBD_LITELLM_POLL_INTERVAL
+    [publish]                               # a fleet's leader: upload each snapshot (docs/fleet.md)
+    targets = ["s3://bucket/llmdb/"]        # LLMDBD_PUBLISH_TARGETS (comma-separated)
+    [follow]                                # a fleet's follower: the leader's catalog replaces the upstreams
+    url = "s3://bucket/llmdb/"              # LLMDBD_FOLLOW_URL
+    [s3]
+    endpoint = "http://127.0.0.1:9000"      # LLMDBD_S3_ENDPOINT; credentials from AWS_* variables
 
 A missing file means defaults; a bad file or value is refused with a message naming the key.
 """
@@ -53,6 +59,46 @@ class Upstream(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     backoff_max: float = 3600.0
 
 
+class Publish(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Where each published snapshot is also uploaded (`[publish]`): `s3://bucket/prefix/` or `file:///dir/`."""
+
+    targets: list[str] = []
+    retry_max: float = 60.0
+    """The longest wait between retries of a failed upload (seconds; retries back off from 1 s)."""
+
+
+class Follow(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The leader this daemon follows (`[follow]`): its catalog replaces the upstream catalogs."""
+
+    url: str | None = None
+    """`https://host/prefix/`, `s3://bucket/prefix/` or `file:///dir/`: where the leader's `manifest.json` is."""
+    poll_interval: float = 30.0
+    timeout: float = 30.0
+    max_bytes: int = 1 << 30
+    allow_http: bool = False
+    """Allow plain http:// for hosts other than loopback."""
+
+
+class S3(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Settings of `s3://` targets and follow URLs (`[s3]`); credentials come from the standard `AWS_*`
+    variables (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`)."""
+
+    endpoint: str | None = None
+    """An S3-compatible store's endpoint (MinIO, R2, GCS's S3 API); None: AWS (or `AWS_ENDPOINT_URL`)."""
+    region: str | None = None
+    allow_http: bool = False
+
+
+class Profile(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
+    """One environment's view of the catalog (`[profiles.<name>]`), on top of the base: its own allow and deny
+    (with the base's: a model either denies is denied), models excluded, and overrides (a patch document)."""
+
+    allow: dict[str, Globs] | None = None
+    deny: dict[str, Globs] = field(default_factory=dict)
+    exclude: list[str] = field(default_factory=list)
+    overrides: dict[str, Any] | None = None
+
+
 class Config(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     state_dir: str = "/var/lib/llmdb"
     patch_dirs: list[str] = field(default_factory=lambda: ["/etc/llmdb/patches.d"])
@@ -71,9 +117,18 @@ class Config(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     deny: dict[str, Globs] = field(default_factory=dict)
     overrides: dict[str, Any] | None = None
     """A patch document (`provider`, `models`, `exclude`) applied above patch files."""
+    profiles: dict[str, Profile] = field(default_factory=dict)
+    """Compiled into every snapshot; a reader picks one with `LLMDB_PROFILE` or `Catalog(profile=...)`."""
+    publish: Publish = field(default_factory=Publish)
+    follow: Follow = field(default_factory=Follow)
+    s3: S3 = field(default_factory=S3)
 
     def rules(self) -> Rules:
         return Rules(allow=self.allow, deny=self.deny)
+
+    def profile_definitions(self) -> dict[str, dict[str, Any]]:
+        """`[profiles]` as plain tables (unset keys left out): what the snapshot records of each."""
+        return {name: msgspec.to_builtins(profile) for name, profile in self.profiles.items()}
 
     def settings(self, name: str) -> Upstream:
         """The settings of upstream `name` (`models.dev` or `litellm`)."""
@@ -154,14 +209,26 @@ class _Origins:
 
 def _apply_env(doc: dict[str, Any], env: dict[str, str], origins: _Origins) -> None:
     """`LLMDBD_STATE_DIR` → `state_dir`, `LLMDBD_UPSTREAM_POLL_INTERVAL` → `upstream.poll_interval`, ..."""
-    tables = {f.encode_name for f in msgspec.structs.fields(Upstream)}
+    tables = {
+        table: {f.encode_name for f in msgspec.structs.fields(kind)}
+        for table, kind in (
+            ("upstream", Upstream),
+            ("litellm", Upstream),
+            ("publish", Publish),
+            ("follow", Follow),
+            ("s3", S3),
+        )
+    }
     for name, value in env.items():
         if not name.startswith(ENV_PREFIX) or name[len(ENV_PREFIX) :] in _NOT_SETTINGS:
             continue
         key = name[len(ENV_PREFIX) :].lower()
         origin = f"environment variable {name}"
         table, _, setting = key.partition("_")
-        if table in ("upstream", "litellm") and setting in tables:
+        if key == "publish_targets":
+            doc.setdefault("publish", {})["targets"] = [p.strip() for p in value.split(",") if p.strip()]
+            origins.set("publish.targets", origin)
+        elif setting in tables.get(table, ()):
             doc.setdefault(table, {})[setting] = value
             origins.set(f"{table}.{setting}", origin)
         elif key == "upstreams":
@@ -218,4 +285,19 @@ def _check(config: Config) -> list[tuple[str, str]]:
             valid = False
         if not valid:
             problems.append((f"{table}.url", f"{settings.url!r} is not an http(s) URL"))
+    for name in config.profiles:
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", name):
+            problems.append((f"profiles.{name}", "a profile name is letters, digits, '_', '.', '-' (at most 64)"))
+    for target in config.publish.targets:
+        if urlsplit(target).scheme not in ("s3", "file") or not urlsplit(target).netloc + urlsplit(target).path:
+            problems.append(("publish.targets", f"{target!r} is not an s3:// or file:// URL"))
+    if config.publish.retry_max <= 0:
+        problems.append(("publish.retry_max", "must be positive"))
+    if config.follow.url is not None:
+        if urlsplit(config.follow.url).scheme not in ("s3", "file", "https", "http"):
+            problems.append(("follow.url", f"{config.follow.url!r} is not an https://, s3:// or file:// URL"))
+        if config.follow.url in config.publish.targets:
+            problems.append(("follow.url", "is also a publish target: a daemon cannot follow itself"))
+    if config.follow.poll_interval <= 0:
+        problems.append(("follow.poll_interval", "must be positive"))
     return problems

@@ -8,7 +8,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from llmdbd.engine import Layer
+from llmdbd.engine import Layer, Rules
+from llmdbd.engine.profiles import ProfileInput
 from llmdbd.sources import litellm, modelsdev, overrides, packaged, patches
 
 
@@ -65,6 +66,24 @@ def kind_of(path: Path) -> str:
 def stack(found: Mapping[str, Layer | None], precedence: Sequence[str]) -> list[Layer]:
     """The upstream layers that exist, lowest precedence first (`precedence` lists the highest first)."""
     return [layer for name in reversed(precedence) if (layer := found.get(name)) is not None]
+
+
+def profiles(
+    definitions: Mapping[str, dict[str, Any]], layers: Sequence[Layer] = (), config_file: str | None = None
+) -> dict[str, ProfileInput]:
+    """What each profile's build adds to the base's layers: the profiles the input snapshots carry (a leader's),
+    then `definitions` (the config's `[profiles]`), which replace same-named ones."""
+    carried = {name: d for layer in layers for name, d in layer.profiles.items()}
+    out = {}
+    for name, definition in sorted({**carried, **definitions}.items()):
+        doc = dict(definition.get("overrides") or {})
+        doc["exclude"] = [*doc.get("exclude", []), *definition.get("exclude", [])]
+        out[name] = ProfileInput(
+            definition=definition,
+            layer=patches.from_doc(doc, name=f"profile:{name}", kind="config", file=config_file),
+            rules=Rules(allow=definition.get("allow"), deny=definition.get("deny") or {}),
+        )
+    return out
 
 
 def layers(

@@ -37,6 +37,7 @@ from llmdb.errors import (
     NoMatch,
     PriceUnknown,
     SnapshotError,
+    UnknownProfile,
     UnknownProvider,
 )
 from llmdb.schema import (
@@ -94,6 +95,7 @@ __all__ = [
     "Snapshot",
     "SnapshotError",
     "TraceStep",
+    "UnknownProfile",
     "UnknownProvider",
     "Usage",
     "UsageCounts",

@@ -192,9 +192,12 @@ class Catalog:
     """Lookups over one snapshot path; a newly published file is served within `CHECK_SECONDS`
     (docs/snapshot-format.md: freshness)."""
 
-    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
-        """`path`: a snapshot file; None: `default_path()` when first used (the file is opened on first use)."""
-        self._handle = SnapshotHandle(Path(path) if path is not None else default_path)
+    def __init__(self, path: str | os.PathLike[str] | None = None, *, profile: str | None = None) -> None:
+        """`path`: a snapshot file; None: `default_path()` when first used (the file is opened on first use).
+        `profile`: answer as that profile of the file does (default `$LLMDB_PROFILE`, else the base catalog);
+        `UnknownProfile` at first use, naming the file's profiles, when it has none of that name."""
+        self.profile = profile if profile is not None else (os.environ.get(contract.PROFILE_ENV) or None)
+        self._handle = SnapshotHandle(Path(path) if path is not None else default_path, profile=self.profile)
         self._bare: tuple[Snapshot, dict[str, list[str]]] | None = None
         self._names: tuple[Snapshot | None, dict[tuple[str, tuple[str, ...] | None], Resolved]] = (None, {})
         self._lock = threading.RLock()
@@ -599,6 +602,8 @@ class Catalog:
         report = snap.report()
         out: dict[str, Any] = {
             "path": str(snap.path),
+            "profile": self.profile,
+            "profiles": sorted(snap.profiles),
             "epoch": snap.epoch,
             "content_hash": snap.content_hash,
             "built_at": iso(snap.built_at),

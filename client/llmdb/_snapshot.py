@@ -31,7 +31,7 @@ import msgspec
 
 from llmdb import contract as fmt
 from llmdb._watch import Watcher  # at import, never in the checker thread: a fork mid-import would deadlock
-from llmdb.errors import SnapshotError
+from llmdb.errors import SnapshotError, UnknownProfile
 from llmdb.schema import READABLE_SCHEMAS, SCHEMA_VERSION, BuildReport, Model, Provenance, Provider
 
 CHECK_SECONDS = 0.05
@@ -116,7 +116,8 @@ _REPORT = msgspec.msgpack.Decoder(BuildReport)
 class Snapshot:
     """One snapshot file mapped read-only and shared, verified once; records decode lazily and are cached."""
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], profile: str | None = None) -> None:
+        """`profile`: read the file as that profile sees it (`UnknownProfile` naming the file's profiles)."""
         self.path = Path(path)
         try:
             fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
@@ -146,6 +147,7 @@ class Snapshot:
         self._records_end = self._records + records_size
         self._cache: dict[str, Model] = {}
         self._checked_columns: set[str] = set()
+        self._column_patched: dict[str, list[Any]] = {}
         self._bits: dict[str, int] = {}
         self._provenance: fmt.ProvenanceTable | None = None
         self._raw: Any = None
@@ -160,6 +162,33 @@ class Snapshot:
         else:
             self._open_without_lookup()
         self.all_bits = (1 << self.model_count) - 1
+        self.profile = profile
+        self._hidden: dict[str, str] = {}
+        """Specs the profile excludes: not found under it (empty without a profile: one truth test per lookup)."""
+        self._overridden: dict[str, bytes] = {}
+        self._column_patches: dict[str, dict[str, Any]] = {}
+        if profile is not None:
+            self._apply_profile(profile)
+
+    def _apply_profile(self, name: str) -> None:
+        """Answer as profile `name` does: its bitsets, denials, exclusions, overridden records and columns."""
+        found = self.profiles.get(name)
+        if found is None:
+            have = ", ".join(sorted(self.profiles)) or "none"
+            raise UnknownProfile(f"{self.path}: no profile {name!r} (the file's profiles: {have})")
+        problem = self._check_bitsets(found.bitsets)
+        if problem:
+            raise SnapshotError(f"{self.path}: index: profile {name!r}: {problem}")
+        self._parts["bitsets"] = found.bitsets
+        self._parts["denied"] = found.denied
+        self._parts["excluded"] = {**self.excluded, **found.excluded}
+        self._hidden, self._overridden, self._column_patches = found.excluded, found.records, found.columns
+
+    @property
+    def profiles(self) -> dict[str, fmt.ProfileIndex]:
+        """The profiles compiled into this file, by name."""
+        profiles: dict[str, fmt.ProfileIndex] = self._part("profiles")
+        return profiles
 
     def _open_lookup(self) -> None:
         """Format 1.4: exact lookups read the LOOKUP section in place; the index is decoded when first needed.
@@ -337,6 +366,17 @@ class Snapshot:
                 return f"column {name!r} has {len(values)} values for {self.model_count} specs"
         return None
 
+    def _check_profiles(self, profiles: dict[str, fmt.ProfileIndex]) -> str | None:
+        for name, profile in profiles.items():
+            for spec in (*profile.records, *profile.excluded):
+                if self._probe(spec) is None:
+                    return f"profile {name!r} names {spec!r}, which the file does not have"
+            for column, values in profile.columns.items():
+                for spec in values:
+                    if self._probe(spec) is None:
+                        return f"profile {name!r} column {column!r} names {spec!r}, which the file does not have"
+        return None
+
     def verify(self) -> None:
         """Every check a reader makes when it first needs a part, made now: each index field, each column's
         values, every record, the provenance and the report (for a daemon about to use or republish a file)."""
@@ -346,7 +386,7 @@ class Snapshot:
             self.column(name)
         for ordinal in range(self.model_count):
             spec = self.spec_at(ordinal)
-            if fmt.LOOKUP in self._sections and self.ordinal(spec) != ordinal:
+            if fmt.LOOKUP in self._sections and spec not in self._hidden and self.ordinal(spec) != ordinal:
                 raise SnapshotError(f"{self.path}: lookup section: {spec!r} is not found at its place")
             if spec not in self._cache:  # a cached record passed these checks when it was decoded
                 self._decode(ordinal, keep=False)
@@ -448,7 +488,9 @@ class Snapshot:
         end = self._records + self._offsets[ordinal + 1]
         if not self._records <= start <= end <= self._records_end:
             raise SnapshotError(f"{self.path}: index: record {ordinal} ({spec!r}) runs {start}..{end}, off its section")
-        data = self._record_bytes(ordinal, start, end)
+        data: bytes | memoryview | None = self._overridden.get(spec) if self._overridden else None
+        if data is None:
+            data = self._record_bytes(ordinal, start, end)
         model: Model = self._read(_MODEL, data, f"record {ordinal} ({spec!r})")
         if model.spec != spec:
             raise SnapshotError(f"{self.path}: record {ordinal} holds {model.spec!r} where the index says {spec!r}")
@@ -458,7 +500,14 @@ class Snapshot:
         return model
 
     def ordinal(self, spec: str) -> int | None:
-        """The ordinal of exactly `spec`: a probe of the LOOKUP section's hash slots (format 1.4), read in place."""
+        """The ordinal of exactly `spec`: a probe of the LOOKUP section's hash slots (format 1.4), read in place.
+        None for a spec the profile read excludes."""
+        if self._hidden and spec in self._hidden:
+            return None
+        return self._probe(spec)
+
+    def _probe(self, spec: str) -> int | None:
+        """`ordinal` whatever the profile hides."""
         if self._ordinals is not None:
             return self._ordinals.get(spec)
         try:
@@ -578,7 +627,15 @@ class Snapshot:
                     f" (expected {' or '.join(sorted(t.__name__ for t in allowed))})"
                 )
             self._checked_columns.add(name)
-        return found
+            patch = self._column_patches.get(name)
+            if patch:
+                found = list(found)
+                for spec, value in patch.items():
+                    at = self._probe(spec)
+                    if at is not None:  # the index's check found every one
+                        found[at] = value
+                self._column_patched[name] = found
+        return self._column_patched.get(name, found)
 
     @staticmethod
     def iter_ordinals(bits: int) -> Iterator[int]:
@@ -629,9 +686,13 @@ class SnapshotHandle:
     error in `last_error`, warns once, and does not retry that same file. `add_listener` callbacks learn of
     each new mapping (a catalog drops what it cached from the old one)."""
 
-    def __init__(self, path: str | os.PathLike[str] | Callable[[], Path], *, follow: bool = True) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str] | Callable[[], Path], *, follow: bool = True, profile: str | None = None
+    ) -> None:
         """`path`, or a function finding it at first use; `follow=False`: no checker thread, the handle changes
-        only when `check()` is called. Nothing is opened, and no thread started, before the first lookup."""
+        only when `check()` is called; `profile`: every file is read as that profile sees it. Nothing is
+        opened, and no thread started, before the first lookup."""
+        self.profile = profile
         self._locate = path if callable(path) else None
         self.path = Path(path) if not callable(path) else Path()
         self.last_error: SnapshotError | None = None
@@ -720,7 +781,7 @@ class SnapshotHandle:
             self._watch_flag = False
             return snap
         try:
-            fresh = Snapshot(self.path)
+            fresh = Snapshot(self.path, self.profile)
         except SnapshotError as exc:
             if snap is None:
                 raise
@@ -820,4 +881,5 @@ _PART_CHECKS.update(
     provider_ranges=Snapshot._check_ranges,
     bitsets=Snapshot._check_bitsets,
     columns=Snapshot._check_columns,
+    profiles=Snapshot._check_profiles,
 )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -31,6 +32,7 @@ from llmdb.errors import (
     NoMatch,
     PriceUnknown,
     SnapshotError,
+    UnknownProfile,
     UnknownProvider,
 )
 from llmdb.schema import Model
@@ -42,6 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     args.json, args.snapshot = getattr(args, "json", False), getattr(args, "snapshot", None)
+    args.profile = getattr(args, "profile", None)
     try:
         return _main(args)
     except BrokenPipeError:  # the reader left (`| head`): no traceback, and no second error at exit
@@ -51,14 +54,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _main(args: argparse.Namespace) -> int:
     try:
-        catalog = Catalog(args.snapshot)
+        catalog = Catalog(args.snapshot, profile=args.profile)
         out = args.run(catalog, args)
     except (ModelNotFound, NoMatch, PriceUnknown) as exc:
         if args.json and isinstance(exc, NoMatch):
             _print_json({"model": None, "trace": exc.trace, "error": str(exc)})
         print(f"llmdb: {exc}", file=sys.stderr)
         return 1
-    except (InvalidSpec, UnknownProvider, InvalidQuery, InvalidUsage, AmbiguousModel) as exc:
+    except (InvalidSpec, UnknownProvider, InvalidQuery, InvalidUsage, AmbiguousModel, UnknownProfile) as exc:
         print(f"llmdb: {exc}", file=sys.stderr)
         return 2
     except (SnapshotError, HistoryError) as exc:
@@ -78,6 +81,7 @@ def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
     common.add_argument("--json", action="store_true", help="print the schema's JSON instead of a table")
     common.add_argument("--snapshot", metavar="PATH", help="read this snapshot file")
+    common.add_argument("--profile", metavar="NAME", help="read the catalog as this profile ($LLMDB_PROFILE)")
     parser = argparse.ArgumentParser(prog="llmdb", description=__doc__, parents=[common])
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
 
@@ -341,6 +345,8 @@ def _info(catalog: Catalog, args: argparse.Namespace) -> str:
         f"epoch:     {data['epoch']} (built {data['built_at']}, format {data['format_version']},"
         f" schema {data['schema_version']})",
         f"content:   {data['content_hash']}",
+        f"profile:   {data['profile'] or 'none (the base catalog)'}; the file has "
+        + (", ".join(data["profiles"]) or "no profiles"),
         f"models:    {data['models']} from {data['providers']} providers;"
         f" {data['denied']} denied by rules, {data['excluded']} excluded",
     ]
@@ -359,7 +365,27 @@ def _info(catalog: Catalog, args: argparse.Namespace) -> str:
             f" ({daemon.get('trigger')}), {len(daemon.get('rejected_files') or [])} rejected file(s),"
             f" {daemon.get('build_issue_count', 0)} build issue(s)"
         )
+        lines += _fleet_lines(daemon)
     return "\n".join(lines)
+
+
+def _fleet_lines(daemon: dict[str, Any]) -> list[str]:
+    """A follower's leader (hash seen, whether served, staleness, lag) and a leader's publish targets."""
+    lines = []
+    follow = daemon.get("follow")
+    if isinstance(follow, dict):
+        leader = (follow.get("leader") or {}).get("content_hash") or "not read yet"
+        serves = "serving it" if follow.get("serves_leader") else follow.get("differs_because", "not serving it yet")
+        checked = follow.get("checked_at")
+        ago = f"{time.time() - contract.unix(checked):.0f} s ago" if checked else "never"
+        lines.append(
+            f"follow:    {follow.get('url')}: leader {leader}, {serves}; last checked {ago},"
+            f" lag {follow.get('lag_s')} s" + (f"; error: {follow['error']}" if follow.get("error") else "")
+        )
+    for target in daemon.get("publish") or []:
+        state = f"error: {target['error']}" if target.get("error") else f"uploaded {target.get('uploaded_at')}"
+        lines.append(f"publish:   {target.get('url')}: epoch {target.get('epoch')}, {state}")
+    return lines
 
 
 def _model_card(m: Model, denied_by: str | None) -> str:

@@ -46,6 +46,8 @@ SNAPSHOTS_DIR = "snapshots"
 _RETAINED = re.compile(r"^catalog\.(\d+)\.llmdb$")
 SNAPSHOT_ENV = "LLMDB_SNAPSHOT"
 """Environment variable naming the snapshot file a client reads."""
+PROFILE_ENV = "LLMDB_PROFILE"
+"""The profile a process reads the catalog with (`Catalog(profile=...)` overrides it)."""
 STATE_DIR_ENV = "LLMDB_STATE_DIR"
 """Environment variable naming the daemon's state directory a client looks in (default `STATE_DIR`)."""
 
@@ -71,6 +73,11 @@ def iso(timestamp: float | None) -> str | None:
     if timestamp is None:
         return None
     return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def unix(text: str) -> float:
+    """`iso`'s inverse: `2026-01-01T00:00:00Z` → `1767225600.0` (`ValueError` when it is not such a time)."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
 
 def liveness(status: dict[str, Any]) -> str | None:
@@ -110,9 +117,9 @@ def read_status(state_dir: str | Path) -> dict[str, Any] | None:
 
 MAGIC = b"LLMDBSNP"
 FORMAT_MAJOR = 1
-FORMAT_MINOR = 4
-"""1.1 added `Index.excluded`, 1.2 `Index.names`, 1.3 `Index.record_crcs`, 1.4 the LOOKUP section; an older
-reader ignores them, a newer one reads older files as having none."""
+FORMAT_MINOR = 5
+"""1.1 added `Index.excluded`, 1.2 `Index.names`, 1.3 `Index.record_crcs`, 1.4 the LOOKUP section, 1.5
+`Index.profiles`; an older reader ignores them, a newer one reads older files as having none."""
 HEADER = struct.Struct("<8sHHIQd32sIII52x")
 """magic, major, minor, schema version, epoch, built_at, sha256, flags, section count, header crc32."""
 HEADER_SIZE = HEADER.size
@@ -236,6 +243,24 @@ def header_crc(header: bytes, table: bytes) -> int:
     return zlib.crc32(table, crc)
 
 
+class ProfileIndex(Struct, frozen=True, kw_only=True):
+    """One profile (`[profiles.<name>]`) compiled against the file's catalog: what a reader with that profile
+    sees instead of the base. Same specs and ordinals as the base; only differences are stored."""
+
+    definition: dict[str, Any]
+    """The profile as configured (`allow`, `deny`, `exclude`, `overrides`): a follower compiles it again."""
+    bitsets: dict[str, bytes]
+    """Every bitset, as for `Index.bitsets`, with this profile's allowed set, exclusions and overrides."""
+    denied: dict[str, str]
+    """Spec → the rule denying it under this profile (the base's rules and the profile's)."""
+    excluded: dict[str, str]
+    """Specs the profile removes (in the file for other profiles; not found under this one)."""
+    records: dict[str, bytes]
+    """Spec → the model's record with the profile's overrides (msgpack, as in RECORDS)."""
+    columns: dict[str, dict[str, Any]]
+    """Column → spec → the overridden model's value, where it differs from the base's."""
+
+
 class Index(Struct, frozen=True, kw_only=True, array_like=True):
     """Everything a lookup or a filter needs without decoding model records, decoded once per mapping."""
 
@@ -265,6 +290,8 @@ class Index(Struct, frozen=True, kw_only=True, array_like=True):
     """`array('I')` of one crc32 per record: a reader verifies each record when it first decodes it, so opening a
     file does not read (nor checksum) every record. Format 1.3; without it the RECORDS section is verified whole
     at open."""
+    profiles: dict[str, ProfileIndex] = {}
+    """Profile name → its view of the catalog (`Catalog(profile=...)`, `LLMDB_PROFILE`). Format 1.5."""
 
 
 COLUMNS = ("context", "output", "input_cost", "output_cost", "release_date", "family", "base_id")

@@ -87,3 +87,8 @@ class SnapshotError(LLMDBError):
 class HistoryError(LLMDBError):
     """The history cannot answer: no history beside the snapshot, an unreadable one, an epoch no longer
     retained, a date that is not one."""
+
+
+class UnknownProfile(SnapshotError):
+    """The snapshot has no profile of that name; the message lists those it has. A file published without the
+    profile a process reads with is refused like a corrupt one: the process keeps the mapping it has."""

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import gc
 import os
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,7 @@ from llmdbd.daemon.patch_store import PatchStore, Rejection
 from llmdbd.daemon.upstream import UpstreamState
 from llmdbd.engine import BuildError, BuiltCatalog, Layer, ModelCache, build, collector_paused, prepare
 from llmdbd.engine.catalog import changes
+from llmdbd.engine.profiles import build_profiles
 from llmdbd.output.history import History
 from llmdbd.output.publish import PublishResult, publish
 from llmdbd.output.snapshot import Memo
@@ -49,14 +52,16 @@ class Rebuilder:
         self._cache = ModelCache()
         self._memo = Memo()
         self._last: BuiltCatalog | None = None
-        self._published: dict[str, Any] = {}
+        self.served: dict[str, Any] = {}
+        """Epoch, content hash and build time of the catalog being served (empty before the first publish)."""
         self._trigger = ""
         self._report = BuildReport()
         self._lock = threading.RLock()
-        self._packaged_layer: Layer | None = None
         self.history = History(
             self.state / contract.HISTORY_FILE, retention_days=config.history_days, seed=packaged.history_path()
         )
+        self.base: Callable[[], Layer | None] | None = None  # builds start here, not the upstreams (a leader's)
+        self.reports: dict[str, Callable[[], Any]] = {}  # more status entries, made when it is written (fleet)
 
     def prepare(self) -> None:
         """Create the state directory and load what earlier runs left (`OSError` if it is unusable)."""
@@ -99,6 +104,8 @@ class Rebuilder:
         self._trigger = trigger
         try:
             catalog = build(layers, config.rules(), stage_ms={"load": load_ms}, cache=self._cache)
+            profiles = inputs.profiles(config.profile_definitions(), layers, str(self.config_file))
+            catalog = build_profiles(catalog, layers, profiles, self._cache.profiles)
         except BuildError as exc:
             self._report = exc.report
             self._write_status(False)
@@ -122,15 +129,15 @@ class Rebuilder:
         }
         self._last = catalog
         served: PublishResult | contract.Header | None = result
-        if served is None and not self._published:  # a restart whose content was already published
+        if served is None and not self.served:  # a restart whose content was already published
             served = contract.read_header(self.state / contract.CATALOG_FILE)
         if served is not None:
-            self._published = {
+            self.served = {
                 "epoch": served.epoch,
                 "content_hash": served.content_hash,
                 "built_at": iso(served.built_at),
             }
-        fields["epoch"] = self._published.get("epoch")
+        fields["epoch"] = self.served.get("epoch")
         if served is not None:
             fields["history"] = self.history.record_or_report(catalog, epoch=served.epoch, at=served.built_at)
         self._report = report
@@ -138,14 +145,16 @@ class Rebuilder:
         return ("catalog_published" if result is not None else "catalog_unchanged"), fields, rejections
 
     def upstream_layers(self, config: Config) -> list[Layer]:
-        """The configured upstreams that have data, lowest precedence first; the packaged catalog if none has."""
+        """The configured upstreams that have data, lowest precedence first; the packaged catalog if none has.
+        A follower's builds start from its leader's catalog instead (the packaged one until it has one)."""
+        if self.base is not None:
+            return [self.base() or self._packaged]
         found = {name: self.upstreams[name].layer(config) for name in config.upstreams}
-        return inputs.stack(found, config.upstreams) or [self._packaged()]
+        return inputs.stack(found, config.upstreams) or [self._packaged]
 
+    @functools.cached_property
     def _packaged(self) -> Layer:
-        if self._packaged_layer is None:
-            self._packaged_layer = prepare(packaged.load())
-        return self._packaged_layer
+        return prepare(packaged.load())
 
     def write_status(self, *, stopped: bool = False) -> None:
         """The status file: what the last build served and refused, how upstream is doing, whether running.
@@ -159,7 +168,7 @@ class Rebuilder:
         status.write(
             self.state,
             {
-                **self._published,
+                **self.served,
                 "state": "stopped" if stopped else "running",
                 "pid": os.getpid(),
                 "started_at": self.started_at,
@@ -170,6 +179,7 @@ class Rebuilder:
                 "upstream": {name: self.upstreams[name].status or {"source": "none"} for name in self.config.upstreams},
                 "rejected_files": [msgspec.to_builtins(r) for _, r in sorted(self.patches.rejected.items())],
                 "history": self.history.status,
+                **{name: report() for name, report in self.reports.items()},
                 "build_issue_count": len(self._report.issues),
                 "build_issues": [_issue(i) for i in self._report.issues[:ISSUES_IN_STATUS]],
             },
@@ -177,7 +187,7 @@ class Rebuilder:
 
     def status_line(self) -> str:
         """For systemd's STATUS=."""
-        return f"epoch {self._published.get('epoch', '-')}, {len(self.patches.rejected)} rejected file(s)"
+        return f"epoch {self.served.get('epoch', '-')}, {len(self.patches.rejected)} rejected file(s)"
 
 
 def _issue(issue: BuildIssue) -> dict[str, Any]:

@@ -22,6 +22,7 @@ import watchfiles
 
 from llmdbd.config import Config, ConfigError, config_file, load
 from llmdbd.daemon import sdnotify, upstream, watch
+from llmdbd.daemon.fleet import Fleet
 from llmdbd.daemon.rebuild import Rebuilder
 
 log = structlog.get_logger("llmdbd")
@@ -34,12 +35,12 @@ class Service:
         self.rebuilder = rebuilder
         self.config_path = config_path
         self.flags = flags
-        self.config_file = config_file(config_path, dict(os.environ))
-        """The configuration file to watch, whether or not it exists yet."""
+        self.config_file = config_file(config_path, dict(os.environ))  # watched, whether or not it exists
         self._pending: set[str] = set()
         self._wake = anyio.Event()
         self._watch_scope: anyio.CancelScope | None = None
         self._fingerprint: watch.Fingerprint = []
+        self.fleet = Fleet(rebuilder)  # before the first build: a follower starts from the file it kept
 
     @property
     def config(self) -> Config:
@@ -54,6 +55,7 @@ class Service:
         async with anyio.create_task_group() as tg:
             await tg.start(self._signals, tg.cancel_scope)  # SIGTERM during the first build stops cleanly too
             await self._rebuild_now("start")
+            self.fleet.start(tg, self.request)
             sdnotify.send("READY=1\nSTATUS=" + self.rebuilder.status_line())
             tg.start_soon(self._rebuilder)
             tg.start_soon(self._watcher)
@@ -76,6 +78,7 @@ class Service:
         else:
             log.info(event, **fields)
         sdnotify.send("STATUS=" + self.rebuilder.status_line())
+        self.fleet.published()
 
     async def _rebuilder(self) -> None:
         while True:

@@ -133,10 +133,17 @@ def _filters(b: Build) -> None:
     patterns = [(g, layer.info.name, layer.info.file) for layer in b.layers for g in layer.excludes]
     b.excluded, issues = exclude(b.models, patterns)
     b.issues += issues
+    for layer in b.layers:
+        for spec, reason in layer.excluded.items():
+            b.excluded.setdefault(spec, reason)
     for spec in b.excluded:
-        del b.models[spec]
+        b.models.pop(spec, None)
     b.denied, issues = apply_rules(b.rules, ((m.spec, m.provider, m.id) for m in b.models.values()), b.providers)
     b.issues += issues
+    for layer in b.layers:
+        for spec, reason in layer.denied.items():
+            if spec in b.models:
+                b.denied.setdefault(spec, reason)
 
 
 def _catalog(b: Build) -> None:

@@ -33,6 +33,8 @@ class ModelCache:
         """The last split: while the same models are touched and nothing was remembered since, it is the answer
         again (an operator editing one patch file: no walk over every cached model and fragment)."""
         self.records = Records()
+        self.profiles: dict[str, ModelCache] = {}
+        """The caches of the profiles' builds, by profile name (`engine.profiles`)."""
         """Every built model's snapshot record, remembered for the next build (any model, patched ones too)."""
 
     def split(self, layers: list[Layer], touched: set[ModelKey]) -> tuple[dict[ModelKey, Entry], list[Layer]]:

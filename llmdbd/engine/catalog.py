@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 from msgspec import Struct
 
@@ -10,6 +11,20 @@ from llmdb.contract import expand
 from llmdb.schema import SCHEMA_VERSION, BuildReport, Model, Provenance, Provider, SourceInfo
 from llmdbd.engine.merge import FieldSource
 from llmdbd.engine.records import ENCODER, Record
+
+
+class CompiledProfile(Struct, frozen=True, kw_only=True):
+    """One profile as its differences from the base catalog."""
+
+    definition: dict[str, Any]
+    denied: dict[str, str]
+    """The base's denials and the profile's own, for the models in the file."""
+    excluded: dict[str, str]
+    """Base models the profile removes."""
+    models: dict[str, Model]
+    """The models its overrides change (only those), by spec."""
+    records: dict[str, Record]
+    digest: str
 
 
 class BuiltCatalog(Struct, frozen=True, kw_only=True):
@@ -34,6 +49,8 @@ class BuiltCatalog(Struct, frozen=True, kw_only=True):
     provider_sources: dict[str, dict[str, FieldSource]]
     report: BuildReport
     content_hash: str
+    profiles: dict[str, CompiledProfile] = {}
+    """Profile name → what it changes (empty without `[profiles]`; `engine.profiles`)."""
 
     def provenance(self, spec: str) -> dict[str, Provenance]:
         """Field path → `Provenance` for one model."""

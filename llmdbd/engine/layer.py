@@ -41,6 +41,12 @@ class Layer(Struct, kw_only=True):
     excludes: list[str] = []
     """Spec globs (`provider:glob`) of models to remove from the catalog."""
     issues: list[BuildIssue] = []
+    denied: dict[str, str] = {}
+    excluded: dict[str, str] = {}
+    """Spec → reason: the allow/deny and exclude decisions of the catalog this layer was read from (a snapshot),
+    kept by every build above it, so a follower with nothing of its own rebuilds its leader's content hash."""
+    profiles: dict[str, dict[str, Any]] = {}
+    """Profile name → definition, of the catalog this layer was read from: compiled again over the new build."""
     atomic: bool = False
     """All or nothing: one error keeps every fragment and exclude of the layer out (patch files)."""
     prepared: bool = False

@@ -13,6 +13,7 @@ from llmdb import FEATURES
 from llmdb import contract as fmt
 from llmdb.schema import SCHEMA_VERSION, STATUSES
 from llmdbd.engine import BuiltCatalog
+from llmdbd.engine.catalog import CompiledProfile
 from llmdbd.engine.merge import FieldSource
 from llmdbd.engine.records import ENCODER, Record
 
@@ -68,6 +69,9 @@ def encode_snapshot(catalog: BuiltCatalog, *, epoch: int, built_at: float, memo:
         excluded=catalog.excluded,
         names=catalog.names(),
         record_crcs=crcs.tobytes(),
+        profiles={
+            name: _profile(profile, specs, records, allowed, bits, size) for name, profile in catalog.profiles.items()
+        },
     )
     sections = {
         fmt.INDEX: ENCODER.encode(index),
@@ -93,6 +97,44 @@ def encode_snapshot(catalog: BuiltCatalog, *, epoch: int, built_at: float, memo:
     fields = [fmt.MAGIC, fmt.FORMAT_MAJOR, fmt.FORMAT_MINOR, SCHEMA_VERSION, epoch, built_at, digest, 0, len(sections)]
     crc = fmt.header_crc(fmt.HEADER.pack(*fields, 0), bytes(table))
     return b"".join([fmt.HEADER.pack(*fields, crc), table, *sections.values()])
+
+
+_NOTHING = Record(b"", b"", 0, frozenset(), ())
+"""What a model a profile excludes is in its bitsets: in none."""
+
+
+def _profile(
+    profile: CompiledProfile,
+    specs: list[str],
+    records: list[Record],
+    allowed: list[bool],
+    bits: dict[str, int],
+    size: int,
+) -> fmt.ProfileIndex:
+    """One profile's index: the base's bitsets with the bits of its overridden, excluded and denied models
+    flipped (as a memo-based encoding flips a patched model's), and the overridden records and column values."""
+    ordinal = {spec: i for i, spec in enumerate(specs)}
+    mine, permitted = list(records), [s not in profile.denied and s not in profile.excluded for s in specs]
+    for spec, record in profile.records.items():
+        mine[ordinal[spec]] = record
+    for spec in profile.excluded:
+        mine[ordinal[spec]] = _NOTHING
+    base = Memo()
+    base.records, base.allowed, base.bits = records, allowed, bits
+    changed = [i for i in range(len(specs)) if mine[i] is not records[i] or permitted[i] != allowed[i]]
+    columns: dict[str, dict[str, Any]] = {}
+    for spec, record in profile.records.items():
+        for k, name in enumerate(fmt.COLUMNS):
+            if record.columns[k] != records[ordinal[spec]].columns[k]:
+                columns.setdefault(name, {})[spec] = record.columns[k]
+    return fmt.ProfileIndex(
+        definition=profile.definition,
+        bitsets={k: v.to_bytes(size, "little") for k, v in sorted(_bitsets(mine, permitted, base, changed).items())},
+        denied=profile.denied,
+        excluded=profile.excluded,
+        records={spec: record.data for spec, record in profile.records.items()},
+        columns=columns,
+    )
 
 
 def _ranges(specs: list[str]) -> dict[str, tuple[int, int]]:

@@ -25,12 +25,17 @@ def history_path() -> Path:
     return path().with_name(contract.HISTORY_FILE)
 
 
-def load(snapshot: str | os.PathLike[str] | None = None) -> Layer:
-    """Every provider and model of the packaged snapshot as full records (source `packaged`)."""
+def load(snapshot: str | os.PathLike[str] | None = None, *, name: str = "packaged", file: str | None = None) -> Layer:
+    """Every provider and model of a snapshot (default: the packaged one) as full records, with its allow/deny
+    and exclude decisions (source `name`; `file`: where it came from, default its path). A build from this layer
+    alone has the snapshot's content hash."""
     snap = Snapshot(snapshot or path())
     layer = Layer(
-        info=SourceInfo(name="packaged", kind="upstream", file=str(snap.path), version="sha256:" + snap.content_hash),
+        info=SourceInfo(name=name, kind="upstream", file=file or str(snap.path), version="sha256:" + snap.content_hash),
         fragments=[],
+        denied=dict(snap.denied),
+        excluded=dict(snap.excluded),
+        profiles={name: profile.definition for name, profile in snap.profiles.items()},
     )
     for provider in snap.providers:
         data = msgspec.to_builtins(provider)

@@ -1,0 +1,159 @@
+"""Fleet figures (issue 14): leader publish → every follower serving it, and what a profile costs a lookup.
+
+python -m bench.fleet [--drops 8]
+
+A real S3-compatible server (moto's, on 127.0.0.1), one leader and three followers as `llmdbd run` processes,
+polling every second. Each drop is timed from the leader's local publish to the last follower serving its
+content hash, both read from the daemons' status files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import timeit
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+FOLLOWERS = 3
+POLL = 1.0
+
+
+def _status(state: Path) -> dict[str, Any]:
+    try:
+        found: dict[str, Any] = json.loads((state / "status.json").read_text())
+        return found
+    except (OSError, ValueError):
+        return {}
+
+
+def _wait(check: Any, timeout: float = 60.0) -> Any:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.01)
+    raise RuntimeError("timed out")
+
+
+def convergence(drops: int = 8) -> dict[str, float]:
+    from object_store import CREDENTIALS, S3Server
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        s3 = S3Server(root / "moto.log").start()
+        s3.create_bucket()
+        procs = []
+        env = {**os.environ, **CREDENTIALS}
+        url = "s3://llmdb-fleet/bench/"
+        try:
+            states = []
+            for i, role in enumerate(["leader", *["follower"] * FOLLOWERS]):
+                home = root / f"{role}{i}"
+                (home / "patches").mkdir(parents=True)
+                extra = (
+                    f'[publish]\ntargets = ["{url}"]\n'
+                    if role == "leader"
+                    else (f'[follow]\nurl = "{url}"\npoll_interval = {POLL}\n')
+                )
+                (home / "c.toml").write_text(
+                    f'state_dir = "{home / "state"}"\npatch_dirs = ["{home / "patches"}"]\nlog_format = "json"\n'
+                    + extra
+                    + s3.config()
+                )
+                log = open(home / "log", "wb")  # noqa: SIM115
+                procs.append(
+                    subprocess.Popen(
+                        [sys.executable, "-m", "llmdbd", "run", "--config", str(home / "c.toml")],
+                        stderr=log,
+                        stdout=log,
+                        env=env,
+                    )
+                )
+                states.append(home / "state")
+                _wait(lambda s=home / "state": _status(s).get("content_hash"))
+            leader, followers = states[0], states[1:]
+            times = []
+            for i in range(drops + 1):
+                (leader.parent / "patches" / "p.json").write_text(
+                    json.dumps({"models": [{"spec": "openai:gpt-4o", "cost": {"input": 100.0 + i}}]})
+                )
+                before = _status(leader).get("epoch")
+                _wait(lambda before=before: _status(leader).get("epoch") != before)
+                published = time.monotonic()
+                target = _status(leader)["content_hash"]
+                for state in followers:
+                    _wait(lambda state=state, target=target: _status(state).get("content_hash") == target)
+                if i:  # the first drop warms the followers' caches
+                    times.append(time.monotonic() - published)
+                time.sleep(0.3)
+        finally:
+            for proc in procs:
+                proc.terminate()
+            for proc in procs:
+                proc.wait(timeout=30)
+            s3.stop()
+    return {
+        f"leader publish → {FOLLOWERS} followers serving, median (s)": statistics.median(times),
+        f"leader publish → {FOLLOWERS} followers serving, max (s)": max(times),
+    }
+
+
+def profile_lookups() -> dict[str, float]:
+    """The hot `get` on one profiled file, with and without a profile (best of 7 repeats of 100,000)."""
+    import llmdb
+    from llmdbd import inputs
+    from llmdbd.engine import build
+    from llmdbd.engine.profiles import build_profiles
+    from llmdbd.output.snapshot import encode_snapshot
+    from llmdbd.sources import packaged
+
+    layers = [packaged.load()]
+    definitions: dict[str, dict[str, Any]] = {
+        "prod": {"allow": {"openai": "*", "anthropic": "*"}, "deny": {"openai": "gpt-4o-mini*"}},
+        "test": {"overrides": {"models": [{"spec": "openai:gpt-4o", "limits": {"output": 4096}}]}},
+    }
+    catalog = build_profiles(build(layers), layers, inputs.profiles(definitions, layers))
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "profiled.llmdb"
+        path.write_bytes(encode_snapshot(catalog, epoch=1, built_at=0.0))
+        for profile in (None, "prod", "test"):
+            reader = llmdb.Catalog(path, profile=profile)
+            get = reader.get
+            get("openai:gpt-4o")
+            best = min(timeit.repeat(lambda get=get: get("openai:gpt-4o"), number=100_000, repeat=7))
+            out[f"get, repeated, profile {profile or 'none'} (ns)"] = best / 100_000 * 1e9
+    return out
+
+
+def run(drops: int = 8) -> dict[str, float]:
+    return {**convergence(drops), **profile_lookups()}
+
+
+def markdown(results: dict[str, float]) -> str:
+    lines = ["| figure | value | target |", "| --- | ---: | --- |"]
+    none = results.get("get, repeated, profile none (ns)")
+    for name, value in results.items():
+        verdict = ""
+        if name.startswith("leader publish") and "median" in name:
+            verdict = f"≤ 2: {'pass' if value <= 2.0 else 'MISS'}"
+        elif name.startswith("get, repeated, profile") and none and "none" not in name:
+            verdict = f"{value / none:.2f}x the figure without a profile (target: the same)"
+        lines.append(f"| {name} | {value:,.3f} | {verdict} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--drops", type=int, default=8)
+    print(markdown(run(parser.parse_args().drops)))

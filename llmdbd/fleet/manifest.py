@@ -1,0 +1,92 @@
+"""The manifest a leader writes beside its snapshots (`manifest.json`), and the checks a follower makes of a
+downloaded file against it. The manifest is written last, after the file it names, so it never names a
+missing file; snapshot objects are immutable and named by their sha256."""
+
+from __future__ import annotations
+
+import hashlib
+import socket
+import time
+from pathlib import Path
+
+import msgspec
+from msgspec import Struct
+
+from llmdb import Snapshot, SnapshotError, contract
+
+MANIFEST = "manifest.json"
+SNAPSHOTS = "snapshots/"
+
+
+class Manifest(Struct, frozen=True, kw_only=True, forbid_unknown_fields=False):
+    file: str
+    """The snapshot object's name under the prefix (`snapshots/<sha256>.llmdb`)."""
+    content_hash: str
+    epoch: int
+    """The leader's epoch: a follower never goes back to an older one."""
+    schema_version: int
+    format_version: str
+    size: int
+    sha256: str
+    built_at: str
+    published_at: str
+    """When the leader uploaded it (ISO 8601 UTC): a follower's lag is measured from here."""
+    leader: str
+    """The leader's host name."""
+    sources: list[dict[str, str | None]] = []
+
+
+class Refused(Exception):
+    """A manifest or snapshot a follower will not publish; the message says which check failed."""
+
+
+def describe(data: bytes) -> tuple[Manifest, str]:
+    """The manifest for a published snapshot file's bytes (read back, so it describes exactly what is uploaded),
+    and the object name to upload it under."""
+    sha = hashlib.sha256(data).hexdigest()
+    header = contract.parse_header(data, "the published snapshot")
+    name = f"{SNAPSHOTS}{sha}.llmdb"
+    manifest = Manifest(
+        file=name,
+        content_hash=header.content_hash,
+        epoch=header.epoch,
+        schema_version=header.schema,
+        format_version=f"{header.major}.{header.minor}",
+        size=len(data),
+        sha256=sha,
+        built_at=contract.iso(header.built_at) or "",
+        published_at=contract.iso(time.time()) or "",
+        leader=socket.gethostname(),
+    )
+    return manifest, name
+
+
+def encode(manifest: Manifest) -> bytes:
+    return msgspec.json.format(msgspec.json.encode(manifest), indent=2) + b"\n"
+
+
+def decode(data: bytes, where: str) -> Manifest:
+    try:
+        return msgspec.json.decode(data, type=Manifest)
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise Refused(f"{where}: not a manifest: {exc}") from None
+
+
+def verify(path: Path, data: bytes, manifest: Manifest, where: str) -> None:
+    """Every check before a downloaded snapshot at `path` (its bytes: `data`) may be published: size and sha256
+    as the manifest says, the file's own header and record checksums, and its content hash and epoch."""
+    if len(data) != manifest.size:
+        raise Refused(f"{where}: {len(data)} bytes, the manifest says {manifest.size} (truncated?)")
+    sha = hashlib.sha256(data).hexdigest()
+    if sha != manifest.sha256:
+        raise Refused(f"{where}: sha256 {sha[:16]}…, the manifest says {manifest.sha256[:16]}…")
+    try:
+        snap = Snapshot(path)
+        snap.verify()
+        content_hash, epoch = snap.content_hash, snap.epoch
+    except SnapshotError as exc:
+        raise Refused(f"{where}: {exc}") from None
+    if content_hash != manifest.content_hash:
+        raise Refused(f"{where}: content hash {content_hash[:16]}…, the manifest says {manifest.content_hash[:16]}…")
+    if epoch != manifest.epoch:
+        raise Refused(f"{where}: epoch {epoch}, the manifest says {manifest.epoch}")
