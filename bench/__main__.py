@@ -13,7 +13,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from bench import build, client, daemon, gunicorn_pss, history, install, peers, scaling
+from bench import build, client, daemon, fleet, gunicorn_pss, history, install, peers, scaling
 
 TARGETS: dict[str, tuple[str, float]] = {
     # figure → (comparison, bound); "ratio" bounds compare against the dict lookup. From the performance issue
@@ -172,6 +172,7 @@ def main() -> None:
     pss = gunicorn_pss.run()
     scaled = scaling.run()
     histories = history.run()
+    fleets = fleet.run()
     floor = clients["dict lookup (ns)"]
     rows: list[tuple[str, str, Any]] = []
     rows += [
@@ -232,6 +233,18 @@ def main() -> None:
         "calls); `diff` of models.dev's January and July files built as snapshots (median of 5).",
         "",
         history.markdown(histories),
+        "",
+    ]
+    lines += [
+        "## Fleet and profiles (issue 14)",
+        "",
+        "`python -m bench.fleet`: a real S3-compatible server (moto's) on 127.0.0.1, one leader and three followers "
+        "as `llmdbd run` processes polling every second, on this machine's cores together. Each of 8 patch drops "
+        "is timed from the leader's local publish to the last follower serving its content hash (status files); "
+        "the stages come from the daemons' log events. The hot `get` is read from one file with two profiles, "
+        "with and without a profile (best of 7 repeats of 100,000).",
+        "",
+        fleet.markdown(fleets),
         "",
     ]
     lines += _peer_table(peer_results)

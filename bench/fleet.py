@@ -102,10 +102,40 @@ def convergence(drops: int = 8) -> dict[str, float]:
             for proc in procs:
                 proc.wait(timeout=30)
             s3.stop()
+        stages = _stages([home.parent / "log" for home in states])
     return {
         f"leader publish → {FOLLOWERS} followers serving, median (s)": statistics.median(times),
         f"leader publish → {FOLLOWERS} followers serving, max (s)": max(times),
+        **stages,
     }
+
+
+def _stages(logs: list[Path]) -> dict[str, float]:
+    """Where the time goes, from the daemons' log events (medians over the drops): the leader's upload after
+    its publish, a follower's download and checks after the upload, and its publish after that."""
+    events = [[json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")] for log in logs]
+
+    def times(found: list[dict[str, Any]], name: str) -> list[float]:
+        return [contract_unix(e["timestamp"]) for e in found if e.get("event") == name]
+
+    published, uploaded = times(events[0], "catalog_published")[2:], times(events[0], "snapshot_uploaded")[2:]
+    upload = [u - p for p, u in zip(published, uploaded, strict=False)]
+    follow, publish = [], []
+    for found in events[1:]:
+        followed, done = times(found, "leader_followed")[-len(uploaded) :], times(found, "catalog_published")
+        follow += [f - u for u, f in zip(uploaded, followed, strict=False)]
+        publish += [min((d - f for d in done if d >= f), default=0.0) for f in followed]
+    return {
+        "stage: leader publish → upload done, median (s)": statistics.median(upload),
+        "stage: upload done → follower has checked the file, median (s)": statistics.median(follow),
+        "stage: follower checked → follower published, median (s)": statistics.median(publish),
+    }
+
+
+def contract_unix(text: str) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
 
 def profile_lookups() -> dict[str, float]:

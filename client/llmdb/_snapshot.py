@@ -390,7 +390,7 @@ class Snapshot:
                 raise SnapshotError(f"{self.path}: lookup section: {spec!r} is not found at its place")
             if spec not in self._cache:  # a cached record passed these checks when it was decoded
                 self._decode(ordinal, keep=False)
-        table = self._provenance_table()
+        table = self.provenance_table()
         for ordinal, fields in enumerate(table.models):
             self._expand(fields, self.spec_at(ordinal))
         for pid, fields in table.providers.items():
@@ -536,6 +536,12 @@ class Snapshot:
         except UnicodeDecodeError:
             raise SnapshotError(f"{self.path}: lookup section: spec {ordinal} is not UTF-8") from None
 
+    @property
+    def model_aliases(self) -> dict[str, str]:
+        """Alias spec (`openai:gpt4o`) → the spec it stands for."""
+        aliases: dict[str, str] = self._part("model_aliases")
+        return aliases
+
     def model_alias(self, spec: str) -> str | None:
         """The spec an alias spec (`openai:gpt4o`) stands for."""
         aliases: dict[str, str] = self._part("model_aliases")
@@ -648,7 +654,7 @@ class Snapshot:
 
     # -- provenance and report (decoded only when asked for) ---------------------------------------------
 
-    def _provenance_table(self) -> fmt.ProvenanceTable:
+    def provenance_table(self) -> fmt.ProvenanceTable:
         table = self._provenance
         if table is None:
             table = self._read(_PROVENANCE, self._section(fmt.PROVENANCE), "provenance section")
@@ -663,14 +669,14 @@ class Snapshot:
         ordinal = self.ordinal(spec)
         if ordinal is None:
             return {}
-        return self._expand(self._provenance_table().models[ordinal], spec)
+        return self._expand(self.provenance_table().models[ordinal], spec)
 
     def provider_provenance(self, pid: str) -> dict[str, Provenance]:
-        return self._expand(self._provenance_table().providers.get(pid, {}), f"provider {pid}")
+        return self._expand(self.provenance_table().providers.get(pid, {}), f"provider {pid}")
 
     def _expand(self, fields: Any, whose: str) -> dict[str, Provenance]:
         try:
-            return fmt.expand(self._provenance_table().sources, fields)
+            return fmt.expand(self.provenance_table().sources, fields)
         except (IndexError, KeyError, TypeError, ValueError) as exc:
             raise SnapshotError(f"{self.path}: provenance of {whose} is malformed: {exc!r}") from None
 

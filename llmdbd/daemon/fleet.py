@@ -4,6 +4,7 @@ leader. The loops live here; what is uploaded and what is followed are `Uploader
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Callable
 
 import anyio
@@ -32,7 +33,7 @@ class Fleet:
         if self.follower is not None:
             follower = self.follower
             follower.load()
-            rebuilder.base = follower.layer
+            rebuilder.base = follower
             rebuilder.reports["follow"] = lambda: follower.report(rebuilder.served.get("content_hash"))
 
     def published(self) -> None:
@@ -70,18 +71,19 @@ class Fleet:
     async def _follow(self, follower: Follower, request: Callable[[str], None]) -> None:
         while True:
             interval = self.rebuilder.config.follow.poll_interval
-            delay = interval
+            started = time.monotonic()
             try:
                 if await follower.poll():
                     log.info("leader_followed", url=follower.url, **_brief(follower))
                     request("leader_changed")
                 follower.error, follower.failures = None, 0
+                delay = max(0.0, interval - (time.monotonic() - started))  # one poll per interval, not after it
             except (StoreError, OSError) as exc:
                 follower.error, follower.failures = str(exc), follower.failures + 1
                 delay = min(interval, 2.0 ** min(follower.failures, 6)) * random.uniform(0.5, 1)
                 log.warning("leader_unreachable", url=follower.url, error=str(exc), failures=follower.failures)
             except Refused as exc:
-                follower.error, follower.failures = str(exc), follower.failures + 1
+                follower.error, follower.failures, delay = str(exc), follower.failures + 1, interval
                 log.error("leader_refused", url=follower.url, error=str(exc), keeping="the catalog being served")
             self.rebuilder.write_status()
             await anyio.sleep(delay)

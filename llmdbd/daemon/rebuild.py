@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import msgspec
 
@@ -39,6 +39,14 @@ ISSUES_IN_EVENT = 5
 ISSUES_IN_STATUS = 500
 
 
+class Base(Protocol):
+    """A catalog builds start from instead of the upstreams (`fleet.follow.Follower`: a leader's file)."""
+
+    def layer(self) -> Layer | None: ...
+
+    def catalog(self) -> BuiltCatalog | None: ...
+
+
 class Rebuilder:
     """Owns the state directory's inputs (patch store, upstream state) and what the last build published."""
 
@@ -60,7 +68,7 @@ class Rebuilder:
         self.history = History(
             self.state / contract.HISTORY_FILE, retention_days=config.history_days, seed=packaged.history_path()
         )
-        self.base: Callable[[], Layer | None] | None = None  # builds start here, not the upstreams (a leader's)
+        self.base: Base | None = None  # builds start from its catalog, not the upstreams' (a followed leader's)
         self.reports: dict[str, Callable[[], Any]] = {}  # more status entries, made when it is written (fleet)
 
     def prepare(self) -> None:
@@ -93,19 +101,10 @@ class Rebuilder:
         started = time.perf_counter()
         config = self.config
         patch_layers, rejections = self.patches.layers(config.patch_dirs)
-        layers = inputs.layers(
-            self.upstream_layers(config),
-            patch_layers,
-            config_overrides=config.overrides,
-            config_file=str(self.config_file) if self.config_file else None,
-            overrides_module=config.overrides_module,
-        )
-        load_ms = round((time.perf_counter() - started) * 1000, 3)
         self._trigger = trigger
+        file = str(self.config_file) if self.config_file else None
         try:
-            catalog = build(layers, config.rules(), stage_ms={"load": load_ms}, cache=self._cache)
-            profiles = inputs.profiles(config.profile_definitions(), layers, str(self.config_file))
-            catalog = build_profiles(catalog, layers, profiles, self._cache.profiles)
+            catalog = _catalog(config, file, self.base, lambda: self.upstream_layers(config), patch_layers, self._cache)
         except BuildError as exc:
             self._report = exc.report
             self._write_status(False)
@@ -148,7 +147,7 @@ class Rebuilder:
         """The configured upstreams that have data, lowest precedence first; the packaged catalog if none has.
         A follower's builds start from its leader's catalog instead (the packaged one until it has one)."""
         if self.base is not None:
-            return [self.base() or self._packaged]
+            return [self.base.layer() or self._packaged]
         found = {name: self.upstreams[name].layer(config) for name in config.upstreams}
         return inputs.stack(found, config.upstreams) or [self._packaged]
 
@@ -188,6 +187,36 @@ class Rebuilder:
     def status_line(self) -> str:
         """For systemd's STATUS=."""
         return f"epoch {self.served.get('epoch', '-')}, {len(self.patches.rejected)} rejected file(s)"
+
+
+def _catalog(
+    config: Config,
+    config_file: str | None,
+    base: Base | None,
+    upstream: Callable[[], list[Layer]],
+    patch_layers: list[Layer],
+    cache: ModelCache,
+) -> BuiltCatalog:
+    """What to publish: the base's catalog as it is when nothing of this host's applies on top of it (a
+    follower with no patch files, overrides, rules or profiles of its own serves its leader's file), else the
+    build of the upstream layers (or the base's) and everything above, with the profiles compiled in."""
+    started = time.perf_counter()
+    local = patch_layers or config.overrides or config.overrides_module or config.allow is not None or config.deny
+    adopted = base.catalog() if base is not None and not local and not config.profiles else None
+    if adopted is not None:
+        return adopted
+    layers = inputs.layers(
+        upstream(),
+        patch_layers,
+        config_overrides=config.overrides,
+        config_file=config_file,
+        overrides_module=config.overrides_module,
+    )
+    load_ms = round((time.perf_counter() - started) * 1000, 3)
+    catalog = build(layers, config.rules(), stage_ms={"load": load_ms}, cache=cache)
+    return build_profiles(
+        catalog, layers, inputs.profiles(config.profile_definitions(), layers, config_file), cache.profiles
+    )
 
 
 def _issue(issue: BuildIssue) -> dict[str, Any]:

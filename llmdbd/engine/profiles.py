@@ -10,12 +10,13 @@ from typing import Any
 import msgspec
 from msgspec import Struct
 
-from llmdb.schema import BuildIssue
+from llmdb.schema import BuildIssue, Model
 from llmdbd.engine.build import build
 from llmdbd.engine.cache import ModelCache
 from llmdbd.engine.catalog import BuiltCatalog, CompiledProfile
 from llmdbd.engine.filters import Rules
 from llmdbd.engine.layer import Layer
+from llmdbd.engine.records import Record
 
 _ENCODER = msgspec.json.Encoder(order="deterministic")
 
@@ -38,17 +39,16 @@ def build_profiles(
     catalog to publish). A profile's build problems join the base's report, named after the profile."""
     if not profiles:
         return base
-    compiled: dict[str, CompiledProfile] = {}
+    compiled_: dict[str, CompiledProfile] = {}
     issues: list[BuildIssue] = []
     for name, given in sorted(profiles.items()):
         cache = caches.setdefault(name, ModelCache()) if caches is not None else None
         catalog = build([*layers, given.layer], given.rules, cache=cache)
-        compiled[name], found = _compile(name, base, catalog, given.definition)
+        compiled_[name], found = _compile(name, base, catalog, given.definition)
         issues += found
-    body = _ENCODER.encode([base.content_hash, [(n, p.digest) for n, p in compiled.items()]])
     report = msgspec.structs.replace(base.report, issues=(*base.report.issues, *issues))
     return msgspec.structs.replace(
-        base, profiles=compiled, content_hash=hashlib.sha256(body).hexdigest(), report=report
+        base, profiles=compiled_, content_hash=combined_hash(base.content_hash, compiled_), report=report
     )
 
 
@@ -69,17 +69,34 @@ def _compile(
     changed = {s: m for s, m in catalog.models.items() if s in base.models and m != base.models[s]}
     excluded = {s: catalog.excluded.get(s, f"profile {name}") for s in base.models if s not in catalog.models}
     denied = {s: r for s, r in (*base.denied.items(), *catalog.denied.items()) if s in catalog.models}
+    return compiled(definition, denied, excluded, changed, {s: records[s] for s in changed}), issues
+
+
+def compiled(
+    definition: dict[str, Any],
+    denied: dict[str, str],
+    excluded: dict[str, str],
+    models: dict[str, Model],
+    records: dict[str, Record],
+) -> CompiledProfile:
+    """A profile from its parts, with the digest the content hash covers (also for a profile read back from a
+    snapshot: the same parts give the same digest)."""
     digest = hashlib.sha256(
         _ENCODER.encode(
-            [definition, sorted(denied.items()), sorted(excluded), sorted((s, records[s].digest) for s in changed)]
+            [definition, sorted(denied.items()), sorted(excluded), sorted((s, r.digest) for s, r in records.items())]
         )
     ).hexdigest()
-    profile = CompiledProfile(
+    return CompiledProfile(
         definition=definition,
         denied=dict(sorted(denied.items())),
         excluded=excluded,
-        models=changed,
-        records={s: records[s] for s in changed},
+        models=models,
+        records=records,
         digest=digest,
     )
-    return profile, issues
+
+
+def combined_hash(base_hash: str, profiles: Mapping[str, CompiledProfile]) -> str:
+    """The content hash of a catalog with profiles: its base's and each profile's digest."""
+    body = _ENCODER.encode([base_hash, [(n, p.digest) for n, p in profiles.items()]])
+    return hashlib.sha256(body).hexdigest()

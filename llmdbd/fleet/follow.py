@@ -18,7 +18,7 @@ import anyio
 
 from llmdb.contract import iso, unix
 from llmdbd.config import S3, Follow
-from llmdbd.engine import Layer, prepare
+from llmdbd.engine import BuiltCatalog, Layer, prepare
 from llmdbd.fleet import manifest
 from llmdbd.fleet.manifest import Manifest, Refused
 from llmdbd.fleet.stores import NotFound, Store, StoreError, open_store
@@ -46,6 +46,7 @@ class Follower:
         self.failures = 0
         self._etag: str | None = None
         self._layer: Layer | None = None
+        self._catalog: BuiltCatalog | None = None
         try:
             self.store = open_store(self.url, s3, settings)
         except (StoreError, ValueError) as exc:
@@ -59,10 +60,15 @@ class Follower:
         try:
             kept = manifest.decode((self.dir / manifest.MANIFEST).read_bytes(), str(self.dir / manifest.MANIFEST))
             path = self.dir / f"{kept.sha256}.llmdb"
-            manifest.verify(path, path.read_bytes(), kept, str(path))
+            self._catalog = manifest.verify(path, path.read_bytes(), kept, str(path))
         except (OSError, Refused):
             return
         self.followed, self.applied_at = kept, time.time()
+
+    def catalog(self) -> BuiltCatalog | None:
+        """The followed catalog as it was published (None before the first verified download), read while it
+        was verified: served as is when nothing of this host's applies on top."""
+        return self._catalog
 
     def layer(self) -> Layer | None:
         """The followed catalog as the build's base layer (None before the first verified download)."""
@@ -98,19 +104,21 @@ class Follower:
         except NotFound:
             raise Refused(f"{self.url}{manifest.MANIFEST}: names {seen.file}, which is not there") from None
         assert body is not None
-        await anyio.to_thread.run_sync(self._keep, seen, body.data)
-        self.followed, self.applied_at, self._layer, self._etag = seen, time.time(), None, fetched.etag
+        adopted = await anyio.to_thread.run_sync(self._keep, seen, body.data)
+        self.followed, self.applied_at, self._etag = seen, time.time(), fetched.etag
+        self._layer, self._catalog = None, adopted
         return True
 
-    def _keep(self, seen: Manifest, data: bytes) -> None:
-        """Verify the download as a file in place, then make it the followed one (the old one is removed)."""
+    def _keep(self, seen: Manifest, data: bytes) -> BuiltCatalog:
+        """Verify the download as a file in place, then make it the followed one (the old one is removed); the
+        catalog it holds."""
         temp = self.dir / f".download.{os.getpid()}.tmp"
         try:
             with open(temp, "wb") as f:
                 f.write(data)
                 f.flush()
                 os.fsync(f.fileno())
-            manifest.verify(temp, data, seen, self.url + seen.file)
+            adopted = manifest.verify(temp, data, seen, self.url + seen.file)
             temp.rename(self.dir / f"{seen.sha256}.llmdb")
         finally:
             temp.unlink(missing_ok=True)
@@ -118,6 +126,7 @@ class Follower:
         for old in self.dir.glob("*.llmdb"):
             if old.name != f"{seen.sha256}.llmdb":
                 old.unlink(missing_ok=True)
+        return adopted
 
     def report(self, served_hash: str | None) -> dict[str, Any]:
         """For the status file: the leader's hash last seen, the one followed, whether this host serves it, and

@@ -13,6 +13,8 @@ import msgspec
 from msgspec import Struct
 
 from llmdb import Snapshot, SnapshotError, contract
+from llmdbd.engine import BuiltCatalog
+from llmdbd.sources import packaged
 
 MANIFEST = "manifest.json"
 SNAPSHOTS = "snapshots/"
@@ -72,9 +74,10 @@ def decode(data: bytes, where: str) -> Manifest:
         raise Refused(f"{where}: not a manifest: {exc}") from None
 
 
-def verify(path: Path, data: bytes, manifest: Manifest, where: str) -> None:
+def verify(path: Path, data: bytes, manifest: Manifest, where: str) -> BuiltCatalog:
     """Every check before a downloaded snapshot at `path` (its bytes: `data`) may be published: size and sha256
-    as the manifest says, the file's own header and record checksums, and its content hash and epoch."""
+    as the manifest says, its content hash and epoch, and the file's own checksums, all of it. The catalog it
+    holds comes out of the same pass (`packaged.catalog`)."""
     if len(data) != manifest.size:
         raise Refused(f"{where}: {len(data)} bytes, the manifest says {manifest.size} (truncated?)")
     sha = hashlib.sha256(data).hexdigest()
@@ -82,11 +85,12 @@ def verify(path: Path, data: bytes, manifest: Manifest, where: str) -> None:
         raise Refused(f"{where}: sha256 {sha[:16]}…, the manifest says {manifest.sha256[:16]}…")
     try:
         snap = Snapshot(path)
-        snap.verify()
-        content_hash, epoch = snap.content_hash, snap.epoch
+        if snap.content_hash != manifest.content_hash:
+            raise Refused(
+                f"{where}: content hash {snap.content_hash[:16]}…, the manifest says {manifest.content_hash[:16]}…"
+            )
+        if snap.epoch != manifest.epoch:
+            raise Refused(f"{where}: epoch {snap.epoch}, the manifest says {manifest.epoch}")
+        return packaged.catalog(snap)
     except SnapshotError as exc:
         raise Refused(f"{where}: {exc}") from None
-    if content_hash != manifest.content_hash:
-        raise Refused(f"{where}: content hash {content_hash[:16]}…, the manifest says {manifest.content_hash[:16]}…")
-    if epoch != manifest.epoch:
-        raise Refused(f"{where}: epoch {epoch}, the manifest says {manifest.epoch}")

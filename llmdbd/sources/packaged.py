@@ -9,8 +9,11 @@ from typing import Any
 import msgspec
 
 from llmdb import Snapshot, contract, packaged_path
-from llmdb.schema import SourceInfo
+from llmdb.schema import Model, SourceInfo
+from llmdbd.engine.catalog import BuiltCatalog
 from llmdbd.engine.layer import Fragment, Layer
+from llmdbd.engine.profiles import compiled
+from llmdbd.engine.records import record
 
 _IDENTITY = ("spec", "id", "provider")
 
@@ -60,3 +63,35 @@ def _without_empty(table: dict[str, Any]) -> dict[str, Any]:
             continue
         out[key] = value
     return out
+
+
+def catalog(snapshot: Snapshot) -> BuiltCatalog:
+    """A snapshot as the catalog it was published from, without a build: its models and records, its denials,
+    exclusions and compiled profiles, its provenance (the leader's sources) and content hash. What a follower
+    publishes when nothing of its own applies. The file is verified whole on the way (`SnapshotError`); each
+    record is decoded once for both."""
+    models = {spec: snapshot.model_at(i) for i, spec in enumerate(snapshot.specs)}
+    snapshot.verify()  # the records just decoded are not decoded again
+    snap = snapshot
+    table = snap.provenance_table()
+    profiles = {}
+    for name, found in snap.profiles.items():
+        changed = {spec: msgspec.msgpack.decode(data, type=Model) for spec, data in found.records.items()}
+        profiles[name] = compiled(
+            found.definition, found.denied, found.excluded, changed, {s: record(m) for s, m in changed.items()}
+        )
+    report = snap.report()
+    return BuiltCatalog(
+        providers={p.id: p for p in snap.providers},
+        models=models,
+        records=[record(m) for m in models.values()],
+        model_aliases=dict(snap.model_aliases),
+        denied=dict(snap.denied),
+        excluded=dict(snap.excluded),
+        sources=tuple(table.sources),
+        model_sources=dict(zip(snap.specs, table.models, strict=True)),
+        provider_sources=dict(table.providers),
+        report=report,
+        content_hash=snap.content_hash,
+        profiles=profiles,
+    )
