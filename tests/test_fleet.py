@@ -281,20 +281,13 @@ def test_bad_fleet_settings_are_refused_naming_the_key(tmp_path: Path) -> None:
         assert out.returncode == 2 and key in out.stderr and "Traceback" not in out.stderr, (config, out.stderr)
     (tmp_path / "llmdbd.toml").write_text("")
     env = {**_env(), "LLMDBD_PUBLISH_TARGETS": "s3://ok/x/, ftp://no/", "LLMDBD_FOLLOW_POLL_INTERVAL": "soon"}
-    out = subprocess.run(
-        [sys.executable, "-m", "llmdbd", "status", "--config", str(tmp_path / "llmdbd.toml")],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
+
+    def status_with(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "llmdbd", "status", "--config", str(tmp_path / "llmdbd.toml")]
+        return subprocess.run(command, capture_output=True, text=True, env=env, timeout=60)
+
+    out = status_with(env)
     assert out.returncode == 2 and "LLMDBD_FOLLOW_POLL_INTERVAL" in out.stderr, out.stderr
     del env["LLMDBD_FOLLOW_POLL_INTERVAL"]
-    out = subprocess.run(
-        [sys.executable, "-m", "llmdbd", "status", "--config", str(tmp_path / "llmdbd.toml")],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
+    out = status_with(env)
     assert out.returncode == 2 and "LLMDBD_PUBLISH_TARGETS" in out.stderr and "ftp://no/" in out.stderr, out.stderr

@@ -120,20 +120,7 @@ def model_at(path: Path, spec: str, at: float) -> Model:
     """Model `spec` as the catalog had it at `at` (unix time), replayed from the history. `PriceUnknown` saying
     why when the catalog had no such model then: before the history begins, before the model was introduced,
     after it was removed."""
-    import sqlite3
-
-    conn = connect(path)
-    try:
-        begins = conn.execute("SELECT min(at) FROM versions").fetchone()[0]
-        rows = conn.execute(
-            "SELECT e.kind, e.spec, e.field, e.new, v.at FROM events e JOIN versions v ON v.id = e.version"
-            " WHERE e.spec = ? ORDER BY v.id, e.rowid",
-            (spec,),
-        ).fetchall()
-    except sqlite3.Error as exc:
-        raise HistoryError(f"{path}: cannot read the history: {exc}") from None
-    finally:
-        conn.close()
+    begins, rows = _of_model(path, spec)
     when = contract.iso(at)
     if begins is None or at < begins:
         raise PriceUnknown(f"{spec}: no price known at {when}: the history in {path} begins {contract.iso(begins)}")
@@ -157,22 +144,29 @@ def model_at(path: Path, spec: str, at: float) -> Model:
     return model
 
 
-def lifecycle(path: Path, spec: str, model: Model | None) -> LifecycleDates:
-    """`model`'s lifecycle (None: a model the catalog no longer has) with its dates from the history."""
+def _of_model(path: Path, spec: str) -> tuple[float | None, list[tuple[str, str, str | None, str | None, float]]]:
+    """When the history begins, and the events of one model: (kind, spec, field, new value, at), oldest first."""
     import sqlite3
 
     conn = connect(path)
     try:
         begins = conn.execute("SELECT min(at) FROM versions").fetchone()[0]
         rows = conn.execute(
-            "SELECT e.kind, v.at FROM events e JOIN versions v ON v.id = e.version WHERE e.spec = ?"
-            " ORDER BY v.id, e.rowid",
+            "SELECT e.kind, e.spec, e.field, e.new, v.at FROM events e JOIN versions v ON v.id = e.version"
+            " WHERE e.spec = ? ORDER BY v.id, e.rowid",
             (spec,),
         ).fetchall()
     except sqlite3.Error as exc:
         raise HistoryError(f"{path}: cannot read the history: {exc}") from None
     finally:
         conn.close()
+    return begins, rows
+
+
+def lifecycle(path: Path, spec: str, model: Model | None) -> LifecycleDates:
+    """`model`'s lifecycle (None: a model the catalog no longer has) with its dates from the history."""
+    begins, events = _of_model(path, spec)
+    rows = [(row[0], row[4]) for row in events]
     introduced = next((at for kind, at in rows if kind == "introduced"), None)
     last = rows[-1] if rows else None
     changed = [at for kind, at in rows if kind == "changed"]

@@ -544,8 +544,7 @@ class Snapshot:
 
     def model_alias(self, spec: str) -> str | None:
         """The spec an alias spec (`openai:gpt4o`) stands for."""
-        aliases: dict[str, str] = self._part("model_aliases")
-        return aliases.get(spec)
+        return self.model_aliases.get(spec)
 
     def denied_reason(self, spec: str) -> str | None:
         """The allow/deny rule that denies `spec`, or None when it is allowed."""

@@ -61,9 +61,10 @@ class Follower:
             kept = manifest.decode((self.dir / manifest.MANIFEST).read_bytes(), str(self.dir / manifest.MANIFEST))
             path = self.dir / f"{kept.sha256}.llmdb"
             self._catalog = manifest.verify(path, path.read_bytes(), kept, str(path))
+            applied = path.stat().st_mtime  # when it was taken, for the lag
         except (OSError, Refused):
             return
-        self.followed, self.applied_at = kept, time.time()
+        self.followed, self.applied_at = kept, applied
 
     def catalog(self) -> BuiltCatalog | None:
         """The followed catalog as it was published (None before the first verified download), read while it
@@ -149,7 +150,10 @@ class Follower:
             }
             out["serves_leader"] = served_hash == self.followed.content_hash
             if not out["serves_leader"]:
-                out["differs_because"] = "local patch files, config overrides or rules apply on top of the leader's"
+                out["differs_because"] = (
+                    "local patch files, config overrides, rules or profiles apply on top of the leader's catalog"
+                    " (or the rebuild that takes it is under way)"
+                )
             with contextlib.suppress(ValueError):
                 if self.applied_at is not None:
                     lag = self.applied_at - unix(self.followed.published_at)
