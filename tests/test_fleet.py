@@ -75,6 +75,8 @@ def test_a_leader_and_three_followers_converge_and_survive_the_store_going_away(
         assert first == status(leader)["content_hash"]
         written = manifest.decode(s3.get(PREFIX + manifest.MANIFEST), "manifest")
         assert written.content_hash == first and written.epoch == status(leader)["epoch"]
+        assert [s["name"] for s in written.sources] == [s["name"] for s in status(leader)["sources"]]
+        assert written.schema_version == llmdb.SCHEMA_VERSION and written.size == len(s3.get(PREFIX + written.file))
         assert s3.get(PREFIX + written.file)[:4] == llmdb.packaged_path().read_bytes()[:4]  # the file, by sha256
         for d in followers:
             d.start()

@@ -15,12 +15,13 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from llmdb._catalog import Catalog, ModelList, default_path, packaged_path
 from llmdb._compare import Comparison
 from llmdb._cost import CostBreakdown
 from llmdb._features import FEATURES
+from llmdb._history import CatalogDiff, Change, FieldChange, LifecycleDates  # sqlite3 loads on a history's first read
 from llmdb._query import Requirements, Selection, TraceStep
 from llmdb._snapshot import Snapshot
 from llmdb._usage import APIS, Usage, UsageCounts
@@ -53,9 +54,6 @@ from llmdb.schema import (
     Provenance,
     Provider,
 )
-
-if TYPE_CHECKING:
-    from llmdb._history import CatalogDiff, Change, FieldChange, LifecycleDates
 
 __version__ = "0.1.0"
 
@@ -258,12 +256,3 @@ def lifecycle(spec: str) -> LifecycleDates:
 def compare(*specs: str) -> Comparison:
     """Models side by side (see `Catalog.compare`)."""
     return default_catalog().compare(*specs)
-
-
-def __getattr__(name: str) -> Any:
-    """The history's types load with it (`sqlite3` and the rest on first use, not at `import llmdb`)."""
-    if name in ("Change", "CatalogDiff", "FieldChange", "LifecycleDates"):
-        from llmdb import _history
-
-        return getattr(_history, name)
-    raise AttributeError(f"module 'llmdb' has no attribute {name!r}")

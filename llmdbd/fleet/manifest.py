@@ -42,9 +42,9 @@ class Refused(Exception):
     """A manifest or snapshot a follower will not publish; the message says which check failed."""
 
 
-def describe(data: bytes) -> tuple[Manifest, str]:
-    """The manifest for a published snapshot file's bytes (read back, so it describes exactly what is uploaded),
-    and the object name to upload it under."""
+def describe(data: bytes, sources: list[dict[str, str | None]] | None = None) -> tuple[Manifest, str]:
+    """The manifest for a published snapshot file's bytes (read back, so it describes exactly what is uploaded)
+    and the sources it was built from, and the object name to upload it under."""
     sha = hashlib.sha256(data).hexdigest()
     header = contract.parse_header(data, "the published snapshot")
     name = f"{SNAPSHOTS}{sha}.llmdb"
@@ -59,8 +59,16 @@ def describe(data: bytes) -> tuple[Manifest, str]:
         built_at=contract.iso(header.built_at) or "",
         published_at=contract.iso(time.time()) or "",
         leader=socket.gethostname(),
+        sources=sources or [],
     )
     return manifest, name
+
+
+def sources_of(path: Path) -> list[dict[str, str | None]]:
+    """A snapshot's build inputs as the manifest lists them: name, kind, file and version of each."""
+    return [
+        {"name": s.name, "kind": s.kind, "file": s.file, "version": s.version} for s in Snapshot(path).report().sources
+    ]
 
 
 def encode(manifest: Manifest) -> bytes:

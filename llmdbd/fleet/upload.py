@@ -49,8 +49,9 @@ class Uploader:
         if epoch is None:
             return False
         started = time.perf_counter()
-        data = await anyio.to_thread.run_sync(contract.retained_path(self.state, epoch).read_bytes)
-        described, name = manifest.describe(data)
+        path = contract.retained_path(self.state, epoch)
+        data = await anyio.to_thread.run_sync(path.read_bytes)
+        described, name = manifest.describe(data, await anyio.to_thread.run_sync(manifest.sources_of, path))
         if self.status[url].get("sha256") != described.sha256 and not await _holds(store, described.sha256):
             await store.put(name, data)  # the file first: a manifest never names a missing file
             await store.put(manifest.MANIFEST, manifest.encode(described))
