@@ -246,6 +246,7 @@ def test_the_packaged_history_answers_offline(tmp_path: Path) -> None:
     assert [(e["kind"], e["new"], e["at"][:10]) for e in events] == [("changed", 272000, "2026-07-01")]
     table = cli("history", "openai:gpt-5", env=env)
     assert "introduced" in table.stdout and "2026-01-01" in table.stdout
+    assert "extra" in table.stdout and max(map(len, table.stdout.splitlines())) < 300  # long values cut (…)
 
 
 def test_cost_at_compare_and_lifecycle_from_the_packaged_history(tmp_path: Path) -> None:

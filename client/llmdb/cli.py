@@ -469,7 +469,7 @@ def _compare(catalog: Catalog, args: argparse.Namespace) -> str:
         return _json(found)
     differs = set(found.differs)
     rows = [
-        ("*" if path in differs else "", path, *(_shown(v) or "-" for v in values))
+        ("*" if path in differs else "", path, *(_clipped(_shown(v) or "-") for v in values))
         for path, values in found.fields.items()
         if path in differs or not args.differences
     ]
@@ -490,8 +490,8 @@ def _events(events: Sequence[Change]) -> str:
             e.kind,
             e.spec,
             e.field or "",
-            _shown(e.old),
-            _shown(e.new),
+            _clipped(_shown(e.old)),
+            _clipped(_shown(e.new)),
             e.source or "",
         )
         for e in events
@@ -507,7 +507,7 @@ def _diff(catalog: Catalog, args: argparse.Namespace) -> str:
     lines += [f"+ {spec}" for spec in found.added]
     lines += [f"- {spec}" for spec in found.removed]
     for spec, fields in found.changed.items():
-        lines += [f"~ {spec}  {f.field}: {_shown(f.old)} → {_shown(f.new)}" for f in fields]
+        lines += [f"~ {spec}  {f.field}: {_clipped(_shown(f.old))} → {_clipped(_shown(f.new))}" for f in fields]
     lines.append(
         f"{len(found.added)} added, {len(found.removed)} removed, {len(found.changed)} changed; providers "
         f"{len(found.providers_added)} added, {len(found.providers_removed)} removed"
@@ -521,6 +521,12 @@ def _epoch_or_path(text: str) -> str | int:
 
 def _shown(value: Any) -> str:
     return "" if value is None else value if isinstance(value, str) else _json(value)
+
+
+def _clipped(text: str, width: int = 60) -> str:
+    """A table cell cut to `width` characters (a field like `extra` can hold a long JSON object; `--json` has
+    it whole)."""
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
