@@ -347,6 +347,7 @@ def _history_import(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from llmdb import contract
+    from llmdb.errors import HistoryError
     from llmdbd.output import history
 
     origins = dict(o.split("=", 1) for o in args.origin if "=" in o)
@@ -366,9 +367,8 @@ def _history_import(args: argparse.Namespace) -> int:
             return 2
         files.append(history.Dated(kind, path, at, origins.get(name)))
     target = Path(args.output) if args.output else Path(args.state_dir) / contract.HISTORY_FILE
-    if args.output:
-        target.unlink(missing_ok=True)
-    store = history.History(target)
+    # --output: a new history, built beside the file and put in its place once complete
+    store = history.History(target.with_name(f".{target.name}.{os.getpid()}.tmp") if args.output else target)
 
     def build_at(latest: dict[str, history.Dated]) -> BuiltCatalog:
         paths = {name: str(f.path) for name, f in latest.items()}
@@ -378,15 +378,22 @@ def _history_import(args: argparse.Namespace) -> int:
 
     try:
         count = history.replay(store, files, build_at)
+        store.close()
         if args.output:
-            history.packaged_copy(target)
-    except (ValueError, BuildError) as exc:
+            history.packaged_copy(store.path)
+            os.replace(store.path, target)
+    except (ValueError, BuildError, HistoryError) as exc:
         print(f"llmdbd: {exc}", file=sys.stderr)
         return 1
     except (sqlite3.Error, OSError) as exc:
-        print(f"llmdbd: cannot write {store.path}: {exc}", file=sys.stderr)
+        print(f"llmdbd: cannot write {target}: {exc}", file=sys.stderr)
         return 2
-    print(f"recorded {count} catalog(s) into {store.path}", file=sys.stderr)
+    finally:
+        store.close()
+        if args.output:
+            for leftover in target.parent.glob(f"{store.path.name}*"):  # with -wal, -shm on a failure
+                leftover.unlink(missing_ok=True)
+    print(f"recorded {count} catalog(s) into {target}", file=sys.stderr)
     return 0
 
 

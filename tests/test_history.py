@@ -206,8 +206,59 @@ def test_a_corrupt_or_locked_history_never_stops_publishing(tmp_path: Path) -> N
         assert models["openai:gpt-4o"]["cost.input"] == 9.0
         values = [e.new for e in llmdb.Catalog(catalog).history("openai:gpt-4o", "cost.input")]
         assert values[-1] == 9.0 and 8.0 not in values  # the change recorded while locked folded into the next
+
+        # a damaged value inside a healthy database, met when a restart replays the history: reported, published
+        d.stop()
+        conn = sqlite3.connect(d.state / contract.HISTORY_FILE, isolation_level=None)
+        conn.execute(
+            "UPDATE events SET new = '{bad' WHERE rowid = "
+            "(SELECT max(rowid) FROM events WHERE spec = 'openai:gpt-4o' AND field = 'cost.input')"
+        )
+        conn.execute("UPDATE versions SET epoch = NULL, content_hash = 'x' WHERE id = (SELECT max(id) FROM versions)")
+        conn.close()
+        d.start()
+        wait_for(lambda: price(catalog) == 9.0, "serving after the restart")
+        damaged = wait_for(lambda: (contract.read_status(d.state) or {}).get("history", {}).get("error"), "damage")
+        assert "openai:gpt-4o" in damaged and "cost.input" in damaged and "damaged" in damaged
+        (d.patches / "p.json").write_text(patch(10.0))
+        wait_for(lambda: price(catalog) == 10.0, "a publish despite a damaged history")
+        out = cli("--snapshot", str(catalog), "history", "openai:gpt-4o")
+        assert out.returncode == 3 and "damaged" in out.stderr and "Traceback" not in out.stderr
+        assert str(d.state / contract.HISTORY_FILE) in out.stderr
     finally:
         d.stop()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(os.geteuid() != 0, reason="reading as another user needs root to switch to it")
+def test_another_user_reads_the_daemons_history(tmp_path: Path) -> None:
+    """A reader that may not write to the state directory (the systemd unit's DynamicUser owns it, mode 0755)
+    reads the history while the daemon runs and after it stopped."""
+    import shutil
+    import tempfile
+
+    root = Path(tempfile.mkdtemp(prefix="llmdb-other-user-"))  # not under pytest's 0700 tmp_path
+    root.chmod(0o755)
+    reader = (
+        "import os, sys, llmdb, llmdb._history, sqlite3\n"
+        "c = llmdb.Catalog(sys.argv[1])\n"
+        "os.setgid(65534); os.setuid(65534)\n"  # nobody, after the imports (the venv may be private)
+        "print([e.new for e in c.history('openai:gpt-4o', 'cost.input')][-1])\n"
+    )
+    d = Daemon(root)
+    try:
+        d.start()
+        catalog = d.state / contract.CATALOG_FILE
+        (d.patches / "p.json").write_text(patch(5.5))
+        wait_for(lambda: price(catalog) == 5.5, "publish")
+        wait_for(lambda: (contract.read_status(d.state) or {}).get("history", {}).get("epoch"), "recorded")
+        for when in ("running", "stopped"):
+            out = subprocess.run([sys.executable, "-c", reader, str(catalog)], capture_output=True, text=True)
+            assert out.returncode == 0 and out.stdout.strip() == "5.5", (when, out.stderr)
+            d.stop()
+    finally:
+        d.stop()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.mark.slow
@@ -317,3 +368,43 @@ def test_retention_folds_old_versions_into_a_baseline(tmp_path: Path) -> None:
     assert versions == [(2, "baseline"), (3, "publish")]
     assert set(models) == set(old.models)
     assert models["deepseek:deepseek-chat"]["cost.input"] == 0.28
+
+
+def _rows(path: Path) -> tuple[list[Any], list[Any]]:
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        versions = conn.execute("SELECT id, epoch, content_hash, at, origin FROM versions ORDER BY id").fetchall()
+        events = conn.execute("SELECT version, kind, spec, field, old, new, source FROM events ORDER BY rowid")
+        return versions, events.fetchall()
+    finally:
+        conn.close()
+
+
+@pytest.mark.slow
+def test_history_import_rebuilds_the_packaged_history(tmp_path: Path) -> None:
+    """The command docs/history.md gives rebuilds the shipped history, row for row; a failed import leaves an
+    existing --output as it was."""
+    litellm = SHARED.parent / "litellm" / "model_prices_and_context_window.json"
+    older, newer = SHARED / "api-older.json", SHARED / "api.json"
+    origins = {
+        older: "https://models.dev/api.json",
+        newer: "https://models.dev/api.json",
+        litellm: "pypi:litellm==1.109.1/litellm/model_prices_and_context_window_backup.json",
+    }
+    dated = [f"{older}@2026-01-01", f"{newer}@2026-07-01", f"{litellm}@2026-11-12"]
+    given = [arg for path, url in origins.items() for arg in ("--origin", f"{path}={url}")]
+    output = tmp_path / "history.sqlite3"
+
+    def run(*files: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "llmdbd", "history", "import", *files, *given, "--output", str(output)]
+        return subprocess.run(command, capture_output=True, text=True, timeout=300)
+
+    out = run(*dated)
+    assert out.returncode == 0, out.stderr
+    assert _rows(output) == _rows(llmdb.packaged_path().with_name(contract.HISTORY_FILE))
+    before = output.read_bytes()
+    (tmp_path / "broken.json").write_text('{"openai": ')
+    out = run(*dated[:1], f"{tmp_path / 'broken.json'}@2026-02-01")
+    assert out.returncode != 0 and "broken.json" in out.stderr and "Traceback" not in out.stderr, out.stderr
+    assert output.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["broken.json", "history.sqlite3"]

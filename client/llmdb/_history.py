@@ -80,19 +80,39 @@ class LifecycleDates(Struct, frozen=True, kw_only=True):
 
 
 def connect(path: Path) -> sqlite3.Connection:
-    """The history database at `path`, read-only; `HistoryError` naming the file when there is none."""
+    """The history database at `path`, read-only; `HistoryError` naming the file when there is none.
+
+    A reader that may not write beside the database (another user than the daemon's) cannot create the
+    write-ahead log's shared-memory file. While the daemon runs it holds that file open, so the read-only open
+    works; when no writer has the database open, nothing can change it, and it is opened as immutable."""
     import sqlite3
 
     if not path.is_file():
         raise HistoryError(f"{path}: no history here (the daemon writes one beside its catalog)")
+    uri = path.resolve().as_uri()
     try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=5.0)
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        try:
+            conn = _opened(sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=5.0))
+        except sqlite3.OperationalError as exc:
+            if "readonly" not in str(exc) and "unable to open" not in str(exc):
+                raise
+            conn = _opened(sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, timeout=5.0))
     except sqlite3.Error as exc:
         raise HistoryError(f"{path}: cannot read the history: {exc}") from None
+    version = conn.execute("PRAGMA user_version").fetchone()[0]  # the header, read by _opened
     if version != contract.HISTORY_VERSION:
         conn.close()
         raise HistoryError(f"{path}: history version {version}, this llmdb reads {contract.HISTORY_VERSION}")
+    return conn
+
+
+def _opened(conn: sqlite3.Connection) -> sqlite3.Connection:
+    """`conn` once it has read the schema (where a WAL database's shared memory is needed); closed if not."""
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except BaseException:
+        conn.close()
+        raise
     return conn
 
 
@@ -125,7 +145,10 @@ def model_at(path: Path, spec: str, at: float) -> Model:
     if begins is None or at < begins:
         raise PriceUnknown(f"{spec}: no price known at {when}: the history in {path} begins {contract.iso(begins)}")
     models: dict[str, dict[str, Any]] = {}
-    contract.replay((row[:4] for row in rows if row[4] <= at), models, {})
+    try:
+        contract.replay((row[:4] for row in rows if row[4] <= at), models, {})
+    except HistoryError as exc:
+        raise HistoryError(f"{path}: {exc}") from None
     flat = models.get(spec)
     if flat is None:
         later = [row[4] for row in rows if row[0] == "introduced" and row[4] > at]
@@ -198,17 +221,25 @@ def _query(path: Path, sql: str, args: Iterable[Any], field: str | None) -> list
         raise HistoryError(f"{path}: cannot read the history: {exc}") from None
     finally:
         conn.close()
+    try:
+        return _changes(rows, field)
+    except HistoryError as exc:
+        raise HistoryError(f"{path}: {exc}") from None
+
+
+def _changes(rows: Iterable[tuple[Any, ...]], field: str | None) -> list[Change]:
     out: list[Change] = []
     for at, epoch, content_hash, kind, spec, path_, old, new, source in rows:
         when = contract.iso(at) or ""
         base = {"at": when, "epoch": epoch, "content_hash": content_hash, "kind": kind, "spec": spec}
         if kind == "changed":
             if field is None or fnmatch.fnmatchcase(path_, field):
-                out.append(Change(**base, field=path_, old=_value(old), new=_value(new), source=source))
+                what = f"the {path_} change of {spec}"
+                out.append(Change(**base, field=path_, old=_value(old, what), new=_value(new, what), source=source))
         elif field is None:
             out.append(Change(**base))
         else:  # a whole model in or out: the fields asked for, as they were then
-            flat = _value(new if kind.endswith("introduced") else old) or {}
+            flat = _value(new if kind.endswith("introduced") else old, f"the {kind} event of {spec}") or {}
             for name in sorted(n for n in flat if fnmatch.fnmatchcase(n, field)):
                 value = flat[name]
                 out.append(
@@ -217,8 +248,8 @@ def _query(path: Path, sql: str, args: Iterable[Any], field: str | None) -> list
     return out
 
 
-def _value(text: str | None) -> Any:
-    return None if text is None else msgspec.json.decode(text)
+def _value(text: str | None, what: str) -> Any:
+    return None if text is None else contract.event_value(text, what)
 
 
 def parse_time(value: str | date | datetime | float) -> float:

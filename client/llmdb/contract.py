@@ -30,7 +30,7 @@ import msgspec
 from msgspec import Struct
 
 from llmdb._features import features_of
-from llmdb.errors import SnapshotError
+from llmdb.errors import HistoryError, SnapshotError
 from llmdb.schema import Model, Overridden, Provenance, Provider, SourceInfo
 
 # -- the state directory -------------------------------------------------------------------------------------
@@ -430,10 +430,11 @@ def replay(
     providers: dict[str, dict[str, Any]],
 ) -> None:
     """Apply history events (kind, spec, field, new value as JSON) in order to flattened `models` and
-    `providers`: the catalog as of the last event. One fold, shared by the daemon and the client."""
+    `providers`: the catalog as of the last event. One fold, shared by the daemon and the client.
+    `HistoryError` naming the event when a value cannot be read back (a damaged database)."""
     for kind, spec, field, new in rows:
         if kind == "introduced":
-            models[spec] = msgspec.json.decode(new or "{}")
+            models[spec] = _flat_value(kind, spec, new)
         elif kind == "removed":
             models.pop(spec, None)
         elif kind == "changed" and field is not None:
@@ -441,11 +442,26 @@ def replay(
             if new is None:
                 flat.pop(field, None)
             else:
-                flat[field] = msgspec.json.decode(new)
+                flat[field] = event_value(new, f"the {field} change of {spec}")
         elif kind == "provider_introduced":
-            providers[spec] = msgspec.json.decode(new or "{}")
+            providers[spec] = _flat_value(kind, spec, new)
         elif kind == "provider_removed":
             providers.pop(spec, None)
+
+
+def event_value(text: str, what: str) -> Any:
+    """A value stored in the history (JSON); `HistoryError` naming `what` when it is not JSON."""
+    try:
+        return msgspec.json.decode(text)
+    except msgspec.DecodeError as exc:
+        raise HistoryError(f"{what} holds no JSON value ({exc}): the history is damaged") from None
+
+
+def _flat_value(kind: str, spec: str, text: str | None) -> dict[str, Any]:
+    value = event_value(text or "{}", f"the {kind} event of {spec}")
+    if not isinstance(value, dict):
+        raise HistoryError(f"the {kind} event of {spec} holds no object: the history is damaged")
+    return value
 
 
 def field_changes(old: dict[str, Any], new: dict[str, Any]) -> list[tuple[str, Any, Any]]:

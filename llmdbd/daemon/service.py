@@ -66,6 +66,7 @@ class Service:
                 tg.start_soon(sdnotify.watchdog, interval)
         sdnotify.send("STOPPING=1")
         self.rebuilder.write_status(stopped=True)
+        self.rebuilder.history.close()
         log.info("stopped")
 
     async def _rebuild_now(self, trigger: str) -> None:

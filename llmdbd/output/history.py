@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 import msgspec
 
 from llmdb import contract
+from llmdb.errors import HistoryError
 from llmdb.schema import Model, Provider
 from llmdbd.engine import BuiltCatalog
 
@@ -27,8 +28,9 @@ Event = tuple[str, str, str | None, str | None, str | None, str | None]
 
 
 def connect(path: Path) -> sqlite3.Connection:
-    """The history database at `path`, created if missing (WAL: readers never wait for the writer)."""
-    conn = sqlite3.connect(path, timeout=1.0, isolation_level=None)
+    """The history database at `path`, created if missing (WAL: readers never wait for the writer). The
+    daemon's rebuilds, one at a time, run in worker threads: the connection is not tied to one."""
+    conn = sqlite3.connect(path, timeout=1.0, isolation_level=None, check_same_thread=False)
     try:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version > contract.HISTORY_VERSION:
@@ -118,7 +120,10 @@ class History:
 
     The daemon records every published catalog. The catalog it recorded last stays in memory as the next diff's
     base; after a restart the base is replayed from the database, so whatever was published while no history was
-    written (a kill between publishing and recording) shows up as changes in the next recorded catalog."""
+    written (a kill between publishing and recording) shows up as changes in the next recorded catalog.
+
+    The connection stays open between records: while it is, the write-ahead log's `-wal` and `-shm` files exist,
+    which a reader that may not write to the state directory (another user) needs to open the database."""
 
     def __init__(self, path: Path, *, retention_days: int = 0, seed: Path | None = None) -> None:
         """`path`: the database (a state directory's `history.sqlite3`); `seed`: a history to start from when
@@ -129,6 +134,25 @@ class History:
         self.status: dict[str, Any] = {"path": str(self.path)}
         """For the daemon's status: the epoch last recorded, or the error that stopped the last record."""
         self._base: tuple[Mapping[str, Model | Flat], Mapping[str, Provider | Flat]] | None = None
+        self._conn: sqlite3.Connection | None = None
+
+    def close(self) -> None:
+        """Close the connection (the next record opens it again)."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            if self.seed is not None and not self.path.exists() and self.seed.is_file():
+                temp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+                try:
+                    shutil.copyfile(self.seed, temp)
+                    os.replace(temp, self.path)
+                finally:
+                    temp.unlink(missing_ok=True)
+            self._conn = connect(self.path)
+        return self._conn
 
     def record(
         self, catalog: BuiltCatalog, *, epoch: int | None, at: float | None = None, origin: str = "publish"
@@ -137,54 +161,56 @@ class History:
 
         A catalog whose epoch is already the newest recorded writes nothing (a restart serving what was
         recorded); one with the newest recorded content under a new epoch writes a version without events.
-        `sqlite3.Error` or `OSError` when the database cannot be written; nothing is half-written then, and the
-        next call diffs from the last catalog recorded."""
-        if self.seed is not None and not self.path.exists() and self.seed.is_file():
-            temp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-            shutil.copyfile(self.seed, temp)
-            os.replace(temp, self.path)
-        conn = connect(self.path)
+        `sqlite3.Error`, `OSError` or `HistoryError` (an event that cannot be read back) when the database
+        cannot be written; nothing is half-written then, the connection is closed, and the next call diffs from
+        the last catalog recorded."""
         try:
-            last = last_version(conn)
-            if last is not None and epoch is not None and last[1] == epoch:
-                self._base = (catalog.models, catalog.providers)
-                return 0
-            base = self._base
-            if last is None:
-                base = ({}, {})
-            elif last[2] == catalog.content_hash:
-                base = (catalog.models, catalog.providers)  # the same content: no events, only the new epoch
-            elif base is None:
-                base = state(conn)
-            events = list(diff(base[0], catalog.models, base[1], catalog.providers, provenance_source(catalog)))
-            when = time.time() if at is None else at
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                cursor = conn.execute(
-                    "INSERT INTO versions (epoch, content_hash, at, origin) VALUES (?, ?, ?, ?)",
-                    (epoch, catalog.content_hash, when, origin),
-                )
-                conn.executemany(
-                    "INSERT INTO events (version, kind, spec, field, old, new, source) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [(cursor.lastrowid, *event) for event in events],
-                )
-                if self.retention_days > 0:
-                    _compact(conn, when - self.retention_days * 86400)
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
+            return self._record(self._connection(), catalog, epoch, time.time() if at is None else at, origin)
+        except BaseException:
+            self.close()
+            raise
+
+    def _record(
+        self, conn: sqlite3.Connection, catalog: BuiltCatalog, epoch: int | None, when: float, origin: str
+    ) -> int:
+        last = last_version(conn)
+        if last is not None and epoch is not None and last[1] == epoch:
             self._base = (catalog.models, catalog.providers)
-            return len(events)
-        finally:
-            conn.close()
+            return 0
+        base = self._base
+        if last is None:
+            base = ({}, {})
+        elif last[2] == catalog.content_hash:
+            base = (catalog.models, catalog.providers)  # the same content: no events, only the new epoch
+        elif base is None:
+            base = state(conn)
+        events = list(diff(base[0], catalog.models, base[1], catalog.providers, provenance_source(catalog)))
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            cursor = conn.execute(
+                "INSERT INTO versions (epoch, content_hash, at, origin) VALUES (?, ?, ?, ?)",
+                (epoch, catalog.content_hash, when, origin),
+            )
+            conn.executemany(
+                "INSERT INTO events (version, kind, spec, field, old, new, source) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(cursor.lastrowid, *event) for event in events],
+            )
+            if self.retention_days > 0:
+                _compact(conn, when - self.retention_days * 86400)
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        self._base = (catalog.models, catalog.providers)
+        return len(events)
 
     def record_or_report(self, catalog: BuiltCatalog, *, epoch: int, at: float) -> dict[str, Any]:
         """`record` for the daemon: a history that cannot be written is reported (in `status` and the returned
         event fields), never raised, so publishing goes on."""
         try:
             events = self.record(catalog, epoch=epoch, at=at)
-        except (sqlite3.Error, OSError) as exc:
+        except (sqlite3.Error, OSError, HistoryError) as exc:
             self.status = {"path": str(self.path), "error": f"{self.path}: {exc}"}
             return {"error": self.status["error"]}
         self.status = {"path": str(self.path), "epoch": epoch}
