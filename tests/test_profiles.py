@@ -141,3 +141,20 @@ def test_a_profiled_snapshot_rebuilds_to_its_own_content_hash(tmp_path: Path) ->
     assert follower.content_hash == leader.content_hash
     plain = build(layers)
     assert plain.content_hash != leader.content_hash  # the profiles are part of what is published
+
+
+def test_a_profiles_bad_overrides_are_reported_naming_the_profile(tmp_path: Path) -> None:
+    (tmp_path / "c.toml").write_text(
+        '[profiles.prod]\noverrides = {models = [{spec = "openai:gpt-4o", limitz = {output = 4096}}]}\n'
+        '[profiles.test]\noverrides = {models = "x"}\n'
+    )
+    out = subprocess.run(
+        [sys.executable, "-m", "llmdbd", "check", "--config", str(tmp_path / "c.toml")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "Traceback" not in out.stderr
+    errors = [line for line in (out.stdout + out.stderr).splitlines() if line.startswith("error:")]
+    assert any("limitz" in e and "source=profile:prod" in e for e in errors), out.stdout + out.stderr
+    assert any("`models` must be a list" in e and "source=profile:test" in e for e in errors), errors

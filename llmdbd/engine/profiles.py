@@ -45,6 +45,7 @@ def build_profiles(
         cache = caches.setdefault(name, ModelCache()) if caches is not None else None
         catalog = build([*layers, given.layer], given.rules, cache=cache)
         compiled_[name], found = _compile(name, base, catalog, given.definition)
+        issues += [i for i in catalog.report.issues if i.source == f"profile:{name}"]  # its overrides' problems
         issues += found
     report = msgspec.structs.replace(base.report, issues=(*base.report.issues, *issues))
     return msgspec.structs.replace(
