@@ -213,7 +213,7 @@ def _fleet_status(args: argparse.Namespace) -> int:
     except (ConfigError, StoreError, ValueError, manifest.Refused) as exc:
         print(f"llmdbd: {exc}", file=sys.stderr)
         return 3
-    hosts: dict[str, dict[str, Any] | None] = {}
+    hosts: dict[str, Any] = {}
     for host in args.hosts:
         path = Path(host) / "status.json" if Path(host).is_dir() else Path(host)
         try:
@@ -230,7 +230,7 @@ def _fleet_status(args: argparse.Namespace) -> int:
         )
         for row in rows:
             mark = "ok " if row["converged"] else "OFF"
-            serves = (row.get("content_hash") or "-")[:16]
+            serves = str(row.get("content_hash") or "-")[:16]
             detail = f"serves {serves}, checked {row.get('stale_s')} s ago, lag {row.get('lag_s')} s"
             print(f"{mark} {row['host']}: {detail}" + (f" ({row['problem']})" if row.get("problem") else ""))
         converged = sum(row["converged"] for row in rows)

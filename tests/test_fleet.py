@@ -293,3 +293,46 @@ def test_bad_fleet_settings_are_refused_naming_the_key(tmp_path: Path) -> None:
     del env["LLMDBD_FOLLOW_POLL_INTERVAL"]
     out = status_with(env)
     assert out.returncode == 2 and "LLMDBD_PUBLISH_TARGETS" in out.stderr and "ftp://no/" in out.stderr, out.stderr
+
+
+def test_fleet_status_reads_status_files_collected_from_other_hosts(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    (store / "snapshots").mkdir(parents=True)
+    data = llmdb.packaged_path().read_bytes()
+    described, name = manifest.describe(data)
+    (store / name).write_bytes(data)
+    (store / manifest.MANIFEST).write_bytes(manifest.encode(described))
+    import socket
+
+    recent = contract.iso(time.time() - 3)
+    follow = {"checked_at": recent, "lag_s": 1.5, "leader": {"content_hash": described.content_hash}}
+    hosts = {
+        # a running daemon elsewhere: its pid means nothing here, so it is not called gone
+        "remote": {
+            "state": "running",
+            "pid": 2**22 + 7,
+            "host": "app-1.elsewhere",
+            "content_hash": described.content_hash,
+            "follow": follow,
+        },
+        "local-gone": {"state": "running", "pid": 2**22 + 7, "host": socket.gethostname(), "content_hash": "9" * 64},
+        "stopped": {"state": "stopped", "stopped_at": recent, "host": "app-2.elsewhere", "content_hash": "9" * 64},
+        "not-an-object": [1],
+        "odd-values": {"content_hash": 5, "follow": {"checked_at": "yesterday", "leader": "x"}},
+    }
+    paths = []
+    for host, status in hosts.items():
+        (tmp_path / f"{host}.json").write_text(json.dumps(status))
+        paths.append(str(tmp_path / f"{host}.json"))
+    paths.append(str(tmp_path / "missing.json"))
+    out = llmdbd("fleet-status", store.as_uri() + "/", *paths, "--json")
+    assert out.returncode == 1 and "Traceback" not in out.stderr, out.stderr
+    rows = {Path(row["host"]).stem: row for row in json.loads(out.stdout)["hosts"]}
+    assert rows["remote"]["converged"] and "problem" not in rows["remote"] and rows["remote"]["stale_s"] >= 3
+    assert "not running" in rows["local-gone"]["problem"] and not rows["local-gone"]["converged"]
+    assert "stopped at" in rows["stopped"]["problem"]
+    assert "not a status file" in rows["not-an-object"]["problem"]
+    assert rows["odd-values"]["stale_s"] is None and rows["odd-values"]["leader_seen"] is None
+    assert rows["missing"]["problem"] == "no status file"
+    table = llmdbd("fleet-status", store.as_uri() + "/", *paths)
+    assert table.returncode == 1 and "1 of 6 host(s) serve the leader's catalog" in table.stdout, table.stderr

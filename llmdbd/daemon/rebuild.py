@@ -10,6 +10,7 @@ import ctypes
 import functools
 import gc
 import os
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -170,6 +171,7 @@ class Rebuilder:
                 **self.served,
                 "state": "stopped" if stopped else "running",
                 "pid": os.getpid(),
+                "host": socket.gethostname(),
                 "started_at": self.started_at,
                 "updated_at": now,
                 **({"stopped_at": now} if stopped else {}),
