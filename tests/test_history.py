@@ -408,3 +408,27 @@ def test_history_import_rebuilds_the_packaged_history(tmp_path: Path) -> None:
     assert out.returncode != 0 and "broken.json" in out.stderr and "Traceback" not in out.stderr, out.stderr
     assert output.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["broken.json", "history.sqlite3"]
+
+
+def test_a_model_whose_provider_left_too_is_still_in_the_history(tmp_path: Path) -> None:
+    from llmdbd import inputs
+    from llmdbd.engine import build
+    from llmdbd.output.snapshot import encode_snapshot
+    from llmdbd.sources import modelsdev
+
+    data = json.loads((SHARED / "api.json").read_text())
+    without = {k: v for k, v in data.items() if k != "deepseek"}
+    (tmp_path / "without.json").write_text(json.dumps(without))
+    old = build(inputs.layers([modelsdev.load_path(SHARED / "api.json")], []))
+    new = build(inputs.layers([modelsdev.load_path(tmp_path / "without.json")], []))
+    store = history.History(tmp_path / contract.HISTORY_FILE)
+    store.record(old, epoch=1, at=time.time() - 86400)
+    store.record(new, epoch=2, at=time.time())
+    store.close()
+    (tmp_path / contract.CATALOG_FILE).write_bytes(encode_snapshot(new, epoch=2, built_at=time.time()))
+    catalog = llmdb.Catalog(tmp_path / contract.CATALOG_FILE)
+    with pytest.raises(llmdb.UnknownProvider):
+        catalog.get("deepseek:deepseek-chat")
+    assert [e.kind for e in catalog.history("deepseek:deepseek-chat")] == ["introduced", "removed"]
+    assert catalog.lifecycle("deepseek:deepseek-chat").removed is not None
+    assert catalog.cost("deepseek:deepseek-chat", input_tokens=1_000_000, at=time.time() - 3600).total == 0.14

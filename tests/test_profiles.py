@@ -158,3 +158,24 @@ def test_a_profiles_bad_overrides_are_reported_naming_the_profile(tmp_path: Path
     errors = [line for line in (out.stdout + out.stderr).splitlines() if line.startswith("error:")]
     assert any("limitz" in e and "source=profile:prod" in e for e in errors), out.stdout + out.stderr
     assert any("`models` must be a list" in e and "source=profile:test" in e for e in errors), errors
+
+
+def test_diff_and_info_read_every_file_as_the_profile(tmp_path: Path) -> None:
+    """Both sides of a diff are read as the active profile: an override's change shows, a profile's exclusion
+    is in neither side; `info` counts the models the profile serves."""
+    paths = []
+    for name, output in (("a", 4096), ("b", 2048)):
+        (tmp_path / f"{name}.toml").write_text(PROFILES.replace("output = 4096", f"output = {output}"))
+        paths.append(tmp_path / f"{name}.llmdb")
+        command = [sys.executable, "-m", "llmdbd", "build", "--config", str(tmp_path / f"{name}.toml")]
+        out = subprocess.run([*command, "--output", str(paths[-1])], capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stderr
+    cli = [sys.executable, "-m", "llmdb.cli", "--snapshot", str(paths[1]), "--json"]
+    found = json.loads(subprocess.run([*cli, "--profile", "prod", "diff", str(paths[0])], capture_output=True).stdout)
+    assert found["changed"] == {"openai:gpt-4o": [{"field": "limits.output", "old": 4096, "new": 2048}]}
+    assert found["added"] == [] and found["removed"] == []
+    base = json.loads(subprocess.run([*cli, "diff", str(paths[0])], capture_output=True).stdout)
+    assert base["changed"] == {} and base["added"] == [] and base["removed"] == []
+    info = json.loads(subprocess.run([*cli, "--profile", "prod", "info"], capture_output=True).stdout)
+    everything = json.loads(subprocess.run([*cli, "info"], capture_output=True).stdout)
+    assert info["models"] == everything["models"] - 1 and info["excluded"] == everything["excluded"] + 1

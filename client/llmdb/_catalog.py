@@ -553,7 +553,7 @@ class Catalog:
 
         try:
             return self.resolve_name(spec).spec
-        except ModelNotFound:
+        except (ModelNotFound, UnknownProvider):  # a removed model, perhaps with its provider
             if ":" in spec and _history.timeline(self.history_path, spec):
                 return spec
             raise
@@ -581,10 +581,10 @@ class Catalog:
         after = served if new is None else self._snapshot_of(new, served)
         return _history.diff(before, after)
 
-    @staticmethod
-    def _snapshot_of(which: str | os.PathLike[str] | int, served: Snapshot) -> Snapshot:
+    def _snapshot_of(self, which: str | os.PathLike[str] | int, served: Snapshot) -> Snapshot:
+        """A file or retained epoch, read as this catalog's profile (both sides of a diff alike)."""
         if not isinstance(which, int):
-            return Snapshot(Path(which))
+            return Snapshot(Path(which), profile=self.profile)
         if which == served.epoch:
             return served
         kept = contract.retained_epochs(served.path.parent)
@@ -593,7 +593,7 @@ class Catalog:
             have = ", ".join(map(str, kept)) or "none"
             where = served.path.parent / contract.SNAPSHOTS_DIR
             raise HistoryError(f"epoch {which} is not retained in {where} (retained epochs: {have})")
-        return Snapshot(path)
+        return Snapshot(path, profile=self.profile)
 
     def info(self) -> dict[str, Any]:
         """What is being served: file, epoch, content hash, build time (ISO 8601 UTC), sources, counts (models,
@@ -609,7 +609,7 @@ class Catalog:
             "built_at": iso(snap.built_at),
             "schema_version": snap.schema_version,
             "format_version": snap.format_version,
-            "models": snap.model_count,
+            "models": snap.model_count - len(snap.hidden),
             "providers": len(snap.providers),
             "denied": len(snap.denied),
             "excluded": len(snap.excluded),

@@ -270,7 +270,8 @@ def parse_time(value: str | date | datetime | float) -> float:
 
 def diff(old: Snapshot, new: Snapshot) -> CatalogDiff:
     """Every model of two snapshot files compared: equal models are skipped before they are flattened."""
-    old_specs, new_specs = old.specs, new.specs
+    old_specs = [s for s in old.specs if s not in old.hidden]  # a profile's exclusions are not there
+    new_specs = [s for s in new.specs if s not in new.hidden]
     new_set, old_set = set(new_specs), set(old_specs)
     changed: dict[str, list[FieldChange]] = {}
     for spec in new_specs:

@@ -185,6 +185,11 @@ class Snapshot:
         self._hidden, self._overridden, self._column_patches = found.excluded, found.records, found.columns
 
     @property
+    def hidden(self) -> dict[str, str]:
+        """The specs this file has that the profile it is read as excludes (with why); empty without one."""
+        return self._hidden
+
+    @property
     def profiles(self) -> dict[str, fmt.ProfileIndex]:
         """The profiles compiled into this file, by name."""
         profiles: dict[str, fmt.ProfileIndex] = self._part("profiles")
