@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from daemon_helpers import Daemon, client_read, patch, price, wait_for
@@ -336,3 +336,54 @@ def test_fleet_status_reads_status_files_collected_from_other_hosts(tmp_path: Pa
     assert rows["missing"]["problem"] == "no status file"
     table = llmdbd("fleet-status", store.as_uri() + "/", *paths)
     assert table.returncode == 1 and "1 of 6 host(s) serve the leader's catalog" in table.stdout, table.stderr
+
+
+class _Counting(http.server.SimpleHTTPRequestHandler):
+    """A static server that counts the GETs of each path."""
+
+    gets: ClassVar[dict[str, int]] = {}
+
+    def do_GET(self) -> None:
+        _Counting.gets[self.path] = _Counting.gets.get(self.path, 0) + 1
+        super().do_GET()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.mark.slow
+def test_a_refused_file_is_not_downloaded_again_every_poll(tmp_path: Path) -> None:
+    root = tmp_path / "www"
+    (root / "snapshots").mkdir(parents=True)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), lambda *a: _Counting(*a, directory=str(root)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    d = follower(tmp_path / "host", url, poll=0.2)
+    try:
+        first = _snapshot(41.0, epoch=1)
+        good, name = manifest.describe(first)
+        (root / name).write_bytes(first)
+        (root / manifest.MANIFEST).write_bytes(manifest.encode(good))
+        d.start()
+        wait_for(lambda: status(d).get("content_hash") == good.content_hash, "the first snapshot")
+        newer = _snapshot(42.0, epoch=2)
+        described, name = manifest.describe(newer)
+        (root / name).write_bytes(newer[:-10])  # short: refused
+        (root / manifest.MANIFEST).write_bytes(manifest.encode(described))
+        wait_for(lambda: "truncated" in follow(d).get("error", ""), "the refusal")
+        polls = _Counting.gets.get("/" + manifest.MANIFEST, 0)
+        wait_for(lambda: _Counting.gets.get("/" + manifest.MANIFEST, 0) >= polls + 5, "five more polls")
+        assert _Counting.gets["/" + name] == 1 and "truncated" in follow(d)["error"]
+        assert status(d)["content_hash"] == good.content_hash
+        (root / name).write_bytes(newer)
+        described = manifest.Manifest(**{**msgspec_fields(described), "published_at": contract.iso(time.time())})
+        (root / manifest.MANIFEST).write_bytes(manifest.encode(described))  # a changed manifest: taken again
+        wait_for(lambda: status(d).get("content_hash") == described.content_hash, "the repaired snapshot")
+        assert price(d.state / contract.CATALOG_FILE) == 42.0
+    finally:
+        server.shutdown()
+        d.stop()
+
+
+def msgspec_fields(value: Any) -> dict[str, Any]:
+    return {f: getattr(value, f) for f in value.__struct_fields__}

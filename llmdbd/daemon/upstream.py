@@ -46,8 +46,8 @@ class Cached(Struct, kw_only=True):
     models: int = 0
 
 
-def check_url(url: str, allow_http: bool) -> None:
-    """Refuse plain http:// except to loopback (or when explicitly allowed)."""
+def check_url(url: str, allow_http: bool, key: str = "upstream.allow_http") -> None:
+    """Refuse plain http:// except to loopback (or when `allow_http`, the setting `key`, allows it)."""
     try:
         parts = urlsplit(url)
         host = parts.hostname or ""
@@ -62,7 +62,7 @@ def check_url(url: str, allow_http: bool) -> None:
     except ValueError:
         loopback = False
     if not (loopback or allow_http):
-        raise FetchError(f"{url}: plain http:// is refused for non-loopback hosts (set upstream.allow_http)")
+        raise FetchError(f"{url}: plain http:// is refused for non-loopback hosts (set {key})")
 
 
 def read_cache(state_dir: str | os.PathLike[str], name: str = "models.dev") -> tuple[bytes, Cached] | None:
@@ -110,9 +110,10 @@ def accept(
     return layer
 
 
-async def fetch(settings: Upstream, cached: Cached | None) -> tuple[bytes, Cached] | None:
-    """The new body and its metadata, or None when upstream says it has not changed (304)."""
-    check_url(settings.url, settings.allow_http)
+async def fetch(settings: Upstream, cached: Cached | None, table: str = "upstream") -> tuple[bytes, Cached] | None:
+    """The new body and its metadata, or None when upstream says it has not changed (304). `table`: where the
+    settings are in the config (`upstream`, `litellm`), for messages."""
+    check_url(settings.url, settings.allow_http, f"{table}.allow_http")
     headers = {"Accept": "application/json", "User-Agent": "llmdbd"}
     if cached is not None and cached.url == settings.url:
         if cached.etag:
@@ -154,7 +155,7 @@ async def fetch(settings: Upstream, cached: Cached | None) -> tuple[bytes, Cache
 async def poll(state: UpstreamState, settings: Upstream) -> Cached | None:
     """One poll: the metadata of a new accepted body (now cached and in use), None when upstream has not
     changed; `FetchError` when the fetch fails or the body is refused (the last good one stays)."""
-    got = await fetch(settings, state.meta)
+    got = await fetch(settings, state.meta, "litellm" if state.name == "litellm" else "upstream")
     if got is None:
         state.not_modified()
         return None

@@ -27,6 +27,8 @@ from llmdbd.sources import packaged
 
 FOLLOW_DIR = "follow"
 """In the state directory: the verified snapshot followed (`<sha256>.llmdb`) and its manifest."""
+REFUSED_RETRY_S = 300.0
+"""A manifest whose file was refused is not downloaded again for this long unless the manifest changes."""
 
 
 class Follower:
@@ -47,6 +49,8 @@ class Follower:
         self._etag: str | None = None
         self._layer: Layer | None = None
         self._catalog: BuiltCatalog | None = None
+        self._refused: tuple[Manifest, str, float] | None = None
+        """The manifest whose file was refused last, why, and when."""
         try:
             self.store = open_store(self.url, s3, settings)
         except (StoreError, ValueError) as exc:
@@ -100,15 +104,27 @@ class Follower:
                 f"{self.url}{manifest.MANIFEST}: epoch {seen.epoch} is not newer than epoch {followed.epoch},"
                 " already followed: a follower never goes back"
             )
+        refused = self._refused
+        if refused is not None and refused[0] == seen and time.time() - refused[2] < REFUSED_RETRY_S:
+            raise Refused(refused[1])  # the same file again: not downloaded again for a while
+        try:
+            adopted = await self._take(seen)
+        except Refused as exc:
+            self._refused = (seen, str(exc), time.time())
+            raise
+        self.followed, self.applied_at, self._etag = seen, time.time(), fetched.etag
+        self._layer, self._catalog = None, adopted
+        return True
+
+    async def _take(self, seen: Manifest) -> BuiltCatalog:
+        """Download the file `seen` names, verify and keep it; the catalog it holds."""
+        assert self.store is not None
         try:
             body = await self.store.get(seen.file, max_bytes=self.settings.max_bytes)
         except NotFound:
             raise Refused(f"{self.url}{manifest.MANIFEST}: names {seen.file}, which is not there") from None
         assert body is not None
-        adopted = await anyio.to_thread.run_sync(self._keep, seen, body.data)
-        self.followed, self.applied_at, self._etag = seen, time.time(), fetched.etag
-        self._layer, self._catalog = None, adopted
-        return True
+        return await anyio.to_thread.run_sync(self._keep, seen, body.data)
 
     def _keep(self, seen: Manifest, data: bytes) -> BuiltCatalog:
         """Verify the download as a file in place, then make it the followed one (the old one is removed); the

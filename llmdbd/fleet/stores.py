@@ -162,7 +162,7 @@ class HttpStore(Store):
         from llmdbd.daemon.upstream import FetchError, check_url
 
         try:
-            check_url(url, settings.allow_http)
+            check_url(url, settings.allow_http, "follow.allow_http")
         except FetchError as exc:
             raise StoreError(str(exc)) from None
         self.url = url if url.endswith("/") else url + "/"
