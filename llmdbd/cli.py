@@ -368,7 +368,7 @@ def _history_import(args: argparse.Namespace) -> int:
         files.append(history.Dated(kind, path, at, origins.get(name)))
     target = Path(args.output) if args.output else Path(args.state_dir) / contract.HISTORY_FILE
     # --output: a new history, built beside the file and put in its place once complete
-    store = history.History(target.with_name(f".{target.name}.{os.getpid()}.tmp") if args.output else target)
+    store = history.History(target.with_name(f".{target.name}.import-{os.getpid()}") if args.output else target)
 
     def build_at(latest: dict[str, history.Dated]) -> BuiltCatalog:
         paths = {name: str(f.path) for name, f in latest.items()}

@@ -144,6 +144,8 @@ class History:
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
+            for left in self.path.parent.glob(f".{self.path.name}.*.tmp"):  # a copy cut short by a kill
+                left.unlink(missing_ok=True)
             if self.seed is not None and not self.path.exists() and self.seed.is_file():
                 temp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
                 try:
