@@ -346,8 +346,7 @@ def _history_import(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
     from pathlib import Path
 
-    from llmdb import contract
-    from llmdb.errors import HistoryError
+    from llmdb import HistoryError, contract
     from llmdbd.output import history
 
     origins = dict(o.split("=", 1) for o in args.origin if "=" in o)

@@ -186,6 +186,11 @@ class Rebuilder:
             },
         )
 
+    def stop(self) -> None:
+        """The daemon is stopping: say so in the status file, and close the history."""
+        self.write_status(stopped=True)
+        self.history.close()
+
     def status_line(self) -> str:
         """For systemd's STATUS=."""
         return f"epoch {self.served.get('epoch', '-')}, {len(self.patches.rejected)} rejected file(s)"

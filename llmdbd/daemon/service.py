@@ -65,8 +65,7 @@ class Service:
             if interval:
                 tg.start_soon(sdnotify.watchdog, interval)
         sdnotify.send("STOPPING=1")
-        self.rebuilder.write_status(stopped=True)
-        self.rebuilder.history.close()
+        self.rebuilder.stop()
         log.info("stopped")
 
     async def _rebuild_now(self, trigger: str) -> None:

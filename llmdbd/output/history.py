@@ -16,8 +16,7 @@ from typing import Any, NamedTuple
 
 import msgspec
 
-from llmdb import contract
-from llmdb.errors import HistoryError
+from llmdb import HistoryError, contract
 from llmdb.schema import Model, Provider
 from llmdbd.engine import BuiltCatalog
 
