@@ -218,8 +218,10 @@ def _fleet_status(args: argparse.Namespace) -> int:
         path = Path(host) / "status.json" if Path(host).is_dir() else Path(host)
         try:
             hosts[host] = msgspec.json.decode(path.read_bytes())
-        except (OSError, msgspec.DecodeError):
+        except OSError:
             hosts[host] = None
+        except msgspec.DecodeError:
+            hosts[host] = "not JSON"
     rows = survey(leader, hosts)
     if args.json:
         print(msgspec.json.encode({"leader": leader, "hosts": rows}).decode())
@@ -390,8 +392,8 @@ def _history_import(args: argparse.Namespace) -> int:
     finally:
         store.close()
         if args.output:
-            for leftover in target.parent.glob(f"{store.path.name}*"):  # with -wal, -shm on a failure
-                leftover.unlink(missing_ok=True)
+            for suffix in ("", "-wal", "-shm", "-journal"):  # what is left of a failed import
+                store.path.with_name(store.path.name + suffix).unlink(missing_ok=True)
     print(f"recorded {count} catalog(s) into {target}", file=sys.stderr)
     return 0
 

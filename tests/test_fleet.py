@@ -317,6 +317,7 @@ def test_fleet_status_reads_status_files_collected_from_other_hosts(tmp_path: Pa
         },
         "local-gone": {"state": "running", "pid": 2**22 + 7, "host": socket.gethostname(), "content_hash": "9" * 64},
         "stopped": {"state": "stopped", "stopped_at": recent, "host": "app-2.elsewhere", "content_hash": "9" * 64},
+        "old-local-gone": {"state": "running", "pid": 2**22 + 7, "content_hash": "9" * 64},  # no host: here
         "not-an-object": [1],
         "odd-values": {"content_hash": 5, "follow": {"checked_at": "yesterday", "leader": "x"}},
     }
@@ -324,18 +325,20 @@ def test_fleet_status_reads_status_files_collected_from_other_hosts(tmp_path: Pa
     for host, status in hosts.items():
         (tmp_path / f"{host}.json").write_text(json.dumps(status))
         paths.append(str(tmp_path / f"{host}.json"))
-    paths.append(str(tmp_path / "missing.json"))
+    (tmp_path / "not-json.json").write_text("{")
+    paths += [str(tmp_path / "not-json.json"), str(tmp_path / "missing.json")]
     out = llmdbd("fleet-status", store.as_uri() + "/", *paths, "--json")
     assert out.returncode == 1 and "Traceback" not in out.stderr, out.stderr
     rows = {Path(row["host"]).stem: row for row in json.loads(out.stdout)["hosts"]}
     assert rows["remote"]["converged"] and "problem" not in rows["remote"] and rows["remote"]["stale_s"] >= 3
     assert "not running" in rows["local-gone"]["problem"] and not rows["local-gone"]["converged"]
     assert "stopped at" in rows["stopped"]["problem"]
-    assert "not a status file" in rows["not-an-object"]["problem"]
+    assert "not running" in rows["old-local-gone"]["problem"]
+    assert "not a status file" in rows["not-an-object"]["problem"] and "not a status" in rows["not-json"]["problem"]
     assert rows["odd-values"]["stale_s"] is None and rows["odd-values"]["leader_seen"] is None
     assert rows["missing"]["problem"] == "no status file"
     table = llmdbd("fleet-status", store.as_uri() + "/", *paths)
-    assert table.returncode == 1 and "1 of 6 host(s) serve the leader's catalog" in table.stdout, table.stderr
+    assert table.returncode == 1 and "1 of 8 host(s) serve the leader's catalog" in table.stdout, table.stderr
 
 
 class _Counting(http.server.SimpleHTTPRequestHandler):

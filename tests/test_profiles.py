@@ -173,7 +173,12 @@ def test_diff_and_info_read_every_file_as_the_profile(tmp_path: Path) -> None:
     cli = [sys.executable, "-m", "llmdb.cli", "--snapshot", str(paths[1]), "--json"]
     found = json.loads(subprocess.run([*cli, "--profile", "prod", "diff", str(paths[0])], capture_output=True).stdout)
     assert found["changed"] == {"openai:gpt-4o": [{"field": "limits.output", "old": 4096, "new": 2048}]}
-    assert found["added"] == [] and found["removed"] == []
+    assert found["added"] == [] and found["removed"] == [] and found["profile"] == "prod"
+    # a file without the profile (one from before it existed): both sides are read as the base catalog
+    older = subprocess.run([*cli, "--profile", "prod", "diff", str(llmdb.packaged_path())], capture_output=True)
+    assert older.returncode == 0 and json.loads(older.stdout)["profile"] is None, older.stderr
+    table = subprocess.run([*cli[:-1], "--profile", "prod", "diff", str(llmdb.packaged_path())], capture_output=True)
+    assert b"as the base catalog (a file has no profile 'prod')" in table.stdout.splitlines()[0]
     base = json.loads(subprocess.run([*cli, "diff", str(paths[0])], capture_output=True).stdout)
     assert base["changed"] == {} and base["added"] == [] and base["removed"] == []
     info = json.loads(subprocess.run([*cli, "--profile", "prod", "info"], capture_output=True).stdout)

@@ -18,7 +18,7 @@ from llmdb._snapshot import Snapshot, SnapshotHandle
 from llmdb._spec import did_you_mean, parse_spec, provider_id
 from llmdb._usage import UsageCounts, requested
 from llmdb.contract import iso
-from llmdb.errors import HistoryError, InvalidQuery, ModelNotFound, SnapshotError, UnknownProvider
+from llmdb.errors import HistoryError, InvalidQuery, ModelNotFound, SnapshotError, UnknownProfile, UnknownProvider
 from llmdb.schema import Capabilities, Model, Provenance, Provider
 
 if TYPE_CHECKING:
@@ -573,27 +573,33 @@ class Catalog:
     def diff(self, old: str | os.PathLike[str] | int, new: str | os.PathLike[str] | int | None = None) -> CatalogDiff:
         """Models added, removed and changed (field by field) from `old` to `new`: snapshot files, or epochs
         the daemon still retains (`HistoryError` naming the ones it does when not). `new` defaults to the
-        catalog being served."""
+        catalog being served. Both are read as this catalog's profile, or both as the base catalog when one of
+        them does not have it (`CatalogDiff.profile` says which)."""
         from llmdb import _history
 
         served = self._handle.current()
-        before = self._snapshot_of(old, served)
-        after = served if new is None else self._snapshot_of(new, served)
-        return _history.diff(before, after)
+        sides = [self._path_of(old, served), None if new is None else self._path_of(new, served)]
+        try:
+            before, after = (served if p is None else Snapshot(p, profile=self.profile) for p in sides)
+            return _history.diff(before, after, self.profile)
+        except UnknownProfile:  # an older file, from before the profile existed
+            before, after = (Snapshot(served.path if p is None else p) for p in sides)
+            return _history.diff(before, after, None)
 
-    def _snapshot_of(self, which: str | os.PathLike[str] | int, served: Snapshot) -> Snapshot:
-        """A file or retained epoch, read as this catalog's profile (both sides of a diff alike)."""
+    @staticmethod
+    def _path_of(which: str | os.PathLike[str] | int, served: Snapshot) -> Path | None:
+        """A snapshot file, or the file of a retained epoch (None: the one being served)."""
         if not isinstance(which, int):
-            return Snapshot(Path(which), profile=self.profile)
+            return Path(which)
         if which == served.epoch:
-            return served
+            return None
         kept = contract.retained_epochs(served.path.parent)
         path = kept.get(which)
         if path is None:
             have = ", ".join(map(str, kept)) or "none"
             where = served.path.parent / contract.SNAPSHOTS_DIR
             raise HistoryError(f"epoch {which} is not retained in {where} (retained epochs: {have})")
-        return Snapshot(path, profile=self.profile)
+        return path
 
     def info(self) -> dict[str, Any]:
         """What is being served: file, epoch, content hash, build time (ISO 8601 UTC), sources, counts (models,

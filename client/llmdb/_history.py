@@ -59,6 +59,8 @@ class CatalogDiff(Struct, frozen=True, kw_only=True):
     """Spec → its changed fields, sorted by path."""
     providers_added: list[str]
     providers_removed: list[str]
+    profile: str | None = None
+    """The profile both files were read as (None: the base catalog)."""
 
 
 class LifecycleDates(Struct, frozen=True, kw_only=True):
@@ -84,7 +86,8 @@ def connect(path: Path) -> sqlite3.Connection:
 
     A reader that may not write beside the database (another user than the daemon's) cannot create the
     write-ahead log's shared-memory file. While the daemon runs it holds that file open, so the read-only open
-    works; when no writer has the database open, nothing can change it, and it is opened as immutable."""
+    works. When no writer has had it open since its last clean close (no log left to apply), the database file
+    holds everything, and it is opened as immutable."""
     import sqlite3
 
     if not path.is_file():
@@ -94,7 +97,11 @@ def connect(path: Path) -> sqlite3.Connection:
         try:
             conn = _opened(sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=5.0))
         except sqlite3.OperationalError as exc:
-            if "readonly" not in str(exc) and "unable to open" not in str(exc):
+            try:
+                pending = path.with_name(path.name + "-wal").stat().st_size > 0
+            except OSError:
+                pending = False
+            if pending or ("readonly" not in str(exc) and "unable to open" not in str(exc)):
                 raise
             conn = _opened(sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, timeout=5.0))
     except sqlite3.Error as exc:
@@ -268,8 +275,9 @@ def parse_time(value: str | date | datetime | float) -> float:
     return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
 
 
-def diff(old: Snapshot, new: Snapshot) -> CatalogDiff:
-    """Every model of two snapshot files compared: equal models are skipped before they are flattened."""
+def diff(old: Snapshot, new: Snapshot, profile: str | None = None) -> CatalogDiff:
+    """Every model of two snapshot files (read as `profile`) compared: equal models are skipped before they are
+    flattened."""
     old_specs = [s for s in old.specs if s not in old.hidden]  # a profile's exclusions are not there
     new_specs = [s for s in new.specs if s not in new.hidden]
     new_set, old_set = set(new_specs), set(old_specs)
@@ -290,4 +298,5 @@ def diff(old: Snapshot, new: Snapshot) -> CatalogDiff:
         changed=changed,
         providers_added=sorted(new_providers - old_providers),
         providers_removed=sorted(old_providers - new_providers),
+        profile=profile,
     )

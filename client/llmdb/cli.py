@@ -503,7 +503,10 @@ def _diff(catalog: Catalog, args: argparse.Namespace) -> str:
     found = catalog.diff(_epoch_or_path(args.old), None if args.new is None else _epoch_or_path(args.new))
     if args.json:
         return _json(found)
-    lines = [f"{found.old} → {found.new}"]
+    view = f"profile {found.profile}" if found.profile else "the base catalog"
+    if catalog.profile and not found.profile:
+        view += f" (a file has no profile {catalog.profile!r})"
+    lines = [f"{found.old} → {found.new}, as {view}"]
     lines += [f"+ {spec}" for spec in found.added]
     lines += [f"- {spec}" for spec in found.removed]
     for spec, fields in found.changed.items():

@@ -109,6 +109,8 @@ class Follower:
             raise Refused(refused[1])  # the same file again: not downloaded again for a while
         try:
             adopted = await self._take(seen)
+        except NotFound:  # perhaps not there yet (a store that shows the manifest first): asked again next poll
+            raise Refused(f"{self.url}{manifest.MANIFEST}: names {seen.file}, which is not there") from None
         except Refused as exc:
             self._refused = (seen, str(exc), time.time())
             raise
@@ -117,12 +119,9 @@ class Follower:
         return True
 
     async def _take(self, seen: Manifest) -> BuiltCatalog:
-        """Download the file `seen` names, verify and keep it; the catalog it holds."""
+        """Download the file `seen` names, verify and keep it; the catalog it holds (`NotFound`: no such file)."""
         assert self.store is not None
-        try:
-            body = await self.store.get(seen.file, max_bytes=self.settings.max_bytes)
-        except NotFound:
-            raise Refused(f"{self.url}{manifest.MANIFEST}: names {seen.file}, which is not there") from None
+        body = await self.store.get(seen.file, max_bytes=self.settings.max_bytes)
         assert body is not None
         return await anyio.to_thread.run_sync(self._keep, seen, body.data)
 

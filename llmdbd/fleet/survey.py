@@ -31,8 +31,9 @@ def survey(leader: Manifest, hosts: dict[str, Any]) -> list[dict[str, Any]]:
             "stale_s": _age(now, follow.get("checked_at")),
             "lag_s": follow.get("lag_s"),
         }
-        # a process id means something only on the host that wrote it (status files are collected from many)
-        down = liveness(status) if status.get("host") == here else _stopped(status)
+        # a process id means something only on the host that wrote it (status files are collected from many);
+        # a file without `host` (an older daemon's) is taken as this host's
+        down = liveness(status) if status.get("host", here) == here else _stopped(status)
         problems = [f"daemon {down}"] if down else []
         if follow.get("error"):
             problems.append(str(follow["error"]))

@@ -35,7 +35,7 @@ def connect(path: Path) -> sqlite3.Connection:
         if version > contract.HISTORY_VERSION:
             raise sqlite3.DatabaseError(f"{path}: history version {version} is newer than this llmdbd reads")
         conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")  # with WAL: a process crash loses nothing committed
+        conn.execute("PRAGMA synchronous=FULL")  # each commit is on disk, like the snapshot it records
         conn.executescript(contract.HISTORY_SCHEMA)
         conn.execute(f"PRAGMA user_version={contract.HISTORY_VERSION}")
     except BaseException:
