@@ -233,7 +233,11 @@ def _fleet_status(args: argparse.Namespace) -> int:
         for row in rows:
             mark = "ok " if row["converged"] else "OFF"
             serves = str(row.get("content_hash") or "-")[:16]
-            detail = f"serves {serves}, checked {row.get('stale_s')} s ago, lag {row.get('lag_s')} s"
+            detail = f"serves {serves}"
+            if row.get("stale_s") is not None:
+                detail += f", checked {row['stale_s']} s ago"
+            if row.get("lag_s") is not None:
+                detail += f", lag {row['lag_s']} s"
             print(f"{mark} {row['host']}: {detail}" + (f" ({row['problem']})" if row.get("problem") else ""))
         converged = sum(row["converged"] for row in rows)
         print(f"{converged} of {len(rows)} host(s) serve the leader's catalog")
