@@ -80,10 +80,13 @@ def unix(text: str) -> float:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
 
-def liveness(status: dict[str, Any]) -> str | None:
-    """None when the daemon that wrote `status` is running; else why not (stopped, or its process is gone)."""
+def liveness(status: dict[str, Any], *, check_pid: bool = True) -> str | None:
+    """None when the daemon that wrote `status` is running; else why not (stopped, or its process is gone).
+    `check_pid=False` for a status file written on another host, whose process cannot be looked up here."""
     if status.get("state") == "stopped":
         return f"stopped at {status.get('stopped_at')}"
+    if not check_pid:
+        return None
     pid = status.get("pid")
     if not isinstance(pid, int) or not _alive(pid):
         return f"not running: process {pid} is gone (killed, or the machine restarted)"

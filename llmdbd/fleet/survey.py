@@ -33,7 +33,7 @@ def survey(leader: Manifest, hosts: dict[str, Any]) -> list[dict[str, Any]]:
         }
         # a process id means something only on the host that wrote it (status files are collected from many);
         # a file without `host` (an older daemon's) is taken as this host's
-        down = liveness(status) if status.get("host", here) == here else _stopped(status)
+        down = liveness(status, check_pid=status.get("host", here) == here)
         problems = [f"daemon {down}"] if down else []
         if follow.get("error"):
             problems.append(str(follow["error"]))
@@ -56,7 +56,3 @@ def _age(now: float, when: Any) -> float | None:
         return round(now - unix(when), 1)
     except (TypeError, ValueError, AttributeError):
         return None
-
-
-def _stopped(status: dict[str, Any]) -> str | None:
-    return f"stopped at {status.get('stopped_at')}" if status.get("state") == "stopped" else None

@@ -6,8 +6,6 @@ catalog, so a kill -9 leaves all of a catalog's events or none (contract.HISTORY
 
 from __future__ import annotations
 
-import os
-import shutil
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -19,6 +17,7 @@ import msgspec
 from llmdb import HistoryError, contract
 from llmdb.schema import Model, Provider
 from llmdbd.engine import BuiltCatalog
+from llmdbd.output.files import atomic_write, remove_stale_temps
 
 _JSON = msgspec.json.Encoder(order="deterministic")
 Flat = dict[str, Any]
@@ -143,15 +142,9 @@ class History:
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
-            for left in self.path.parent.glob(f".{self.path.name}.*.tmp"):  # a copy cut short by a kill
-                left.unlink(missing_ok=True)
+            remove_stale_temps(self.path.parent, self.path.name)  # a seed copy cut short by a kill
             if self.seed is not None and not self.path.exists() and self.seed.is_file():
-                temp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-                try:
-                    shutil.copyfile(self.seed, temp)
-                    os.replace(temp, self.path)
-                finally:
-                    temp.unlink(missing_ok=True)
+                atomic_write(self.path, self.seed.read_bytes())
             self._conn = connect(self.path)
         return self._conn
 
