@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
+import msgspec
 import pytest
 from daemon_helpers import Daemon, client_read, patch, price, wait_for
 from object_store import BUCKET, CREDENTIALS, S3Server
@@ -154,7 +155,7 @@ def _snapshot(value: float, epoch: int) -> bytes:
 def _publish(s3: S3Server, data: bytes, **changes: Any) -> manifest.Manifest:
     """Upload `data` and a manifest for it (with `changes` made to the manifest) the way a leader does."""
     described, name = manifest.describe(data)
-    described = manifest.Manifest(**{**{f: getattr(described, f) for f in described.__struct_fields__}, **changes})
+    described = msgspec.structs.replace(described, **changes)
     s3.put(PREFIX + name, data)
     s3.put(PREFIX + manifest.MANIFEST, manifest.encode(described))
     return described
@@ -215,7 +216,21 @@ def test_local_patches_apply_on_top_and_status_says_the_hash_differs(tmp_path: P
         d.stop()
 
 
-class _Slow(http.server.SimpleHTTPRequestHandler):
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    """The standard library's static file server, without a log line per request."""
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def _serve(root: Path, handler: type[_Quiet]) -> tuple[http.server.ThreadingHTTPServer, str]:
+    """A static HTTP server of `root` on 127.0.0.1 in a thread, and its URL (shut it down when done)."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), lambda *a: handler(*a, directory=str(root)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}/"
+
+
+class _Slow(_Quiet):
     """A static server whose snapshot downloads trickle, so a follower can be killed in the middle of one."""
 
     delay = 0.0
@@ -229,9 +244,6 @@ class _Slow(http.server.SimpleHTTPRequestHandler):
             outputfile.write(chunk)
             time.sleep(self.delay if self.path.endswith(".llmdb") else 0)
 
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
 
 @pytest.mark.slow
 def test_kill_9_mid_download_restarts_on_a_verified_file(tmp_path: Path) -> None:
@@ -244,9 +256,7 @@ def test_kill_9_mid_download_restarts_on_a_verified_file(tmp_path: Path) -> None
         (root / manifest.MANIFEST).write_bytes(manifest.encode(described))
         return described
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), lambda *a: _Slow(*a, directory=str(root)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    server, url = _serve(root, _Slow)
     try:
         first = put(_snapshot(31.0, epoch=1))
         d = follower(tmp_path / "host", url).start()
@@ -341,7 +351,7 @@ def test_fleet_status_reads_status_files_collected_from_other_hosts(tmp_path: Pa
     assert table.returncode == 1 and "1 of 8 host(s) serve the leader's catalog" in table.stdout, table.stderr
 
 
-class _Counting(http.server.SimpleHTTPRequestHandler):
+class _Counting(_Quiet):
     """A static server that counts the GETs of each path."""
 
     gets: ClassVar[dict[str, int]] = {}
@@ -350,17 +360,12 @@ class _Counting(http.server.SimpleHTTPRequestHandler):
         _Counting.gets[self.path] = _Counting.gets.get(self.path, 0) + 1
         super().do_GET()
 
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
 
 @pytest.mark.slow
 def test_a_refused_file_is_not_downloaded_again_every_poll(tmp_path: Path) -> None:
     root = tmp_path / "www"
     (root / "snapshots").mkdir(parents=True)
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), lambda *a: _Counting(*a, directory=str(root)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    server, url = _serve(root, _Counting)
     d = follower(tmp_path / "host", url, poll=0.2)
     try:
         first = _snapshot(41.0, epoch=1)
@@ -379,14 +384,10 @@ def test_a_refused_file_is_not_downloaded_again_every_poll(tmp_path: Path) -> No
         assert _Counting.gets["/" + name] == 1 and "truncated" in follow(d)["error"]
         assert status(d)["content_hash"] == good.content_hash
         (root / name).write_bytes(newer)
-        described = manifest.Manifest(**{**msgspec_fields(described), "published_at": contract.iso(time.time())})
+        described = msgspec.structs.replace(described, published_at=contract.iso(time.time()) or "")
         (root / manifest.MANIFEST).write_bytes(manifest.encode(described))  # a changed manifest: taken again
         wait_for(lambda: status(d).get("content_hash") == described.content_hash, "the repaired snapshot")
         assert price(d.state / contract.CATALOG_FILE) == 42.0
     finally:
         server.shutdown()
         d.stop()
-
-
-def msgspec_fields(value: Any) -> dict[str, Any]:
-    return {f: getattr(value, f) for f in value.__struct_fields__}
