@@ -54,13 +54,15 @@ def _diff_s(root: Path) -> tuple[float, int]:
     """`llmdb.diff` of models.dev's January and July files, each built and written as a snapshot."""
     import llmdb
     from llmdbd import inputs
-    from llmdbd.engine import build
+    from llmdbd.config import Config
     from llmdbd.output import snapshot
-    from llmdbd.sources import modelsdev
 
     paths = []
     for name in ("api-older.json", "api.json"):
-        catalog = build(inputs.layers([modelsdev.load_path(UPSTREAM / "models.dev" / name)], []))
+        api = str(UPSTREAM / "models.dev" / name)
+        catalog = inputs.catalog(
+            Config(patch_dirs=[], upstreams=["models.dev"]).with_inputs({"models.dev": api}, [], None)
+        )
         out = root / f"{name}.llmdb"
         out.write_bytes(snapshot.encode_snapshot(catalog, epoch=len(paths) + 1, built_at=time.time()))
         paths.append(out)

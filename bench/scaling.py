@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from llmdbd import inputs
-from llmdbd.engine import build, collector_paused
+from llmdbd.config import Config
+from llmdbd.engine import collector_paused
 from llmdbd.output.publish import write_snapshot
 from llmdbd.sources import modelsdev
 
@@ -112,8 +113,8 @@ def measure(api: dict[str, Any], factor: int, directory: Path) -> dict[str, floa
     source.write_bytes(data)
     start = time.perf_counter()
     with collector_paused():  # as `llmdbd build` and the daemon do
-        layers = inputs.layers([modelsdev.load_bytes(data, file=str(source))], [])
-        catalog = build(layers)
+        layers = [modelsdev.load_bytes(data, file=str(source))]
+        catalog = inputs.catalog(Config(patch_dirs=[], upstreams=["models.dev"]), upstream=layers)
     build_ms = (time.perf_counter() - start) * 1e3
     assert catalog.report.errors == (), catalog.report.errors[:5]
     models = len(catalog.models)

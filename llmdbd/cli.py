@@ -25,11 +25,12 @@ import msgspec
 
 from llmdb.schema import BuildReport
 from llmdbd import inputs
-from llmdbd.config import Config, ConfigError, load
-from llmdbd.engine import BuildError, BuiltCatalog, build, collector_paused
-from llmdbd.engine.profiles import build_profiles
+from llmdbd.config import Config, load
+from llmdbd.engine import BuiltCatalog, collector_paused
 from llmdbd.engine.report import render
-from llmdbd.sources import patches
+from llmdbd.errors import BuildError, ConfigError, DaemonError, FetchError
+from llmdbd.output import lock
+from llmdbd.sources.upstreams import UPSTREAMS, kind_of
 
 DAEMON_EXTRA = "llmdbd {command} needs the daemon's dependencies: pip install 'llmdbd[daemon]' ({error})"
 
@@ -66,12 +67,11 @@ def _parser() -> argparse.ArgumentParser:
         ("check", _check, "build without publishing and print the report; exit 1 on errors"),
     ):
         p = sub.add_parser(name, help=text, description=text)
-        p.add_argument("--upstream", metavar="FILE", help="models.dev api.json")
-        p.add_argument(
-            "--upstream-origin", metavar="URL", help="record this as the upstream file (e.g. the URL it came from)"
-        )
-        p.add_argument("--litellm", metavar="FILE", help="LiteLLM's model_prices_and_context_window.json")
-        p.add_argument("--litellm-origin", metavar="URL", help="record this as the LiteLLM file")
+        for kind in UPSTREAMS.values():
+            p.add_argument(f"--{kind.table}", metavar="FILE", help=f"the {kind.name} catalog file")
+            p.add_argument(
+                f"--{kind.table}-origin", metavar="URL", help=f"record this as the {kind.name} file (its URL)"
+            )
         p.add_argument("--patches", metavar="DIR", action="append", default=[], help="patch directory (repeatable)")
         p.add_argument("--overrides", metavar="FILE", help="Python module defining `overrides`")
         p.add_argument("--config", metavar="FILE", help="also use a daemon config: its patch dirs, overrides, rules")
@@ -157,23 +157,29 @@ def _pull(args: argparse.Namespace) -> int:
     config = _config(args)
     if config is None:
         return 2
+    try:
+        held = lock.hold(config.state_dir, "llmdbd pull")
+    except (DaemonError, OSError) as exc:
+        print(f"llmdbd: {exc}", file=sys.stderr)
+        return 2
     failed = 0
-    for name in config.upstreams:
-        state, settings = upstream.UpstreamState(config.state_dir, name), config.settings(name)
-        state.load_cache()
-        try:
-            meta = anyio.run(upstream.poll, state, settings)  # what the daemon's poller does, once
-        except upstream.FetchError as exc:
-            print(f"llmdbd: {name}: {exc}", file=sys.stderr)
-            failed += 1
-            continue
-        except OSError as exc:
-            print(f"llmdbd: cannot write the cache in {config.state_dir}: {exc.strerror or exc}", file=sys.stderr)
-            return 2
-        if meta is None:
-            print(f"{name}: not modified: {settings.url}")
-        else:
-            print(f"{name}: cached {meta.models} models from {meta.url}")
+    with held:
+        for name in config.upstreams:
+            state, settings = upstream.UpstreamState(config.state_dir, name), config.settings(name)
+            state.load_cache()
+            try:
+                meta = anyio.run(upstream.poll, state, settings)  # what the daemon's poller does, once
+            except FetchError as exc:
+                print(f"llmdbd: {name}: {exc}", file=sys.stderr)
+                failed += 1
+                continue
+            except OSError as exc:
+                print(f"llmdbd: cannot write the cache in {config.state_dir}: {exc.strerror or exc}", file=sys.stderr)
+                return 2
+            if meta is None:
+                print(f"{name}: not modified: {settings.url}")
+            else:
+                print(f"{name}: cached {meta.models} models from {meta.url}")
     return 1 if failed else 0
 
 
@@ -200,7 +206,7 @@ def _fleet_status(args: argparse.Namespace) -> int:
         import anyio
 
         from llmdbd.fleet import manifest
-        from llmdbd.fleet.stores import StoreError, open_store
+        from llmdbd.fleet.stores import open_store
         from llmdbd.fleet.survey import survey
     except ImportError as exc:
         return _missing_extra("fleet-status", exc)
@@ -210,7 +216,7 @@ def _fleet_status(args: argparse.Namespace) -> int:
         fetched = anyio.run(store.get, manifest.MANIFEST)
         assert fetched is not None
         leader = manifest.decode(fetched.data, args.url + manifest.MANIFEST)
-    except (ConfigError, StoreError, ValueError, manifest.Refused) as exc:
+    except (DaemonError, ValueError) as exc:
         print(f"llmdbd: {exc}", file=sys.stderr)
         return 3
     hosts: dict[str, Any] = {}
@@ -276,39 +282,20 @@ def _render_status(data: dict[str, object], down: str | None) -> str:
     return "\n".join(lines)
 
 
-def _catalog(args: argparse.Namespace) -> BuiltCatalog | None:
-    """Build from the command line's inputs (and `--config`'s), printing the report; None when it failed."""
-    with collector_paused():
-        return _load_and_build(args)
-
-
-def _load_and_build(args: argparse.Namespace) -> BuiltCatalog | None:
-    config = None
-    if args.config:
-        try:
-            config = load(args.config, {})[0]
-        except ConfigError as exc:
-            print(f"llmdbd: {exc}", file=sys.stderr)
-            return None
-    files = {
-        "models.dev": args.upstream or (config.upstream.file if config is not None else None),
-        "litellm": args.litellm or (config.litellm.file if config is not None else None),
-    }
-    layers = inputs.layers(
-        inputs.upstream_layers(
-            files,
-            config.upstreams if config is not None else inputs.DEFAULT_PRECEDENCE,
-            {"models.dev": args.upstream_origin, "litellm": args.litellm_origin},
-        ),
-        patches.load_dirs([*(config.patch_dirs if config else ()), *args.patches]),
-        config_overrides=config.overrides if config else None,
-        config_file=args.config,
-        overrides_module=args.overrides or (config.overrides_module if config else None),
-    )
+def _built(args: argparse.Namespace) -> BuiltCatalog | None:
+    """Build from `--config`'s inputs (none without it: no patch directory, the packaged catalog) and the
+    command line's, printing the report; None when it failed."""
     try:
-        catalog = build(layers, config.rules() if config else None)
-        definitions = config.profile_definitions() if config else {}
-        catalog = build_profiles(catalog, layers, inputs.profiles(definitions, layers, args.config))
+        config = load(args.config, {})[0] if args.config else Config(patch_dirs=[])
+    except ConfigError as exc:
+        print(f"llmdbd: {exc}", file=sys.stderr)
+        return None
+    files = {name: getattr(args, kind.table.replace("-", "_")) for name, kind in UPSTREAMS.items()}
+    origins = {name: getattr(args, kind.table.replace("-", "_") + "_origin") for name, kind in UPSTREAMS.items()}
+    config = config.with_inputs(files, args.patches, args.overrides)
+    try:
+        with collector_paused():
+            catalog = inputs.catalog(config, args.config, origins=origins)
     except BuildError as exc:
         _print_report(args, exc.report)
         print(f"llmdbd: {exc}", file=sys.stderr)
@@ -325,18 +312,22 @@ def _print_report(args: argparse.Namespace, report: BuildReport) -> None:
 def _build(args: argparse.Namespace) -> int:
     from llmdbd.output.publish import publish, write_snapshot
 
-    catalog = _catalog(args)
+    catalog = _built(args)
     if catalog is None:
         return 1
     try:
         if args.output:
             result = write_snapshot(catalog, args.output)
         else:
-            published = publish(catalog, args.state_dir, keep=args.keep)
+            with lock.hold(args.state_dir, "llmdbd build"):
+                published = publish(catalog, args.state_dir, keep=args.keep)
             if published is None:
                 print(f"unchanged: content hash {catalog.content_hash} is already published", file=sys.stderr)
                 return 0
             result = published
+    except DaemonError as exc:
+        print(f"llmdbd: {exc}", file=sys.stderr)
+        return 2
     except OSError as exc:
         print(f"llmdbd: cannot write {args.output or args.state_dir}: {exc.strerror or exc}", file=sys.stderr)
         return 2
@@ -366,20 +357,27 @@ def _history_import(args: argparse.Namespace) -> int:
             return 2
         path = Path(name)
         try:
-            kind = inputs.kind_of(path)
+            kind = kind_of(path)
         except (OSError, ValueError) as exc:
             print(f"llmdbd: {path}: {exc}", file=sys.stderr)
             return 2
         files.append(history.Dated(kind, path, at, origins.get(name)))
     target = Path(args.output) if args.output else Path(args.state_dir) / contract.HISTORY_FILE
+    try:  # into a state directory (created if new): not while a daemon writes its history there
+        held = None if args.output else lock.hold(args.state_dir, "llmdbd history import")
+    except (DaemonError, OSError) as exc:
+        print(f"llmdbd: {exc}", file=sys.stderr)
+        return 2
     # --output: a new history, built beside the file and put in its place once complete
     store = history.History(target.with_name(f".{target.name}.import-{os.getpid()}") if args.output else target)
 
     def build_at(latest: dict[str, history.Dated]) -> BuiltCatalog:
-        paths = {name: str(f.path) for name, f in latest.items()}
-        origin = {name: f.origin for name, f in latest.items()}
+        """The catalog of the upstream files as they were on one day: nothing but them."""
+        files: dict[str, str | None] = {name: str(f.path) for name, f in latest.items()}
         with collector_paused():
-            return build(inputs.layers(inputs.upstream_layers(paths, inputs.DEFAULT_PRECEDENCE, origin), []))
+            return inputs.catalog(
+                Config(patch_dirs=[]).with_inputs(files, [], None), origins={n: f.origin for n, f in latest.items()}
+            )
 
     try:
         count = history.replay(store, files, build_at)
@@ -395,6 +393,8 @@ def _history_import(args: argparse.Namespace) -> int:
         return 2
     finally:
         store.close()
+        if held is not None:
+            held.release()
         if args.output:
             for suffix in ("", "-wal", "-shm", "-journal"):  # what is left of a failed import
                 store.path.with_name(store.path.name + suffix).unlink(missing_ok=True)
@@ -403,7 +403,7 @@ def _history_import(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    catalog = _catalog(args)
+    catalog = _built(args)
     if catalog is not None and args.conflicts:
         from llmdbd.engine import conflicts
 

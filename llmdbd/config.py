@@ -30,20 +30,18 @@ import msgspec
 from msgspec import Struct, field
 
 from llmdbd.engine.filters import Globs, Rules
-from llmdbd.inputs import DEFAULT_PRECEDENCE, UPSTREAMS
+from llmdbd.errors import ConfigError
+from llmdbd.sources.upstreams import DEFAULT_PRECEDENCE, UPSTREAMS
 
 DEFAULT_PATH = Path("/etc/llmdb/llmdbd.toml")
 ENV_PREFIX = "LLMDBD_"
 
 
-class ConfigError(Exception):
-    """A configuration that cannot be used; the message names the file and key."""
-
-
 class Upstream(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """How the daemon gets one upstream catalog (`[upstream]` for models.dev, `[litellm]`)."""
+    """How the daemon gets one upstream catalog (its table: `[upstream]` for models.dev, `[litellm]`, ...)."""
 
-    url: str = UPSTREAMS["models.dev"].default_url
+    url: str
+    """Defaults to the upstream's own (`UpstreamKind.default_url`)."""
     poll_interval: float = 0.0
     """Seconds between polls; 0 turns polling off (the default)."""
     file: str | None = None
@@ -111,8 +109,8 @@ class Config(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     log_format: Literal["auto", "json", "console"] = "auto"
     upstreams: list[str] = field(default_factory=lambda: list(DEFAULT_PRECEDENCE))
     """Upstream catalogs used, highest precedence first; leave one out to not use it."""
-    upstream: Upstream = field(default_factory=Upstream)
-    litellm: Upstream = field(default_factory=lambda: Upstream(url=UPSTREAMS["litellm"].default_url))
+    sources: dict[str, Upstream] = field(default_factory=lambda: _sources({}))
+    """Each upstream's settings by name, read from its table (`UpstreamKind.table`); use `settings(name)`."""
     allow: dict[str, Globs] | None = None
     deny: dict[str, Globs] = field(default_factory=dict)
     overrides: dict[str, Any] | None = None
@@ -131,8 +129,34 @@ class Config(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
         return {name: msgspec.to_builtins(profile) for name, profile in self.profiles.items()}
 
     def settings(self, name: str) -> Upstream:
-        """The settings of upstream `name` (`models.dev` or `litellm`)."""
-        return self.litellm if name == "litellm" else self.upstream
+        """The settings of upstream `name` (a key of `UPSTREAMS`)."""
+        return self.sources[name]
+
+    def with_inputs(self, files: dict[str, str | None], patch_dirs: list[str], overrides_module: str | None) -> Config:
+        """This configuration with upstream `files` (by name; None keeps the configured one), more patch
+        directories and another overrides module: what `llmdbd build`/`check` flags add."""
+        sources = {name: msgspec.structs.replace(s, file=files.get(name) or s.file) for name, s in self.sources.items()}
+        return msgspec.structs.replace(
+            self,
+            sources=sources,
+            patch_dirs=[*self.patch_dirs, *patch_dirs],
+            overrides_module=overrides_module or self.overrides_module,
+        )
+
+
+def _sources(tables: dict[str, Any], origins: _Origins | None = None) -> dict[str, Upstream]:
+    """Every upstream's settings from its table (the defaults where there is none); `ConfigError` naming the
+    table and key of a bad value."""
+    out = {}
+    for name, kind in UPSTREAMS.items():
+        table = tables.get(kind.table, {})
+        try:
+            if not isinstance(table, dict):
+                raise msgspec.ValidationError(f"Expected `object`, got `{type(table).__name__}`")
+            out[name] = msgspec.convert({"url": kind.default_url, **table}, Upstream, strict=False)
+        except msgspec.ValidationError as exc:
+            raise ConfigError(_describe(exc, origins or _Origins(None), kind.table)) from None
+    return out
 
 
 FLAGS = {"state_dir": "--state-dir"}
@@ -170,10 +194,14 @@ def load(
         if value is not None:
             doc[key] = value
             origins.set(key, f"command-line flag {FLAGS.get(key, key)}")
+    if "sources" in doc:
+        raise ConfigError(_describe(msgspec.ValidationError("Object contains unknown field `sources`"), origins))
+    tables = {kind.table: doc.pop(kind.table) for kind in UPSTREAMS.values() if kind.table in doc}
     try:
         config = msgspec.convert(doc, Config, strict=False)
     except msgspec.ValidationError as exc:
         raise ConfigError(_describe(exc, origins)) from None
+    config = msgspec.structs.replace(config, sources=_sources(tables, origins))
     problems = [f"{origins.of(key)}: {reason}" for key, reason in _check(config)]
     if problems:
         raise ConfigError("; ".join(problems))
@@ -209,16 +237,9 @@ class _Origins:
 
 def _apply_env(doc: dict[str, Any], env: dict[str, str], origins: _Origins) -> None:
     """`LLMDBD_STATE_DIR` → `state_dir`, `LLMDBD_UPSTREAM_POLL_INTERVAL` → `upstream.poll_interval`, ..."""
-    tables = {
-        table: {f.encode_name for f in msgspec.structs.fields(kind)}
-        for table, kind in (
-            ("upstream", Upstream),
-            ("litellm", Upstream),
-            ("publish", Publish),
-            ("follow", Follow),
-            ("s3", S3),
-        )
-    }
+    kinds: list[tuple[str, type[Struct]]] = [(kind.table, Upstream) for kind in UPSTREAMS.values()]
+    kinds += [("publish", Publish), ("follow", Follow), ("s3", S3)]
+    tables = {table: {f.encode_name for f in msgspec.structs.fields(kind)} for table, kind in kinds}
     for name, value in env.items():
         if not name.startswith(ENV_PREFIX) or name[len(ENV_PREFIX) :] in _NOT_SETTINGS:
             continue
@@ -242,10 +263,11 @@ def _apply_env(doc: dict[str, Any], env: dict[str, str], origins: _Origins) -> N
             origins.set(key, origin)
 
 
-def _describe(exc: msgspec.ValidationError, origins: _Origins) -> str:
-    """msgspec's message, said in the configuration's terms: whose value, and what is wrong with it."""
+def _describe(exc: msgspec.ValidationError, origins: _Origins, table: str = "") -> str:
+    """msgspec's message, said in the configuration's terms: whose value, and what is wrong with it (`table`:
+    the table the converted value was)."""
     message, _, where = str(exc).partition(" - at `$")
-    where = where.rstrip("`").lstrip(".")
+    where = ".".join(p for p in (table, where.rstrip("`").lstrip(".")) if p)
     if message.startswith("Object contains unknown field"):
         key = message.split("`")[1]
         path = f"{where}.{key}" if where else key
@@ -273,7 +295,8 @@ def _check(config: Config) -> list[tuple[str, str]]:
             problems.append(("upstreams", f"unknown upstream {name!r} (known: {', '.join(UPSTREAMS)})"))
     if len(set(config.upstreams)) != len(config.upstreams):
         problems.append(("upstreams", "names an upstream twice"))
-    for table, settings in (("upstream", config.upstream), ("litellm", config.litellm)):
+    for name, settings in config.sources.items():
+        table = UPSTREAMS[name].table
         if settings.poll_interval < 0:
             problems.append((f"{table}.poll_interval", "must not be negative"))
         if not 0 < settings.max_shrink <= 1:

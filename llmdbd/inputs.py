@@ -1,71 +1,75 @@
-"""The inputs of a build, assembled in one place for `llmdbd build`/`check` and the daemon: the upstream
-catalogs in their configured precedence, then patch files, config overrides and code overrides, lowest
-precedence first."""
+"""From configuration to a built catalog, the one way: `llmdbd build`/`check`, the daemon, `history import` and
+the benches all call `catalog`. The layers are the upstream catalogs in their configured precedence (the
+packaged catalog when there are none), then patch files, config overrides and code overrides, lowest
+precedence first; the profiles are compiled over them."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
-from typing import Any, NamedTuple
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
 
-from llmdbd.engine import Layer, Rules
-from llmdbd.engine.profiles import ProfileInput
-from llmdbd.sources import litellm, modelsdev, overrides, packaged, patches
-
-
-class UpstreamKind(NamedTuple):
-    """How to read one upstream catalog, and where the daemon caches its last good body."""
-
-    load_path: Callable[..., Layer]
-    load_bytes: Callable[..., Layer]
-    default_url: str
-    cache_body: str
-    cache_meta: str
+from llmdbd.config import Config
+from llmdbd.engine import BuiltCatalog, Layer, ModelCache, Rules, build
+from llmdbd.engine.profiles import ProfileInput, build_profiles
+from llmdbd.sources import overrides, packaged, patches
+from llmdbd.sources.upstreams import UPSTREAMS
 
 
-UPSTREAMS: dict[str, UpstreamKind] = {
-    modelsdev.NAME: UpstreamKind(
-        modelsdev.load_path, modelsdev.load_bytes, modelsdev.DEFAULT_URL, "api.json", "meta.json"
-    ),
-    litellm.NAME: UpstreamKind(
-        litellm.load_path, litellm.load_bytes, litellm.DEFAULT_URL, "litellm.json", "litellm.meta.json"
-    ),
-}
-"""Every upstream by name (`models.dev`, `litellm`): the names `upstreams = [...]` in the config accepts."""
-DEFAULT_PRECEDENCE = (modelsdev.NAME, litellm.NAME)
-"""Highest first: models.dev's values win, LiteLLM fills what it lacks and adds the models it lacks."""
-
-
-def upstream_layers(
-    files: Mapping[str, str | Path | None],
-    precedence: Sequence[str] = DEFAULT_PRECEDENCE,
+def catalog(
+    config: Config,
+    config_file: str | None = None,
+    *,
+    upstream: Sequence[Layer] | None = None,
+    patch_layers: Sequence[Layer] | None = None,
+    cache: ModelCache | None = None,
     origins: Mapping[str, str | None] | None = None,
-) -> list[Layer]:
-    """The upstream files given (name → file), lowest precedence first; the packaged catalog when none is.
+) -> BuiltCatalog:
+    """The catalog `config` describes, with its profiles; `BuildError` when no model survives.
 
-    `origins` records a name's file as something else (e.g. the URL it came from)."""
+    `upstream` and `patch_layers` are read from the configuration's files and patch directories when not given
+    (the daemon gives the bodies it fetched and the patch files it accepted); `origins` records an upstream's
+    file as something else (the URL it came from); `cache` lets a daemon reuse what the last build merged."""
+    started = time.perf_counter()
+    found = layers(
+        config,
+        config_file,
+        upstream_layers(config, origins) if upstream is None else upstream,
+        patches.load_dirs(config.patch_dirs) if patch_layers is None else patch_layers,
+    )
+    load_ms = round((time.perf_counter() - started) * 1000, 3)
+    built = build(found, config.rules(), stage_ms={"load": load_ms}, cache=cache)
+    compiled = profiles(config.profile_definitions(), found, config_file)
+    return build_profiles(built, found, compiled, cache.profiles if cache is not None else None)
+
+
+def upstream_layers(config: Config, origins: Mapping[str, str | None] | None = None) -> list[Layer]:
+    """The configured upstreams' files (`file` of each), lowest precedence first; the packaged catalog when
+    none has one."""
     origins = origins or {}
-    loaded = {
+    found = {
         name: UPSTREAMS[name].load_path(file, origin=origins.get(name))
-        for name, file in files.items()
-        if file and name in precedence
+        for name in config.upstreams
+        if (file := config.settings(name).file)
     }
-    return stack(loaded, precedence) or [packaged.load()]
-
-
-def kind_of(path: Path) -> str:
-    """Which upstream a catalog file is: LiteLLM's map has a `sample_spec` entry, models.dev's does not.
-    `ValueError` when the file is not a JSON object."""
-    with open(path, "rb") as f:
-        head = f.read(1 << 16)
-    if not head.lstrip().startswith(b"{"):
-        raise ValueError("not a JSON object: neither a models.dev nor a LiteLLM catalog")
-    return litellm.NAME if b'"sample_spec"' in head or b'"litellm_provider"' in head else modelsdev.NAME
+    return stack(found, config.upstreams) or [packaged.load()]
 
 
 def stack(found: Mapping[str, Layer | None], precedence: Sequence[str]) -> list[Layer]:
     """The upstream layers that exist, lowest precedence first (`precedence` lists the highest first)."""
     return [layer for name in reversed(precedence) if (layer := found.get(name)) is not None]
+
+
+def layers(
+    config: Config, config_file: str | None, upstream: Sequence[Layer], patch_layers: Sequence[Layer]
+) -> list[Layer]:
+    """The layers of a build, lowest precedence first: upstreams < patch files < config < code overrides."""
+    out = [*upstream, *patch_layers]
+    if config.overrides is not None:
+        out.append(patches.from_doc(config.overrides, name="config", kind="config", file=config_file))
+    if config.overrides_module is not None:
+        out.append(overrides.load_module(config.overrides_module))
+    return out
 
 
 def profiles(
@@ -83,21 +87,4 @@ def profiles(
             layer=patches.from_doc(doc, name=f"profile:{name}", kind="config", file=config_file),
             rules=Rules(allow=definition.get("allow"), deny=definition.get("deny") or {}),
         )
-    return out
-
-
-def layers(
-    upstream: Sequence[Layer],
-    patch_layers: list[Layer],
-    *,
-    config_overrides: dict[str, Any] | None = None,
-    config_file: str | None = None,
-    overrides_module: str | None = None,
-) -> list[Layer]:
-    """The layers of a build, lowest precedence first: upstreams < patch files < config < code overrides."""
-    out = [*upstream, *patch_layers]
-    if config_overrides is not None:
-        out.append(patches.from_doc(config_overrides, name="config", kind="config", file=config_file))
-    if overrides_module is not None:
-        out.append(overrides.load_module(overrides_module))
     return out

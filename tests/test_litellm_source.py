@@ -20,8 +20,9 @@ from upstream_server import Upstream as Server
 
 from llmdb.schema import BuildIssue, Model
 from llmdbd.config import Upstream
-from llmdbd.daemon.upstream import FetchError, accept, fetch
-from llmdbd.engine import BuildError, BuiltCatalog, build
+from llmdbd.daemon.upstream import accept, fetch
+from llmdbd.engine import BuiltCatalog, build
+from llmdbd.errors import BuildError, FetchError
 from llmdbd.sources import litellm, modelsdev
 
 ROOT = Path(__file__).resolve().parents[1]

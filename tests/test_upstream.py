@@ -16,6 +16,7 @@ from upstream_server import SHARED, Upstream
 from llmdb.contract import read_status
 from llmdbd.config import Upstream as Settings
 from llmdbd.daemon import upstream
+from llmdbd.errors import FetchError
 
 
 @pytest.fixture
@@ -51,35 +52,35 @@ def test_failures_are_errors_with_a_reason(
     server: Upstream, mode: str, reason: str, settings: dict[str, float]
 ) -> None:
     server.mode = mode
-    with pytest.raises(upstream.FetchError, match=reason):
+    with pytest.raises(FetchError, match=reason):
         fetch(Settings(url=server.url, **settings))  # type: ignore[arg-type]
 
 
 def test_oversized_declared_body_is_refused_before_download(server: Upstream) -> None:
-    with pytest.raises(upstream.FetchError, match="over the 1000 limit"):
+    with pytest.raises(FetchError, match="over the 1000 limit"):
         fetch(Settings(url=server.url, max_bytes=1000))
 
 
 def test_plain_http_is_refused_except_to_loopback() -> None:
-    with pytest.raises(upstream.FetchError, match="plain http"):
+    with pytest.raises(FetchError, match="plain http"):
         upstream.check_url("http://models.example/api.json", allow_http=False)
     upstream.check_url("http://127.0.0.1:1/api.json", allow_http=False)
     upstream.check_url("http://[::1]:1/api.json", allow_http=False)
     upstream.check_url("http://models.example/api.json", allow_http=True)
-    with pytest.raises(upstream.FetchError, match="only https"):
+    with pytest.raises(FetchError, match="only https"):
         upstream.check_url("ftp://models.example/api.json", allow_http=True)
 
 
 def test_bodies_that_are_not_a_usable_catalog_are_rejected() -> None:
-    with pytest.raises(upstream.FetchError, match="not valid JSON"):
+    with pytest.raises(FetchError, match="not valid JSON"):
         upstream.accept(b"<html>", 0, 0.5, "u")
     older = (SHARED / "api-older.json").read_bytes()
-    with pytest.raises(upstream.FetchError, match="1936 models, down from 5276"):
+    with pytest.raises(FetchError, match="1936 models, down from 5276"):
         upstream.accept(older, 5276, 0.5, "u")
     assert upstream.accept(older, 5276, 0.7, "u").fragments
-    with pytest.raises(upstream.FetchError, match="only 1 of 3 models are valid"):
+    with pytest.raises(FetchError, match="only 1 of 3 models are valid"):
         upstream.accept(b'{"p": {"models": {"a": {"name": "ok"}, "b": 5, "c": [1]}}}', 0, 0.5, "u")
-    with pytest.raises(upstream.FetchError, match="expected an object of providers"):
+    with pytest.raises(FetchError, match="expected an object of providers"):
         upstream.accept(b"[]", 0, 0.5, "u")
 
 

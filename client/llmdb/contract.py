@@ -41,6 +41,8 @@ CATALOG_FILE = "catalog.llmdb"
 """The current snapshot, inside a state directory."""
 STATUS_FILE = "status.json"
 """What the daemon serves and refused, inside a state directory (JSON, times as `iso` writes them)."""
+LOCK_FILE = "llmdbd.lock"
+"""Held (flock) by the one process that writes a state directory; it holds that process's pid."""
 SNAPSHOTS_DIR = "snapshots"
 """Retained earlier snapshots, `catalog.<epoch:010d>.llmdb`, inside a state directory."""
 _RETAINED = re.compile(r"^catalog\.(\d+)\.llmdb$")

@@ -11,8 +11,8 @@ import anyio
 import structlog
 
 from llmdbd.daemon.rebuild import Rebuilder
+from llmdbd.errors import Refused
 from llmdbd.fleet.follow import Follower
-from llmdbd.fleet.manifest import Refused
 from llmdbd.fleet.stores import StoreError
 from llmdbd.fleet.upload import Uploader
 

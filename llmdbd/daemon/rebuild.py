@@ -27,13 +27,14 @@ from llmdbd.config import Config
 from llmdbd.daemon import status
 from llmdbd.daemon.patch_store import PatchStore, Rejection
 from llmdbd.daemon.upstream import UpstreamState
-from llmdbd.engine import BuildError, BuiltCatalog, Layer, ModelCache, build, collector_paused, prepare
+from llmdbd.engine import BuiltCatalog, Layer, ModelCache, collector_paused, prepare
 from llmdbd.engine.catalog import changes
-from llmdbd.engine.profiles import build_profiles
+from llmdbd.errors import BuildError
 from llmdbd.output.history import History
 from llmdbd.output.publish import PublishResult, publish
 from llmdbd.output.snapshot import Memo
 from llmdbd.sources import packaged
+from llmdbd.sources.upstreams import UPSTREAMS
 
 ISSUES_IN_EVENT = 5
 """Issues named in a `catalog_*` event (all are counted, and up to `ISSUES_IN_STATUS` are in status.json)."""
@@ -56,7 +57,7 @@ class Rebuilder:
         self.config_file = config_file
         self.state = Path(config.state_dir)
         self.patches = PatchStore(self.state)
-        self.upstreams = {name: UpstreamState(self.state, name) for name in inputs.UPSTREAMS}
+        self.upstreams = {name: UpstreamState(self.state, name) for name in UPSTREAMS}
         self.started_at = iso(time.time())
         self._cache = ModelCache()
         self._memo = Memo()
@@ -105,7 +106,9 @@ class Rebuilder:
         self._trigger = trigger
         file = str(self.config_file) if self.config_file else None
         try:
-            catalog = _catalog(config, file, self.base, lambda: self.upstream_layers(config), patch_layers, self._cache)
+            catalog = _to_publish(
+                config, file, self.base, lambda: self.upstream_layers(config), patch_layers, self._cache
+            )
         except BuildError as exc:
             self._report = exc.report
             self._write_status(False)
@@ -196,7 +199,7 @@ class Rebuilder:
         return f"epoch {self.served.get('epoch', '-')}, {len(self.patches.rejected)} rejected file(s)"
 
 
-def _catalog(
+def _to_publish(
     config: Config,
     config_file: str | None,
     base: Base | None,
@@ -207,23 +210,11 @@ def _catalog(
     """What to publish: the base's catalog as it is when nothing of this host's applies on top of it (a
     follower with no patch files, overrides, rules or profiles of its own serves its leader's file), else the
     build of the upstream layers (or the base's) and everything above, with the profiles compiled in."""
-    started = time.perf_counter()
     local = patch_layers or config.overrides or config.overrides_module or config.allow is not None or config.deny
     adopted = base.catalog() if base is not None and not local and not config.profiles else None
     if adopted is not None:
         return adopted
-    layers = inputs.layers(
-        upstream(),
-        patch_layers,
-        config_overrides=config.overrides,
-        config_file=config_file,
-        overrides_module=config.overrides_module,
-    )
-    load_ms = round((time.perf_counter() - started) * 1000, 3)
-    catalog = build(layers, config.rules(), stage_ms={"load": load_ms}, cache=cache)
-    return build_profiles(
-        catalog, layers, inputs.profiles(config.profile_definitions(), layers, config_file), cache.profiles
-    )
+    return inputs.catalog(config, config_file, upstream=upstream(), patch_layers=patch_layers, cache=cache)
 
 
 def _issue(issue: BuildIssue) -> dict[str, Any]:

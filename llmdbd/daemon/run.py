@@ -9,10 +9,12 @@ from typing import Any
 import anyio
 import structlog
 
-from llmdbd.config import ConfigError, load
+from llmdbd.config import load
 from llmdbd.daemon.logs import configure_logging
 from llmdbd.daemon.rebuild import Rebuilder
 from llmdbd.daemon.service import Service
+from llmdbd.errors import ConfigError, StateDirBusy
+from llmdbd.output import lock
 
 log = structlog.get_logger("llmdbd")
 
@@ -27,12 +29,21 @@ def main(config_path: str | None, flags: dict[str, Any]) -> int:
         return 2
     configure_logging(config.log_format)
     log.info("starting", config=str(file) if file else None, state_dir=config.state_dir, patch_dirs=config.patch_dirs)
-    rebuilder = Rebuilder(config, file)
     try:
-        rebuilder.prepare()
+        held = lock.hold(config.state_dir, "llmdbd run")  # for the process's lifetime: the kernel drops it at exit
+    except StateDirBusy as exc:
+        log.error("state_dir_busy", state_dir=config.state_dir, error=str(exc))
+        return 2
     except OSError as exc:
         log.error("state_dir_unusable", state_dir=config.state_dir, error=exc.strerror or str(exc))
         return 2
-    with contextlib.suppress(KeyboardInterrupt):
-        anyio.run(Service(rebuilder, config_path, flags).run)
+    with held:
+        rebuilder = Rebuilder(config, file)
+        try:
+            rebuilder.prepare()
+        except OSError as exc:
+            log.error("state_dir_unusable", state_dir=config.state_dir, error=exc.strerror or str(exc))
+            return 2
+        with contextlib.suppress(KeyboardInterrupt):
+            anyio.run(Service(rebuilder, config_path, flags).run)
     return 0

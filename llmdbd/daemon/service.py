@@ -20,10 +20,11 @@ import anyio.abc
 import structlog
 import watchfiles
 
-from llmdbd.config import Config, ConfigError, config_file, load
+from llmdbd.config import Config, config_file, load
 from llmdbd.daemon import sdnotify, upstream, watch
 from llmdbd.daemon.fleet import Fleet
 from llmdbd.daemon.rebuild import Rebuilder
+from llmdbd.errors import ConfigError, FetchError
 
 log = structlog.get_logger("llmdbd")
 
@@ -168,7 +169,7 @@ class Service:
                     self.request("upstream_changed")
                 failures = 0
                 delay = settings.poll_interval
-            except upstream.FetchError as exc:
+            except FetchError as exc:
                 failures += 1
                 state.failed(str(exc))
                 delay = min(settings.backoff_max, settings.poll_interval, 2.0 ** min(failures, 16))

@@ -24,15 +24,12 @@ from msgspec import Struct
 from llmdb.contract import iso
 from llmdbd.config import Config, Upstream
 from llmdbd.engine import Layer, prepare
-from llmdbd.inputs import UPSTREAMS
+from llmdbd.errors import FetchError
 from llmdbd.output.files import atomic_write
+from llmdbd.sources.upstreams import UPSTREAMS
 
 CACHE_DIR = "upstream"
 """In the state directory: each upstream's last good body and its metadata (`UpstreamKind.cache_body`)."""
-
-
-class FetchError(Exception):
-    """Upstream could not be fetched or its body was refused; the message says why."""
 
 
 class Cached(Struct, kw_only=True):
@@ -155,7 +152,7 @@ async def fetch(settings: Upstream, cached: Cached | None, table: str = "upstrea
 async def poll(state: UpstreamState, settings: Upstream) -> Cached | None:
     """One poll: the metadata of a new accepted body (now cached and in use), None when upstream has not
     changed; `FetchError` when the fetch fails or the body is refused (the last good one stays)."""
-    got = await fetch(settings, state.meta, "litellm" if state.name == "litellm" else "upstream")
+    got = await fetch(settings, state.meta, UPSTREAMS[state.name].table)
     if got is None:
         state.not_modified()
         return None

@@ -1,7 +1,7 @@
 """The build engine: layers from the sources → normalize → validate → merge → enrich → convert → filters →
 catalog, one module per stage, looped over by `build`."""
 
-from llmdbd.engine.build import STAGES, BuildError, build, collector_paused, prepare
+from llmdbd.engine.build import STAGES, build, collector_paused, prepare
 from llmdbd.engine.cache import ModelCache
 from llmdbd.engine.catalog import BuiltCatalog
 from llmdbd.engine.filters import Rules
@@ -10,7 +10,6 @@ from llmdbd.engine.layer import DELETE, Fragment, Layer
 __all__ = [
     "DELETE",
     "STAGES",
-    "BuildError",
     "BuiltCatalog",
     "Fragment",
     "Layer",

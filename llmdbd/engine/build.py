@@ -23,6 +23,7 @@ from llmdbd.engine.merge import FieldSource, Merged, ModelKey, merge
 from llmdbd.engine.normalize import normalize
 from llmdbd.engine.records import Record, Records
 from llmdbd.engine.validate import split_error, validate
+from llmdbd.errors import BuildError
 
 ENRICH = SourceInfo(name="enrich", kind="derived")
 
@@ -42,15 +43,6 @@ def collector_paused() -> Iterator[None]:
         yield
     finally:
         gc.enable()
-
-
-class BuildError(Exception):
-    """No model survived the build; the report says why."""
-
-    def __init__(self, report: BuildReport) -> None:
-        errors = "; ".join(str(i) for i in report.errors[:5])
-        super().__init__(f"build produced no models: {errors or 'no input'}")
-        self.report = report
 
 
 def prepare(layer: Layer) -> Layer:

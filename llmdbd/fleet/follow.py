@@ -19,8 +19,9 @@ import anyio
 from llmdb.contract import iso, unix
 from llmdbd.config import S3, Follow
 from llmdbd.engine import BuiltCatalog, Layer, prepare
+from llmdbd.errors import Refused
 from llmdbd.fleet import manifest
-from llmdbd.fleet.manifest import Manifest, Refused
+from llmdbd.fleet.manifest import Manifest
 from llmdbd.fleet.stores import NotFound, Store, StoreError, open_store
 from llmdbd.output.files import atomic_write
 from llmdbd.sources import packaged

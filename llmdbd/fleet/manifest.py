@@ -14,6 +14,7 @@ from msgspec import Struct
 
 from llmdb import Snapshot, SnapshotError, contract
 from llmdbd.engine import BuiltCatalog
+from llmdbd.errors import Refused
 from llmdbd.sources import packaged
 
 MANIFEST = "manifest.json"
@@ -36,10 +37,6 @@ class Manifest(Struct, frozen=True, kw_only=True, forbid_unknown_fields=False):
     leader: str
     """The leader's host name."""
     sources: list[dict[str, str | None]] = []
-
-
-class Refused(Exception):
-    """A manifest or snapshot a follower will not publish; the message says which check failed."""
 
 
 def describe(data: bytes, sources: list[dict[str, str | None]] | None = None) -> tuple[Manifest, str]:

@@ -12,6 +12,7 @@ import anyio
 
 from llmdb import contract
 from llmdbd.config import S3
+from llmdbd.errors import Refused
 from llmdbd.fleet import manifest
 from llmdbd.fleet.stores import NotFound, Store, StoreError, open_store
 
@@ -89,5 +90,5 @@ async def _holds(store: Store, sha256: str) -> bool:
         return False
     try:
         return manifest.decode(found.data, store.url).sha256 == sha256
-    except manifest.Refused:
+    except Refused:
         return False

@@ -170,6 +170,11 @@ def model_id(key: str, litellm_provider: str) -> str:
     return rest if canonical_provider_id(head) in names else key
 
 
+def looks_like(head: bytes) -> bool:
+    """LiteLLM's map: its `sample_spec` entry, or entries naming a `litellm_provider`."""
+    return b'"sample_spec"' in head or b'"litellm_provider"' in head
+
+
 def load_path(path: str | Path, *, origin: str | None = None) -> Layer:
     """Read the map from a file; a file that cannot be read becomes a layer holding only the error."""
     return upstream_json.read(path, NAME, load_bytes, origin)

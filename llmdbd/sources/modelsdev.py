@@ -13,6 +13,11 @@ NAME = "models.dev"
 DEFAULT_URL = "https://models.dev/api.json"
 
 
+def looks_like(head: bytes) -> bool:
+    """An `api.json`: providers, each with its `models` table."""
+    return b'"models"' in head
+
+
 def load_path(path: str | Path, *, origin: str | None = None) -> Layer:
     """Read an `api.json` file; a file that cannot be read becomes a layer holding only the error.
 

@@ -1,0 +1,68 @@
+"""The upstream catalogs by name: the one registry the configuration, the command line, the daemon's fetching
+and its cache read. Adding an upstream is a source module plus one entry here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import NamedTuple
+
+from llmdbd.engine.layer import Layer
+from llmdbd.sources import litellm, modelsdev
+
+
+class UpstreamKind(NamedTuple):
+    """How to read one upstream catalog, where its settings are, and where the daemon caches its last body."""
+
+    name: str
+    table: str
+    """Its configuration table (`[upstream]`), `LLMDBD_<TABLE>_*` variables and `llmdbd build --<table> FILE`."""
+    load_path: Callable[..., Layer]
+    load_bytes: Callable[..., Layer]
+    default_url: str
+    cache_body: str
+    cache_meta: str
+    looks_like: Callable[[bytes], bool]
+    """Whether the first 64 KiB of a file are this catalog's (`kind_of`)."""
+
+
+UPSTREAMS: dict[str, UpstreamKind] = {
+    kind.name: kind
+    for kind in (
+        UpstreamKind(
+            modelsdev.NAME,
+            "upstream",
+            modelsdev.load_path,
+            modelsdev.load_bytes,
+            modelsdev.DEFAULT_URL,
+            "api.json",
+            "meta.json",
+            modelsdev.looks_like,
+        ),
+        UpstreamKind(
+            litellm.NAME,
+            "litellm",
+            litellm.load_path,
+            litellm.load_bytes,
+            litellm.DEFAULT_URL,
+            "litellm.json",
+            "litellm.meta.json",
+            litellm.looks_like,
+        ),
+    )
+}
+"""Every upstream by name (`models.dev`, `litellm`): the names `upstreams = [...]` in the config accepts."""
+DEFAULT_PRECEDENCE = (modelsdev.NAME, litellm.NAME)
+"""Highest first: models.dev's values win, LiteLLM fills what it lacks and adds the models it lacks."""
+
+
+def kind_of(path: Path) -> str:
+    """Which upstream a catalog file is (the most specific match first); `ValueError` when none recognizes it."""
+    with open(path, "rb") as f:
+        head = f.read(1 << 16)
+    if not head.lstrip().startswith(b"{"):
+        raise ValueError("not a JSON object: not an upstream catalog (" + ", ".join(UPSTREAMS) + ")")
+    for kind in sorted(UPSTREAMS.values(), key=lambda k: k.name == modelsdev.NAME):
+        if kind.looks_like(head):
+            return kind.name
+    raise ValueError("not a catalog of any known upstream (" + ", ".join(UPSTREAMS) + ")")
