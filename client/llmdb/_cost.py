@@ -12,6 +12,9 @@ The rules, in one place:
 - A service tier (`batch`, `flex`, `priority`) uses its own prices only: a part it has no price for raises
   `PriceUnknown`, never a silent standard price.
 - Any part with a count and no price raises `PriceUnknown`: unknown is never 0.
+- Nothing to price (no usage, or usage None as a stream without `include_usage` gives, and no count above 0)
+  raises `InvalidUsage`, never a silent $0; so does a count above `MAX_TOKENS` (10**15: a hundred million
+  prompts of the largest context window; past it is a typo or an overflow, not a request to price).
 """
 
 import math

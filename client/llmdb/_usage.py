@@ -5,7 +5,6 @@ report them beside `input_tokens`, Gemini reports thoughts beside the candidates
 one `Usage`, so pricing has a single convention to follow.
 """
 
-import math
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any, TypedDict
 
@@ -16,6 +15,7 @@ from llmdb.errors import InvalidUsage
 
 __all__ = [
     "APIS",
+    "MAX_TOKENS",
     "SERVICE_TIERS",
     "Usage",
     "UsageCounts",
@@ -30,10 +30,21 @@ SERVICE_TIERS = ("batch", "flex", "priority")
 """Service tiers priced apart from the standard one (`Cost.batch`, `Cost.flex`, `Cost.priority`)."""
 _STANDARD = frozenset({"standard", "default", "auto", "on_demand"})
 """How responses name the standard tier; priced with the standard prices."""
+_STREAM = "a stream reports usage only when asked: stream_options={'include_usage': True}"
 
 
-Count = Annotated[int, Meta(ge=0)]
-Seconds = Annotated[float, Meta(ge=0, le=1e12)]
+MAX_TOKENS = 10**15
+"""The largest count `cost` and `usage` accept (tokens, characters, images, ...); above it, `InvalidUsage`.
+
+The largest context windows hold about 10M tokens: 10**15 is a hundred million such full prompts, more than any
+one priced usage can describe, even a month of traffic summed. A count past it is a typo, an overflow or a unit
+mix-up, and pricing it would give a confident absurd total. It also stays below 2**53, so every count is exact
+as a float and a total is plain arithmetic on it."""
+MAX_SECONDS = 1e12
+"""The longest audio or video accepted, in seconds (some 30,000 years); above it, `InvalidUsage`."""
+
+Count = Annotated[int, Meta(ge=0, le=MAX_TOKENS)]
+Seconds = Annotated[float, Meta(ge=0, le=MAX_SECONDS)]
 
 
 class Usage(Struct, frozen=True, kw_only=True, gc=False, forbid_unknown_fields=True):
@@ -41,7 +52,8 @@ class Usage(Struct, frozen=True, kw_only=True, gc=False, forbid_unknown_fields=T
     `output_tokens` every generated token, reasoning included (OpenAI's convention, and genai-prices' and
     LiteLLM's); the other token counts are parts of those two. Per-unit counts stand apart.
 
-    Built by `usage()`, or by hand: `check()` (which `cost` applies) enforces the types, bounds and sums."""
+    Built by `usage()`, or by hand: `check()` (which `cost` applies) enforces the types, bounds (0 to
+    `MAX_TOKENS`) and sums."""
 
     input_tokens: Count = 0
     output_tokens: Count = 0
@@ -124,7 +136,7 @@ def from_counts(counts: Mapping[str, Any]) -> Usage:
     """A checked `Usage` from counts by field name. Integers only, the common case, are checked at once; anything
     else goes through msgspec, which enforces each field's type and bounds and names what it refuses."""
     values = counts.values()
-    if set(map(type, values)) <= {int} and min(values, default=0) >= 0:
+    if set(map(type, values)) <= {int} and min(values, default=0) >= 0 and max(values, default=0) <= MAX_TOKENS:
         try:
             return consistent(Usage(**counts))
         except TypeError:
@@ -139,12 +151,29 @@ def from_counts(counts: Mapping[str, Any]) -> Usage:
             ) from None
         name = str(exc).rpartition("$.")[2].rstrip("`")
         value = counts.get(name)
+        if _past_limit(name, value):
+            raise _too_large(f"usage {name}", value) from None
         what = "number of seconds" if name in ("audio_seconds", "video_seconds") else "integer"
         raise InvalidUsage(f"usage {name}: expected a non-negative {what}, got {value!r}") from None
 
 
+def _past_limit(name: str, value: Any) -> bool:
+    """Whether `value` is a number above the bound of the count `name` (seconds: `MAX_SECONDS`)."""
+    limit = MAX_SECONDS if name.endswith("_seconds") else MAX_TOKENS
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value > limit
+
+
+def _too_large(what: str, value: Any) -> InvalidUsage:
+    limit = "1e12 seconds" if what.endswith("_seconds") else "10**15"
+    return InvalidUsage(f"{what}: {value!r} is over llmdb's limit of {limit} (a typo or an overflow?)")
+
+
 def consistent(u: Usage) -> Usage:
-    """`u` if its parts fit in their wholes (cached and audio tokens within input, reasoning within output)."""
+    """`u` if its parts fit in their wholes (cached and audio tokens within input, reasoning within output) and
+    its wholes within `MAX_TOKENS` (the readers bound each count they read, not the sums they make)."""
+    if u.input_tokens > MAX_TOKENS or u.output_tokens > MAX_TOKENS:
+        name = "input_tokens" if u.input_tokens > MAX_TOKENS else "output_tokens"
+        raise _too_large(f"usage {name}", getattr(u, name))
     if (
         u.cache_read_tokens + u.cache_write_tokens + u.input_audio_tokens + u.input_image_tokens > u.input_tokens
         or u.cache_write_1h_tokens > u.cache_write_tokens
@@ -182,12 +211,14 @@ def _absent(value: Any) -> bool:
 def _n(obj: Any, key: str) -> int:
     """The count `obj[key]` (or `obj.key`); 0 when `obj` or the count is absent. The hot path of `usage()`."""
     value = obj.get(key) if obj.__class__ is dict else _get(obj, key)
-    if value.__class__ is int and value >= 0:
+    if value.__class__ is int and 0 <= value <= MAX_TOKENS:
         return value
     if _absent(value):
         return 0
-    if isinstance(value, float) and value.is_integer() and value >= 0:
+    if isinstance(value, float) and value.is_integer() and 0 <= value <= MAX_TOKENS:
         return int(value)
+    if _past_limit(key, value):
+        raise _too_large(f"usage field {key}", value)
     raise InvalidUsage(f"usage field {key}: expected a non-negative token count, got {value!r}")
 
 
@@ -195,8 +226,10 @@ def _seconds(obj: Any, key: str) -> float:
     value = _get(obj, key)
     if _absent(value):
         return 0
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value < math.inf:
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= MAX_SECONDS:
         return value
+    if _past_limit(key, value):
+        raise _too_large(f"usage field {key}", value)
     raise InvalidUsage(f"usage field {key}: expected a non-negative number of seconds, got {value!r}")
 
 
@@ -371,6 +404,8 @@ def _detect(part: Any) -> str:
         return "gemini"
     if _has(part, "inputTokens") or _has(part, "outputTokens"):
         return "bedrock"
+    if part is None:
+        raise InvalidUsage(f"no usage to read: got None ({_STREAM})")
     raise InvalidUsage(
         f"cannot read usage from {type(part).__name__} with fields {_fields(part)}: expected the usage of "
         f"OpenAI Chat Completions or Responses, Anthropic Messages, Gemini, Bedrock Converse or an OpenAI-compatible "
@@ -392,18 +427,23 @@ def _usage_part(obj: Any) -> tuple[Any, str | None]:
         if inner is not None and not isinstance(inner, (int, float, str)):
             return inner, standard_tier(_get(obj, "service_tier") or _get(obj, "serviceTier"))  # Bedrock's
     if _has(obj, "usage") and _get(obj, "usage") is None:
-        raise InvalidUsage(
-            f"the {type(obj).__name__} has no usage (a stream reports it only when asked: "
-            f"stream_options={{'include_usage': True}})"
-        )
+        raise InvalidUsage(f"the {type(obj).__name__} has no usage ({_STREAM})")
     return obj, None
 
 
 def requested(given: Any, api: str | None, counts: Mapping[str, Any]) -> Usage:
     """The `Usage` that `llmdb.cost` prices: read from `given` (a response, its usage, a `Usage`), or built from
-    `counts`; per-unit counts may come beside a response's usage (its web searches, images)."""
+    `counts`; per-unit counts may come beside a response's usage (its web searches, images).
+
+    No usage (None: not given, or a stream's `chunk.usage` without `include_usage`) and no count above 0 is
+    `InvalidUsage`, never a silent $0: `Catalog.cost` cannot tell usage=None from no usage, nor the CLI's
+    `--usage` file holding null from no file, so counts all 0 are refused too. A response whose usage reads 0
+    is priced: the API said so."""
     if given is None:
-        return from_counts(counts)
+        found = from_counts(counts)
+        if not any(counts.values()):
+            raise InvalidUsage(f"nothing to price: no usage (None, null or not given) and no count above 0 ({_STREAM})")
+        return found
     found = usage(given, api=api)
     if not counts:
         return found
