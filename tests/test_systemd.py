@@ -38,6 +38,18 @@ def test_unit_verifies(tmp_path: Path) -> None:
     assert "llmdbd.service" not in out.stderr, out.stderr
 
 
+def test_verify_names_a_missing_venv(tmp_path: Path) -> None:
+    """What docs/install.md says `systemd-analyze verify` prints when /opt/llmdb is not installed."""
+    missing = tmp_path / "opt-llmdb" / "bin" / "llmdbd"
+    unit = tmp_path / "llmdbd.service"
+    unit.write_text(UNIT.read_text().replace(INSTALLED_LLMDBD, str(missing)))
+    out = subprocess.run([_analyze(), "verify", str(unit)], capture_output=True, text=True, timeout=60)
+    assert out.returncode != 0
+    assert f"Command {missing} is not executable" in out.stderr, out.stderr
+    doc = (UNIT.parents[1] / "docs" / "install.md").read_text()
+    assert f"`Command {INSTALLED_LLMDBD} is not executable`" in doc
+
+
 def test_unit_security_exposure_stays_low(tmp_path: Path) -> None:
     unit = _unit_copy(tmp_path)
     cmd = [_analyze(), "security", "--offline=true", "--no-pager", str(unit)]
