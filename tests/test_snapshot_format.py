@@ -495,7 +495,7 @@ def test_verify_refuses_what_lookups_would_trip_on_later(tmp_path: Path) -> None
         sections[fmt.LOOKUP] = bytes(data)
 
     _rewrite(path, no_slots)
-    with pytest.raises(SnapshotError, match="'t:m' is not found at its place"):
+    with pytest.raises(SnapshotError, match="'t:m' is not in its hash table"):
         Snapshot(path).verify()
 
     write_snapshot(make_catalog(), path)

@@ -39,7 +39,9 @@ from llmdb import contract as fmt
 from llmdbd import inputs
 from llmdbd.engine import BuiltCatalog, build
 from llmdbd.engine.filters import Rules
+from llmdbd.engine.profiles import build_profiles
 from llmdbd.output.publish import write_snapshot
+from llmdbd.sources import litellm, modelsdev
 
 MEMORY_LIMIT = 1536 * 2**20
 """RLIMIT_AS of each child: a reader that allocates what a huge length field says fails there, not the machine."""
@@ -52,6 +54,9 @@ WORKERS = 2
 PROVIDERS = ("anthropic", "deepseek", "mistral", "xai")
 """The slice of the upstream data the base file holds (about 200 models, ~400 KB; one more provider is taken when
 the count is a multiple of 8)."""
+
+PROFILE = "prod"
+"""The base file's one profile (an override, an exclusion, a denial), which the profile family opens."""
 
 FIELDS = {name: i for i, name in enumerate(fmt.Index.__struct_fields__)}
 """`Index` field name → position in its msgpack array."""
@@ -75,6 +80,8 @@ class Base:
     """The INDEX section decoded untyped: positions as in `FIELDS`."""
     records: tuple[bytes, ...]
     specs: tuple[str, ...]
+    excluded: str
+    """The spec `PROFILE` excludes."""
 
     def section(self, sid: int) -> bytes:
         return next(body for s, body in self.sections if s == sid)
@@ -247,6 +254,10 @@ def make_base(root: Path) -> Base:
     records = tuple(body[ends[i] : ends[i + 1]] for i in range(len(ends) - 1))
     specs = tuple(index[FIELDS["specs"]])
     assert len(records) == len(specs) > 8
+    assert sections_dict[fmt.LOOKUP] == fmt.lookup_section(
+        specs, index[FIELDS["offsets"]], index[FIELDS["record_crcs"]]
+    )
+    (excluded,) = index[FIELDS["profiles"]][PROFILE]["excluded"]
     return Base(
         data=data,
         header=tuple(header),
@@ -254,6 +265,7 @@ def make_base(root: Path) -> Base:
         index=index,
         records=records,
         specs=specs,
+        excluded=excluded,
     )
 
 
@@ -268,12 +280,20 @@ def _catalog(root: Path) -> BuiltCatalog:
         # A model count that is no multiple of 8, so the last bitset byte has bits past the last model.
         chosen = {*PROVIDERS, *extra}
         (root / "api.json").write_text(json.dumps({k: v for k, v in api.items() if k in chosen}))
-        layers = inputs.upstream_layers({"models.dev": root / "api.json", "litellm": root / "litellm.json"})
+        layers = [litellm.load_path(root / "litellm.json"), modelsdev.load_path(root / "api.json")]
         catalog = build(layers, Rules(deny={"mistral": ["*embed*"]}))
         if len(catalog.models) % 8:
             break
     assert catalog is not None and len(catalog.models) % 8, "no slice leaves spare bits in the last bitset byte"
-    return catalog
+    specs = sorted(catalog.models)
+    profile = {
+        "deny": {"xai": "*"},
+        "exclude": [specs[2]],
+        "overrides": {
+            "models": [{"spec": specs[1], "limits": {"output": 1234}, "capabilities": {"tools": {"enabled": False}}}]
+        },
+    }
+    return build_profiles(catalog, layers, inputs.profiles({PROFILE: profile}, layers))
 
 
 # -- the cases -----------------------------------------------------------------------------------------------
@@ -290,6 +310,13 @@ class Case:
     """Names to look up besides the usual ones (those a mutation added to the names or alias tables)."""
     refuse: tuple[str, ...] = ()
     """Calls that must raise an `LLMDBError` on this file (what docs/snapshot-format.md says is refused)."""
+    present: tuple[str, ...] = ()
+    """Specs the file holds: `get` of each answers it or refuses the file (`SnapshotError`), never not-found."""
+    profile: str | None = None
+    """Open the file as this profile."""
+    fresh: bool = False
+    """Each call on a catalog opened for it alone, so each is the first to read the bad part (else all calls
+    are made on one catalog, in order)."""
 
     @property
     def id(self) -> str:
@@ -312,10 +339,13 @@ class Cases:
         control: bool = False,
         names: tuple[str, ...] = (),
         refuse: tuple[str, ...] = (),
+        present: tuple[str, ...] = (),
+        profile: str | None = None,
+        fresh: bool = False,
     ) -> None:
         seed = self._next.get(family, 0)
         self._next[family] = seed + 1
-        self.all.append(Case(family, seed, what, data, control, names, refuse))
+        self.all.append(Case(family, seed, what, data, control, names, refuse, present, profile, fresh))
 
 
 def rng_for(*parts: object) -> random.Random:
@@ -946,7 +976,261 @@ def controls(base: Base, out: Cases) -> None:
     )
 
 
-FAMILIES = (flips, truncations, table, values, index_parts, records, provenance, controls)
+def asked(base: Base) -> list[str]:
+    """The specs every case looks up (not the one the profile excludes: the profile family names it)."""
+    specs = list(base.specs)
+    rng = rng_for("asked")
+    ask = [specs[0], specs[1], *rng.sample(specs[3:-1], 3), specs[len(specs) // 2], specs[-1]]
+    assert base.excluded not in ask
+    return ask
+
+
+def with_specs(base: Base, changes: dict[int, str]) -> bytes:
+    """A file as a writer would make it with some specs renamed: the index's specs, the records' own specs and
+    the lookup section all say the new names, every offset and checksum recomputed."""
+    records = list(base.records)
+    for i, spec in changes.items():
+        record = record_map(base, i)
+        record["spec"] = spec
+        records[i] = encode(record)
+    specs = [changes.get(i, s) for i, s in enumerate(base.specs)]
+
+    def rename(ix: list[Any]) -> None:
+        ix[FIELDS["specs"]] = specs
+
+    data = with_records(base, records, edit=rename)
+    header, sections = split(data)
+    ix: list[Any] = msgspec.msgpack.decode(dict(sections)[fmt.INDEX])
+    lookup = fmt.lookup_section(specs, ix[FIELDS["offsets"]], ix[FIELDS["record_crcs"]])
+    return assemble(header, [(sid, lookup if sid == fmt.LOOKUP else body) for sid, body in sections])
+
+
+class Lookup:
+    """The base file's LOOKUP section taken apart (`contract.lookup_layout`), to edit and put back."""
+
+    def __init__(self, base: Base) -> None:
+        self.base = base
+        self.data = base.section(fmt.LOOKUP)
+        self.n, self.slots = fmt.LOOKUP_HEAD.unpack_from(self.data)
+        self.offsets, self.crcs, self.starts, self.table, self.text = fmt.lookup_layout(self.n, self.slots)
+
+    def array(self, part: str) -> list[int]:
+        """`offsets`, `crcs`, `starts` or `table`, as integers."""
+        at = {"offsets": self.offsets, "crcs": self.crcs, "starts": self.starts, "table": self.table}[part]
+        end = {"offsets": self.crcs, "crcs": self.starts, "starts": self.table, "table": self.text}[part]
+        return unpacked(self.data[at:end], "Q" if part == "offsets" else "I")
+
+    def home(self, spec: str) -> int:
+        return fmt.spec_hash(spec.encode()) & (self.slots - 1)
+
+    def file(self, **parts: list[int] | bytes) -> bytes:
+        """The base file with these parts of its LOOKUP section replaced (`head`, `text` as bytes)."""
+        pieces = {
+            "head": self.data[: self.offsets],
+            "offsets": self.data[self.offsets : self.crcs],
+            "crcs": self.data[self.crcs : self.starts],
+            "starts": self.data[self.starts : self.table],
+            "table": self.data[self.table : self.text],
+            "text": self.data[self.text :],
+        }
+        for name, value in parts.items():
+            pieces[name] = value if isinstance(value, bytes) else packed(value, "Q" if name == "offsets" else "I")
+        return replace(self.base, {fmt.LOOKUP: b"".join(pieces.values())})
+
+
+def lookup(base: Base, out: Cases) -> None:
+    """9. The LOOKUP section: odd spec strings a writer could have put everywhere (index, records and lookup
+    agreeing), spec text, record offsets and checksums that disagree with the index, a corrupt hash table. Every
+    call on its own catalog; `verify()` must refuse each (but one harmless table); a spec the file holds is
+    answered or the file refused, never not found."""
+    n, specs, ask = base.n, list(base.specs), asked(base)
+    p0 = specs[0].split(":", 1)[0]
+    look = Lookup(base)
+
+    def add(what: str, data: bytes, gone: tuple[str, ...] = (), refuse: tuple[str, ...] = ("verify",)) -> None:
+        present = tuple(s for s in ask if s not in gone)
+        out.add("lookup", what, data, refuse=refuse, present=present, fresh=True)
+
+    # Odd specs, sorted where they stand: the first (sorting before every other) or the last.
+    bare = ("get('no-such-model-zz')", "resolve", "verify")
+    for at, odd in [(0, ""), (0, ":"), (0, ":x"), (0, p0), (0, f"{p0}:"), (n - 1, "zz"), (n - 1, "zz:")]:
+        add(f"spec {at} ({specs[at]}) renamed {odd!r} everywhere", with_specs(base, {at: odd}), (specs[at],), bare)
+    add("specs 0 and 1 both renamed '' everywhere", with_specs(base, {0: "", 1: ""}), (specs[0], specs[1]), bare)
+
+    # Spec text that is not the index's: same length, other bytes; not UTF-8; two specs' text swapped.
+    text = bytearray(look.data[look.text :])
+    starts = look.array("starts")
+    upper = bytearray(text)
+    upper[0] = ord(chr(upper[0]).upper())
+    add("spec 0's text upper-cased in the lookup section only", look.file(text=bytes(upper)), (specs[0],))
+    broken = bytearray(text)
+    broken[starts[1] - 1] = 0xFF
+    add("spec 0's last byte 0xff (not UTF-8) in the lookup section only", look.file(text=bytes(broken)), (specs[0],))
+    swapped = fmt.lookup_section(
+        [specs[1], specs[0], *specs[2:]],
+        base.index[FIELDS["offsets"]],
+        base.index[FIELDS["record_crcs"]],
+    )
+    add("specs 0 and 1 swapped in the lookup section only", replace(base, {fmt.LOOKUP: swapped}), specs[:2])
+    for what, new in [
+        ("one shifted by one", [*starts[:3], starts[3] + 1, *starts[4:]]),
+        ("two decreasing", [*starts[:3], starts[4], starts[3], *starts[5:]]),
+        ("a middle one past the text", [*starts[: n // 2], 2**32 - 1, *starts[n // 2 + 1 :]]),
+        ("all zero but the last", [0] * n + [starts[-1]]),
+    ]:
+        add(f"spec starts: {what}", look.file(starts=new), tuple(specs))
+
+    # Record offsets and checksums that are not the index's.
+    offsets, crcs = look.array("offsets"), look.array("crcs")
+    for what, parts in [
+        ("offsets: 1 and 2 swapped", {"offsets": [offsets[0], offsets[2], offsets[1], *offsets[3:]]}),
+        ("offsets: a middle one past the records", {"offsets": [*offsets[: n // 2], 2**63, *offsets[n // 2 + 1 :]]}),
+        ("offsets: all zero but the last", {"offsets": [0] * n + [offsets[-1]]}),
+        ("offsets: every record one later", {"offsets": [0, *offsets[:-1]]}),
+        ("record checksums: all zero", {"crcs": [0] * n}),
+        ("record checksums: 0 and 1 swapped", {"crcs": [crcs[1], crcs[0], *crcs[2:]]}),
+        ("offsets and checksums: records 0 and 1 swapped", {"offsets": [offsets[1] - offsets[0], *offsets[1:]]}),
+    ]:
+        add(f"lookup {what}", look.file(**parts), tuple(specs))
+
+    # A corrupt hash table. A spec whose slot is emptied is still in the file: refused, never "not found".
+    table = look.array("table")
+    for spec in (specs[0], ask[len(ask) // 2], specs[-1]):
+        emptied = [0 if v == specs.index(spec) + 1 else v for v in table]
+        add(f"hash table: {spec}'s slot emptied", look.file(table=emptied), refuse=("verify", f"get({spec!r})"))
+    at_home = [i for i, v in enumerate(table) if v and look.home(specs[v - 1]) == i and not table[i - 1]]
+    a, b = at_home[0], at_home[len(at_home) // 2]
+    moved = list(table)
+    moved[a], moved[b] = moved[b], moved[a]
+    add(f"hash table: two specs' slots ({a}, {b}) swapped", look.file(table=moved))
+    add("hash table: all empty", look.file(table=[0] * look.slots))
+    add("hash table: every slot ordinal 0", look.file(table=[1] * look.slots))
+    add("hash table: every slot 2**32-1", look.file(table=[2**32 - 1] * look.slots))
+    add("hash table: every slot past the last model", look.file(table=[n + 1] * look.slots))
+    full = [v or n + 1 + i for i, v in enumerate(table)]
+    add("hash table: its empty slots past the last model (no empty slot left)", look.file(table=full), refuse=())
+    for what, head in [
+        ("one model fewer", fmt.LOOKUP_HEAD.pack(n - 1, look.slots)),
+        ("one model more", fmt.LOOKUP_HEAD.pack(n + 1, look.slots)),
+        ("half the slots", fmt.LOOKUP_HEAD.pack(n, look.slots // 2)),
+        ("twice the slots", fmt.LOOKUP_HEAD.pack(n, look.slots * 2)),
+        ("slots not a power of two", fmt.LOOKUP_HEAD.pack(n, look.slots - 1)),
+    ]:
+        add(f"lookup head: {what}", look.file(head=head), tuple(specs), refuse=("open",))
+
+
+def profile_parts(base: Base, out: Cases) -> None:
+    """10. The profile part of the index, read as that profile: names, bitsets holding the models it hides or
+    too long, exclusions and overrides naming unknown specs, override records and column values of the wrong
+    kind. Every call on its own catalog; a spec the file holds and the profile does not exclude is answered or
+    the file refused, never not found."""
+    n, specs, ask = base.n, list(base.specs), asked(base)
+    width = (n + 7) // 8
+    overridden, hidden = specs[1], base.excluded
+    ordinal = specs.index(hidden)
+
+    def add(what: str, edit: Callable[[dict[str, Any]], None], refuse: tuple[str, ...] = ("open", "verify")) -> None:
+        def change(ix: list[Any]) -> None:
+            edit(ix[FIELDS["profiles"]])
+
+        out.add(
+            "profile", what, with_index(base, change), refuse=refuse, present=tuple(ask), profile=PROFILE, fresh=True
+        )
+
+    def part(key: str, value: Any) -> Callable[[dict[str, Any]], None]:
+        def edit(profiles: dict[str, Any]) -> None:
+            profiles[PROFILE][key] = value
+
+        return edit
+
+    mine = base.index[FIELDS["profiles"]][PROFILE]
+    out.add(
+        "profile",
+        "the base file, read as its profile",
+        base.data,
+        control=True,
+        present=tuple(ask),
+        names=(hidden,),
+        profile=PROFILE,
+        fresh=True,
+    )
+
+    def renamed(profiles: dict[str, Any]) -> None:
+        profiles["zz"] = profiles.pop(PROFILE)
+
+    out.add(
+        "profile",
+        "the profile renamed (not found)",
+        with_index(base, lambda ix: renamed(ix[FIELDS["profiles"]])),
+        refuse=("open",),
+        profile=PROFILE,
+        fresh=True,
+    )
+
+    def more(profiles: dict[str, Any]) -> None:
+        profiles.update({"": profiles[PROFILE], "zz": {}, "zz-int": 5})
+
+    add("two more profiles, one not a map", more)
+    bitsets = mine["bitsets"]
+    with_hidden = {
+        k: (int.from_bytes(v, "little") | 1 << ordinal).to_bytes(width, "little") for k, v in bitsets.items()
+    }
+    for what, value in [
+        ("'allowed' holding the model the profile excludes", {**bitsets, "allowed": with_hidden["allowed"]}),
+        ("'tools' holding the model the profile excludes", {**bitsets, "tools": with_hidden["tools"]}),
+        ("every bitset holding the model the profile excludes", with_hidden),
+        ("'allowed' one byte too long", {**bitsets, "allowed": b"\xff" * (width + 1)}),
+        ("'allowed' bits past the last model", {**bitsets, "allowed": b"\xff" * width}),
+        ("'allowed' a string", {**bitsets, "allowed": "x"}),
+        ("a list", list(bitsets.values())),
+    ]:
+        add(f"bitsets: {what}", part("bitsets", value))
+    add("bitsets: empty (nothing allowed)", part("bitsets", {}), refuse=())
+    for what, value in [
+        ("an unknown spec", {**mine["excluded"], "zz:nothing": "x"}),
+        ("''", {**mine["excluded"], "": "x"}),
+        ("every spec (the bitsets still hold them)", dict.fromkeys(specs, "x")),
+        ("a reason that is an int", {hidden: 5}),
+    ]:
+        add(f"excluded: {what}", part("excluded", value))
+    add("excluded: none (the bitsets still leave it out)", part("excluded", {}), refuse=())
+    record = record_map(base, 1)
+    for what, value, refuse in [
+        ("for an unknown spec", {**mine["records"], "zz:nothing": base.records[0]}, ("open", "verify")),
+        ("for ''", {**mine["records"], "": base.records[0]}, ("open", "verify")),
+        ("not msgpack", {overridden: b"\xc1"}, ("verify", f"get({overridden!r})")),
+        ("empty", {overridden: b""}, ("verify", f"get({overridden!r})")),
+        ("another model's", {overridden: base.records[3]}, ("verify", f"get({overridden!r})")),
+        ("holding spec ''", {overridden: encode({**record, "spec": ""})}, ("verify", f"get({overridden!r})")),
+        ("limits a string", {overridden: encode({**record, "limits": "big"})}, ("verify", f"get({overridden!r})")),
+        ("nested 10,000 deep", {overridden: bytes(nested_list(10_000))}, ("verify", f"get({overridden!r})")),
+        ("a string, not bytes", {overridden: "x"}, ("open", "verify")),
+        ("for the excluded spec (never read)", {**mine["records"], hidden: base.records[ordinal]}, ()),
+    ]:
+        add(f"records: {what}", part("records", value), refuse)
+    for what, value in [
+        ("'context' a string", {"context": {overridden: "lots"}}),
+        ("'input_cost' a list", {"input_cost": {overridden: [1]}}),
+        ("'family' an int", {"family": {overridden: 5}}),
+        ("'context' for an unknown spec", {"context": {"zz:nothing": 5}}),
+        ("'context' for ''", {"context": {"": 5}}),
+        ("a list", [1, 2]),
+        ("'context' a list", {"context": [5]}),
+    ]:
+        add(f"columns: {what}", part("columns", value))
+    add("columns: an unknown column (ignored)", part("columns", {"zz": {overridden: "x"}}), refuse=())
+    add("denied: an unknown spec (nothing to deny)", part("denied", {"zz:nothing": "x"}), refuse=())
+    add("denied: a rule that is an int", part("denied", {overridden: 5}))
+    add("definition: garbage (read by daemons only)", part("definition", {"allow": 5, "zz": [None]}), refuse=())
+    for what, value in [("nil", None), ("an int", 7), ("a list", [1]), ("an empty map", {})]:
+
+        def whole(profiles: dict[str, Any], value: Any = value) -> None:
+            profiles[PROFILE] = value
+
+        add(f"the profile replaced by {what}", whole, refuse=("open",))
+
+
+FAMILIES = (flips, truncations, table, values, index_parts, records, provenance, controls, lookup, profile_parts)
 
 
 # -- exercising the files, in child processes ----------------------------------------------------------------
@@ -996,6 +1280,8 @@ def run(case):
         snap = state["snap"]
         try:
             return isinstance(spec, str) and snap.ordinal(spec) is not None
+        except LLMDBError:
+            return True  # the file is refused: what was answered must still be the model asked for
         except BaseException as exc:
             fail("check", "ordinal() raised " + type(exc).__name__, repr(exc)[:300])
             return True
@@ -1031,47 +1317,88 @@ def run(case):
                 fail(name, "wrong model (another provider's)", f"models({provider!r}) gave {m.spec!r}")
                 break
 
-    cat = op("Catalog()", lambda: llmdb.Catalog(case["path"], **kwargs))
-    if cat is None:
-        return outcomes, failures
-    state["snap"] = op("open", lambda: cat.snapshot)
-    if state["snap"] is None:
-        op("close", cat.close)
-        return outcomes, failures
+    options = {**kwargs, **({"profile": case["profile"]} if case["profile"] is not None else {})}
     specs, p = case["ask"], case["provider"]
     first, last = specs[0], specs[-1]
-    for spec in specs:
-        check(f"get({spec!r})", op(f"get({spec!r})", lambda: cat.get(spec)), spec)
-    for name in case["names"]:
-        check(f"get({name!r})", op(f"get({name!r})", lambda: cat.get(name)), name)
-    check("find", op("find", lambda: cat.find(first)), first)
-    check_all("models()", op("models()", lambda: every(cat.models())))
-    check_all("models(tools)", op("models(tools)", lambda: every(cat.models(require=["tools"], forbid=["reasoning"]))))
-    check_all("models(provider)", op("models(provider)", lambda: every(cat.models(p, include_deprecated=True))), p)
-    check_all("models(context)", op("models(context)", lambda: every(cat.models(min_context=1000, order_by="cost"))))
-    check_all("models(image)", op("models(image)", lambda: every(cat.models(input="image", order_by="release_date"))))
-    check_all("models(chat)", op("models(chat)", lambda: every(cat.models(mode="chat", order_by="context"))))
-    check_all(
+    steps = []
+
+    def step(fn):
+        steps.append(fn)
+        return fn
+
+    for spec in [*specs, *case["names"]]:
+        step(lambda cat, spec=spec: check(f"get({spec!r})", op(f"get({spec!r})", lambda: cat.get(spec)), spec))
+    step(lambda cat: check("find", op("find", lambda: cat.find(first)), first))
+    step(lambda cat: check("resolve", op("resolve", lambda: cat.resolve(first.split(":", 1)[-1], scope=p))))
+    step(lambda cat: check_all("models()", op("models()", lambda: every(cat.models()))))
+    step(lambda cat: check_all(
+        "models(tools)", op("models(tools)", lambda: every(cat.models(require=["tools"], forbid=["reasoning"])))
+    ))
+    step(lambda cat: check_all(
+        "models(provider)", op("models(provider)", lambda: every(cat.models(p, include_deprecated=True))), p
+    ))
+    step(lambda cat: check_all(
+        "models(context)", op("models(context)", lambda: every(cat.models(min_context=1000, order_by="cost")))
+    ))
+    step(lambda cat: check_all(
+        "models(image)", op("models(image)", lambda: every(cat.models(input="image", order_by="release_date")))
+    ))
+    step(lambda cat: check_all(
+        "models(chat)", op("models(chat)", lambda: every(cat.models(mode="chat", order_by="context")))
+    ))
+    step(lambda cat: check_all(
         "models(cost)",
         op("models(cost)", lambda: every(cat.models(max_input_cost=5.0, max_output_cost=50.0, min_output=1))),
-    )
+    ))
     for name, kw in (("select(like)", {"require": ["tools"], "like": first}), ("select(prefer)", {"prefer": [p]})):
-        chosen = op(name, lambda: cat.select(**kw))
-        if chosen is not None:
-            check(name, chosen.model)
-    op("provider_provenance", lambda: state["snap"].provider_provenance(p))
-    op("explain(first)", lambda: cat.explain(first))
-    op("explain(last)", lambda: cat.explain(last))
-    op("info", cat.info)
-    op("providers", cat.providers)
-    op("provider", lambda: cat.provider(p))
-    op("supports", lambda: cat.supports(first, "tools", "input:image"))
-    op("allowed", lambda: cat.allowed(last))
-    op("capabilities", lambda: cat.capabilities(last))
-    op("cost", lambda: cat.cost(first, input_tokens=1000, output_tokens=100))
-    op("resolve_name", lambda: cat.resolve_name("no-such-model-zz"))
-    op("parse_spec", lambda: cat.parse_spec(p + "/x"))
-    op("close", cat.close)
+
+        @step
+        def _(cat, name=name, kw=kw):
+            chosen = op(name, lambda: cat.select(**kw))
+            if chosen is not None:
+                check(name, chosen.model)
+
+    step(lambda cat: op("provider_provenance", lambda: state["snap"].provider_provenance(p)))
+    step(lambda cat: op("explain(first)", lambda: cat.explain(first)))
+    step(lambda cat: op("explain(last)", lambda: cat.explain(last)))
+    step(lambda cat: op("info", cat.info))
+    step(lambda cat: op("providers", cat.providers))
+    step(lambda cat: op("provider", lambda: cat.provider(p)))
+    step(lambda cat: op("supports", lambda: cat.supports(first, "tools", "input:image")))
+    step(lambda cat: op("allowed", lambda: cat.allowed(last)))
+    step(lambda cat: op("capabilities", lambda: cat.capabilities(last)))
+    step(lambda cat: op("cost", lambda: cat.cost(first, input_tokens=1000, output_tokens=100)))
+    step(lambda cat: op("resolve_name", lambda: cat.resolve_name("no-such-model-zz")))
+    step(lambda cat: op("parse_spec", lambda: cat.parse_spec(p + "/x")))
+    step(lambda cat: op("verify", lambda: state["snap"].verify()))
+
+    def opened():
+        cat = op("Catalog()", lambda: llmdb.Catalog(case["path"], **options))
+        if cat is None:
+            return None
+        state["snap"] = op("open", lambda: cat.snapshot)
+        if state["snap"] is None:
+            op("close", cat.close)
+            return None
+        return cat
+
+    if case["fresh"]:  # every call the first on its catalog: the first to read whatever part is bad
+        for fn in steps:
+            cat = opened()
+            if cat is not None:
+                fn(cat)
+                op("close", cat.close)
+    else:
+        cat = opened()
+        if cat is None:
+            return outcomes, failures
+        for fn in steps:
+            fn(cat)
+        op("close", cat.close)
+    for spec in case["present"]:
+        got = outcomes.get(f"get({spec!r})")
+        if got not in (None, "ok", "SnapshotError"):
+            fail(f"get({spec!r})", "a spec the file holds not found", f"{got}, where the file holds {spec!r}")
     return outcomes, failures
 
 
@@ -1177,8 +1504,7 @@ def exercise(base: Base, work: Path) -> tuple[list[Case], dict[str, Outcome], li
     ids = [case.id for case in cases.all]
     assert len(set(ids)) == len(ids)
     specs = list(base.specs)
-    rng = rng_for("asked")
-    ask = [specs[0], specs[1], *rng.sample(specs[2:-1], 3), specs[len(specs) // 2], specs[-1]]
+    ask = asked(base)
     index_names = dict(base.index[FIELDS["names"]]) if "names" in FIELDS else {}
     names = [
         *list(index_names)[:2],
@@ -1197,6 +1523,9 @@ def exercise(base: Base, work: Path) -> tuple[list[Case], dict[str, Outcome], li
                 "ask": ask,
                 "names": [*names, *case.names],
                 "provider": specs[0].split(":", 1)[0],
+                "present": list(case.present),
+                "profile": case.profile,
+                "fresh": case.fresh,
             }
         )
     batches = [jobs[i : i + BATCH_SIZE] for i in range(0, len(jobs), BATCH_SIZE)]

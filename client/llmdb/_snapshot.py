@@ -10,6 +10,7 @@ lock and make no system call. The thread is restarted in a forked child, and end
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import functools
 import mmap
@@ -98,6 +99,13 @@ def _little(values: Any) -> bytes:
     return swapped.tobytes()
 
 
+def _spec_fault(spec: str) -> str | None:
+    """Why `spec` is not a spec (`provider:model`, neither part empty, as `schema.make_spec` writes one), or None:
+    name resolution splits every spec on its first `:`."""
+    provider, _, model_id = spec.partition(":")
+    return None if provider and model_id else f"spec {spec!r} is not 'provider:model'"
+
+
 _READ_TO_CHECK = frozenset({fmt.LOOKUP, fmt.RECORDS})
 """Sections checksummed with `pread` rather than through the mapping: lookups touch only a few of their pages."""
 
@@ -172,13 +180,10 @@ class Snapshot:
 
     def _apply_profile(self, name: str) -> None:
         """Answer as profile `name` does: its bitsets, denials, exclusions, overridden records and columns."""
-        found = self.profiles.get(name)
+        found = self.profiles.get(name)  # each profile checked with the part (`_check_profiles`)
         if found is None:
             have = ", ".join(sorted(self.profiles)) or "none"
             raise UnknownProfile(f"{self.path}: no profile {name!r} (the file's profiles: {have})")
-        problem = self._check_bitsets(found.bitsets)
-        if problem:
-            raise SnapshotError(f"{self.path}: index: profile {name!r}: {problem}")
         self._parts["bitsets"] = found.bitsets
         self._parts["denied"] = found.denied
         self._parts["excluded"] = {**self.excluded, **found.excluded}
@@ -310,11 +315,16 @@ class Snapshot:
         unique = len(self._ordinals) if self._ordinals is not None else len(set(specs))
         if unique != n:
             return f"{n - unique} duplicate spec(s)"
-        if sorted(specs) != specs:  # ~0.1 ms for 9,000 specs; provider ranges rely on it
+        if sorted(specs) != specs:  # ~0.1 ms for 9,000 specs; provider ranges and `_probe` rely on it
             return "specs are not sorted"
+        for spec in specs:  # ~0.8 ms for 9,000 specs
+            provider, _, model_id = spec.partition(":")
+            if not provider or not model_id:
+                return _spec_fault(spec)
         if fmt.LOOKUP in self._sections:
             encoded = [s.encode() for s in specs]
-            if self._text != b"".join(encoded) or _little(self._spec_starts) != _little(fmt.spec_starts(encoded)):
+            text = bytes(self._text)  # compared as bytes: a memoryview compares item by item, 40 times slower
+            if text != b"".join(encoded) or _little(self._spec_starts) != _little(fmt.spec_starts(encoded)):
                 return "specs differ from the lookup section's"
         return None
 
@@ -372,14 +382,30 @@ class Snapshot:
         return None
 
     def _check_profiles(self, profiles: dict[str, fmt.ProfileIndex]) -> str | None:
+        """Every profile, whichever a reader is opened with: the specs it names are the file's, its bitsets fit
+        the models and leave out the models it excludes, its column values have their column's types. (Its
+        records are checked when first decoded, as the base's are.)"""
         for name, profile in profiles.items():
+            problem = self._check_bitsets(profile.bitsets)
+            if problem:
+                return f"profile {name!r}: {problem}"
+            excluded = 0
             for spec in (*profile.records, *profile.excluded):
-                if self._probe(spec) is None:
+                ordinal = self._probe(spec)
+                if ordinal is None:
                     return f"profile {name!r} names {spec!r}, which the file does not have"
+                if spec in profile.excluded:
+                    excluded |= 1 << ordinal
+            served = next((k for k, raw in profile.bitsets.items() if int.from_bytes(raw, "little") & excluded), None)
+            if served is not None:
+                return f"profile {name!r}: bitset {served!r} holds a model the profile excludes"
             for column, values in profile.columns.items():
-                for spec in values:
+                allowed = _COLUMN_TYPES.get(column)
+                for spec, value in values.items():
                     if self._probe(spec) is None:
                         return f"profile {name!r} column {column!r} names {spec!r}, which the file does not have"
+                    if allowed is not None and type(value) not in allowed:
+                        return f"profile {name!r} column {column!r} holds {value!r} for {spec!r}"
         return None
 
     def verify(self) -> None:
@@ -413,7 +439,7 @@ class Snapshot:
     def _pread(self, offset: int, length: int) -> bytes:
         """Bytes of the file read with `pread`, not through the mapping: the kernel maps ~64 KiB around every
         page a process first touches, so reading 1,000 scattered records through the mapping made ~80 MiB of a
-        large file resident in each process (issue 12); a read copies just the bytes (page cache still shared).
+        large file resident in each process; a read copies just the bytes (page cache still shared).
         Records go through `_record_bytes`; this checksums sections that lookups only probe."""
         try:
             data = os.pread(self._fd, length, offset)
@@ -499,6 +525,9 @@ class Snapshot:
         model: Model = self._read(_MODEL, data, f"record {ordinal} ({spec!r})")
         if model.spec != spec:
             raise SnapshotError(f"{self.path}: record {ordinal} holds {model.spec!r} where the index says {spec!r}")
+        fault = _spec_fault(spec)  # the specs a listing reads in place are not otherwise checked
+        if fault:
+            raise SnapshotError(f"{self.path}: record {ordinal}: {fault}")
         # Two threads may decode the same record at once; both results are equal, either may stay cached.
         if keep:
             self._cache[model.spec] = model
@@ -525,11 +554,20 @@ class Snapshot:
         for _ in range(len(slots)):  # a table without an empty slot (a corrupt one) still ends
             found: int = slots[slot]
             if not found:
-                return None
+                break
             if found <= n and text[starts[found - 1] : starts[found]] == key:
-                return found - 1
+                return found - 1  # a hit needs no check: the record found is checked against its spec
             slot = (slot + 1) & mask
+        self._confirm_miss(spec)
         return None
+
+    def _confirm_miss(self, spec: str) -> None:
+        """`SnapshotError` when the hash table missed a spec the file has (a corrupt table): a bisection of the
+        sorted specs (decoded on the first miss, as resolving the name goes on to do anyway)."""
+        specs = self.specs
+        at = bisect.bisect_left(specs, spec)
+        if at < len(specs) and specs[at] == spec:
+            raise SnapshotError(f"{self.path}: lookup section: {spec!r} is not in its hash table")
 
     def spec_at(self, ordinal: int) -> str:
         if self._ordinals is not None:
