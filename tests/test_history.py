@@ -1,4 +1,4 @@
-"""The history (issue 13): a real daemon records what each publish changed; separate processes read it."""
+"""The history: a real daemon records what each publish changed; separate processes read it."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from daemon_helpers import Daemon, patch, price, wait_for
+from daemon_helpers import Daemon, patch, price, status_json, wait_for
 from upstream_server import SHARED, Upstream
 
 import llmdb
@@ -164,7 +164,7 @@ def test_a_corrupt_or_locked_history_never_stops_publishing(tmp_path: Path) -> N
     try:
         (d.patches / "p.json").write_text(patch(7.0))
         wait_for(lambda: price(catalog) == 7.0, "a publish despite a corrupt history")
-        status = wait_for(lambda: (contract.read_status(d.state) or {}).get("history", {}).get("error"), "report")
+        status = wait_for(lambda: (status_json(d.state) or {}).get("history", {}).get("error"), "report")
         assert str(d.state / contract.HISTORY_FILE) in status
         out = cli("--snapshot", str(catalog), "history", "openai:gpt-4o")
         assert out.returncode == 3 and "cannot read the history" in out.stderr and "Traceback" not in out.stderr
@@ -192,7 +192,7 @@ def test_a_corrupt_or_locked_history_never_stops_publishing(tmp_path: Path) -> N
             (d.patches / "p.json").write_text(patch(8.0))
             wait_for(lambda: price(catalog) == 8.0, "a publish despite a locked history")
             wait_for(
-                lambda: "locked" in (contract.read_status(d.state) or {}).get("history", {}).get("error", ""),
+                lambda: "locked" in (status_json(d.state) or {}).get("history", {}).get("error", ""),
                 "the lock reported",
             )
         finally:
@@ -200,7 +200,7 @@ def test_a_corrupt_or_locked_history_never_stops_publishing(tmp_path: Path) -> N
             locker.wait()
         (d.patches / "p.json").write_text(patch(9.0))
         wait_for(lambda: price(catalog) == 9.0, "the next publish")
-        wait_for(lambda: "error" not in (contract.read_status(d.state) or {}).get("history", {}), "recovered")
+        wait_for(lambda: "error" not in (status_json(d.state) or {}).get("history", {}), "recovered")
         epoch, models = recorded(d.state)
         assert epoch == contract.read_header(catalog).epoch
         assert models["openai:gpt-4o"]["cost.input"] == 9.0
@@ -218,7 +218,7 @@ def test_a_corrupt_or_locked_history_never_stops_publishing(tmp_path: Path) -> N
         conn.close()
         d.start()
         wait_for(lambda: price(catalog) == 9.0, "serving after the restart")
-        damaged = wait_for(lambda: (contract.read_status(d.state) or {}).get("history", {}).get("error"), "damage")
+        damaged = wait_for(lambda: (status_json(d.state) or {}).get("history", {}).get("error"), "damage")
         assert "openai:gpt-4o" in damaged and "cost.input" in damaged and "damaged" in damaged
         (d.patches / "p.json").write_text(patch(10.0))
         wait_for(lambda: price(catalog) == 10.0, "a publish despite a damaged history")
@@ -251,7 +251,7 @@ def test_another_user_reads_the_daemons_history(tmp_path: Path) -> None:
         catalog = d.state / contract.CATALOG_FILE
         (d.patches / "p.json").write_text(patch(5.5))
         wait_for(lambda: price(catalog) == 5.5, "publish")
-        wait_for(lambda: (contract.read_status(d.state) or {}).get("history", {}).get("epoch"), "recorded")
+        wait_for(lambda: (status_json(d.state) or {}).get("history", {}).get("epoch"), "recorded")
         for when in ("running", "stopped"):
             out = subprocess.run([sys.executable, "-c", reader, str(catalog)], capture_output=True, text=True)
             assert out.returncode == 0 and out.stdout.strip() == "5.5", (when, out.stderr)
@@ -350,12 +350,11 @@ def test_bad_questions_get_clear_errors(tmp_path: Path) -> None:
 
 
 def test_retention_folds_old_versions_into_a_baseline(tmp_path: Path) -> None:
-    from llmdbd import inputs
     from llmdbd.engine import build
     from llmdbd.sources import modelsdev
 
-    old = build(inputs.layers([modelsdev.load_path(SHARED / "api-older.json")], []))
-    new = build(inputs.layers([modelsdev.load_path(SHARED / "api.json")], []))
+    old = build([modelsdev.load_path(SHARED / "api-older.json")])
+    new = build([modelsdev.load_path(SHARED / "api.json")])
     store = history.History(tmp_path / contract.HISTORY_FILE, retention_days=30)
     now = time.time()
     store.record(old, epoch=1, at=now - 90 * 86400)
@@ -411,7 +410,6 @@ def test_history_import_rebuilds_the_packaged_history(tmp_path: Path) -> None:
 
 
 def test_a_model_whose_provider_left_too_is_still_in_the_history(tmp_path: Path) -> None:
-    from llmdbd import inputs
     from llmdbd.engine import build
     from llmdbd.output.snapshot import encode_snapshot
     from llmdbd.sources import modelsdev
@@ -419,8 +417,8 @@ def test_a_model_whose_provider_left_too_is_still_in_the_history(tmp_path: Path)
     data = json.loads((SHARED / "api.json").read_text())
     without = {k: v for k, v in data.items() if k != "deepseek"}
     (tmp_path / "without.json").write_text(json.dumps(without))
-    old = build(inputs.layers([modelsdev.load_path(SHARED / "api.json")], []))
-    new = build(inputs.layers([modelsdev.load_path(tmp_path / "without.json")], []))
+    old = build([modelsdev.load_path(SHARED / "api.json")])
+    new = build([modelsdev.load_path(tmp_path / "without.json")])
     store = history.History(tmp_path / contract.HISTORY_FILE)
     store.record(old, epoch=1, at=time.time() - 86400)
     store.record(new, epoch=2, at=time.time())

@@ -1,4 +1,4 @@
-"""Recording what each published catalog changed into the state directory's history database (issue 13).
+"""Recording what each published catalog changed into the state directory's history database.
 
 Each catalog is diffed against the one recorded before it: models and providers introduced and removed, and per
 model the fields whose value changed (old, new, and the source of the new value). One SQLite transaction per
@@ -113,6 +113,26 @@ def provenance_source(catalog: BuiltCatalog) -> Any:
     return source_of
 
 
+def continues(seed: Path, catalog: BuiltCatalog) -> bool:
+    """Whether `catalog` carries on from the history `seed`: it is the newest catalog recorded there (same
+    content hash), or that catalog's snapshot is the only upstream among its build's inputs (patches and
+    overrides on top are changes of the daemon's own, recorded at its epochs). A catalog of other upstreams
+    shares none of its past: diffed against it, it would show changes its catalog never had. `HistoryError` if
+    `seed` cannot be read."""
+    try:
+        conn = sqlite3.connect(f"{seed.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            row = conn.execute("SELECT content_hash FROM versions ORDER BY id DESC LIMIT 1").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        raise HistoryError(f"{seed}: cannot read the history to start from: {exc}") from None
+    if row is None:
+        return False
+    upstreams = [source.version for source in catalog.report.sources if source.kind == "upstream"]  # its inputs
+    return bool(catalog.content_hash == row[0] or upstreams == ["sha256:" + row[0]])
+
+
 class History:
     """The state directory's history database and the catalog last recorded in it.
 
@@ -125,7 +145,9 @@ class History:
 
     def __init__(self, path: Path, *, retention_days: int = 0, seed: Path | None = None) -> None:
         """`path`: the database (a state directory's `history.sqlite3`); `seed`: a history to start from when
-        there is none (the packaged one: a fresh install has the past it ships with)."""
+        there is none, used only if the first catalog recorded carries on from it (`continues`): the packaged
+        one gives a daemon serving the packaged catalog the past it ships with, and no other daemon a past that
+        was not its catalog's."""
         self.path = path
         self.retention_days = retention_days
         self.seed = seed
@@ -140,11 +162,14 @@ class History:
             self._conn.close()
             self._conn = None
 
-    def _connection(self) -> sqlite3.Connection:
+    def _connection(self, catalog: BuiltCatalog) -> sqlite3.Connection:
+        """The open database; a new one starts as a copy of `seed` when `catalog`, the first it will record,
+        carries on from it, else empty (its first catalog then introduces every model)."""
         if self._conn is None:
             remove_stale_temps(self.path.parent, self.path.name)  # a seed copy cut short by a kill
-            if self.seed is not None and not self.path.exists() and self.seed.is_file():
-                atomic_write(self.path, self.seed.read_bytes())
+            seed = self.seed
+            if seed is not None and not self.path.exists() and seed.is_file() and continues(seed, catalog):
+                atomic_write(self.path, seed.read_bytes())
             self._conn = connect(self.path)
         return self._conn
 
@@ -159,7 +184,7 @@ class History:
         cannot be written; nothing is half-written then, the connection is closed, and the next call diffs from
         the last catalog recorded."""
         try:
-            return self._record(self._connection(), catalog, epoch, time.time() if at is None else at, origin)
+            return self._record(self._connection(catalog), catalog, epoch, time.time() if at is None else at, origin)
         except BaseException:
             self.close()
             raise
