@@ -11,8 +11,9 @@ from catalogs import API
 
 from llmdb.schema import BuildIssue
 from llmdbd import inputs
-from llmdbd.engine import BuildError, BuiltCatalog, build
+from llmdbd.engine import BuiltCatalog, build
 from llmdbd.engine.filters import Rules
+from llmdbd.errors import BuildError
 from llmdbd.sources import modelsdev, patches
 
 
@@ -71,7 +72,11 @@ def test_non_utf8_bytes(tmp_path: Path, api_bytes: bytes) -> None:
 def test_wrong_type(tmp_path: Path, api_bytes: bytes) -> None:
     doc = {"models": [{"spec": "openai:gpt-4o", "limits": {"context": "big"}}]}
     issue = bad_case(tmp_path, api_bytes, "a.json", json.dumps(doc))
-    assert issue.stage == "validate" and issue.field == "limits.context" and "Expected `int" in issue.message
+    assert (
+        issue.stage == "validate"
+        and issue.field == "limits.context"
+        and 'must be a whole number, got "big"' in issue.message
+    )
     assert (issue.provider, issue.model) == ("openai", "gpt-4o")
 
 
@@ -96,13 +101,13 @@ def test_unknown_keys_name_the_key(tmp_path: Path, api_bytes: bytes, doc: dict[s
 )
 def test_negative_costs_and_limits(tmp_path: Path, api_bytes: bytes, patch: dict[str, Any], field: str) -> None:
     issue = bad_case(tmp_path, api_bytes, "a.json", json.dumps({"models": [{"spec": "openai:gpt-4o", **patch}]}))
-    assert issue.field == field and ">= " in issue.message
+    assert issue.field == field and f"models[0].{field}: must be ≥ " in issue.message
 
 
 def test_string_over_one_mib(tmp_path: Path, api_bytes: bytes) -> None:
     doc = {"models": [{"spec": "openai:gpt-4o", "name": "x" * (1 << 20 | 1)}]}
     issue = bad_case(tmp_path, api_bytes, "a.json", json.dumps(doc))
-    assert issue.field == "name" and "length <= 1048576" in issue.message
+    assert issue.field == "name" and "at most 1048576 characters long" in issue.message
     doc = {"models": [{"spec": "openai:gpt-4o", "extra": {"note": "x" * (1 << 20 | 1)}}]}
     issue = bad_case(tmp_path, api_bytes, "b.json", json.dumps(doc))
     assert issue.field == "extra.note" and "longer than" in issue.message

@@ -21,7 +21,7 @@ from llmdbd.sources import modelsdev, patches
 
 def layer(name: str, *records: tuple[str, dict[str, Any]]) -> Layer:
     return Layer(
-        info=SourceInfo(name=name, kind="patch"),
+        info=SourceInfo(name=name, kind="upstream"),
         fragments=[Fragment(provider="p", model=mid, data=data, order=i) for i, (mid, data) in enumerate(records)],
     )
 

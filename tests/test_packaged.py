@@ -92,3 +92,43 @@ def test_packaged_history_ends_at_the_packaged_snapshot() -> None:
     assert [contract.iso(at)[:10] for _, _, at in rows] == ["2026-01-01", "2026-07-01", "2026-11-12"]
     assert rows[-1][1] == Snapshot(llmdb.packaged_path()).content_hash
     assert all(epoch is None for epoch, _, _ in rows)
+
+
+def _command(*args: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if k not in ("LLMDB_SNAPSHOT", "LLMDBD_PACKAGED_SNAPSHOT")}
+    return subprocess.run([sys.executable, *args], capture_output=True, text=True, env=clean, timeout=300)
+
+
+def test_a_build_from_the_packaged_catalog_keeps_its_provenance(tmp_path: Path) -> None:
+    """No upstream configured (the README's Run): `llmdb explain` on the result says what the packaged file says."""
+    output = tmp_path / "catalog.llmdb"
+    built = _command("-m", "llmdbd", "build", "--output", str(output))
+    assert built.returncode == 0, built.stderr
+    explained = [
+        json.loads(_command("-m", "llmdb.cli", "--snapshot", str(path), "explain", "openai:gpt-4o", "--json").stdout)
+        for path in (output, llmdb.packaged_path())
+    ]
+    assert explained[0] == explained[1]
+    assert explained[0]["cost.input"]["source"] == "models.dev"
+    assert explained[0]["cost.batch.input"]["source"] == "litellm"
+    snapshot = Snapshot(output)
+    assert snapshot.content_hash == Snapshot(llmdb.packaged_path()).content_hash
+    assert snapshot.provider_provenance("openai") == Snapshot(llmdb.packaged_path()).provider_provenance("openai")
+
+
+def test_conflicts_from_the_packaged_catalog_are_the_ones_it_records(tmp_path: Path) -> None:
+    found = _command("-m", "llmdbd", "check", "--conflicts")
+    assert found.returncode == 0, found.stderr
+    head, *lines = found.stdout.splitlines()
+    assert head.startswith("721 conflict(s) between upstreams, as recorded in the packaged snapshot")
+    assert len(lines) == 721 and all("models.dev=" in line and "litellm=" in line for line in lines)
+
+    only = tmp_path / "modelsdev.llmdb"
+    built = _command("-m", "llmdbd", "build", "--upstream", str(API), "--output", str(only))
+    assert built.returncode == 0, built.stderr
+    env = {**os.environ, "LLMDBD_PACKAGED_SNAPSHOT": str(only)}
+    found = subprocess.run(
+        [sys.executable, "-m", "llmdbd", "check", "--conflicts"], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert found.stdout.startswith("no conflicts to show: the catalog was built from the packaged snapshot")
+    assert "records models.dev;" in found.stdout and "--litellm FILE" in found.stdout

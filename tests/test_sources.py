@@ -71,7 +71,7 @@ def test_a_patch_can_add_a_model_and_a_provider(tmp_path: Path, upstream_bytes: 
         json.dumps(
             {
                 "provider": {"id": "my-vllm", "name": "Local vLLM", "base_url": "http://10.0.0.5/v1"},
-                "models": [{"id": "llama-3.3-70b", "limits": {"context": 131072}, "tool_call": True}],
+                "models": [{"id": "llama-3.3-70b", "new": True, "limits": {"context": 131072}, "tool_call": True}],
             }
         )
     )

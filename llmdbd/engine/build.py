@@ -138,7 +138,7 @@ def _filters(b: Build) -> None:
                 b.denied.setdefault(spec, reason)
 
 
-def _catalog(b: Build) -> None:
+def _make_catalog(b: Build) -> None:
     """Aliases checked, everything sorted by key, and the content hash."""
     b.model_aliases = _model_aliases(b.models, b.issues)
     b.models = dict(sorted(b.models.items()))
@@ -155,7 +155,7 @@ STAGES: tuple[tuple[str, Callable[[Build], None]], ...] = (
     ("enrich", _enrich),
     ("convert", _convert),
     ("filters", _filters),
-    ("catalog", _catalog),
+    ("catalog", _make_catalog),
 )
 """The stages in order; `build` times each under its name."""
 
@@ -195,7 +195,7 @@ def build(
         model_aliases=b.model_aliases,
         denied=b.denied,
         excluded=b.excluded,
-        sources=(ENRICH, *(layer.info for layer in layers)),
+        sources=(ENRICH, *b.merged.sources),
         model_sources={spec: b.model_sources[(m.provider, m.id)] for spec, m in b.models.items()},
         provider_sources={pid: b.merged.provider_sources.get(pid, {}) for pid in b.providers},
         report=report,

@@ -31,12 +31,16 @@ MAX_STRING = 1 << 20
 
 Text = Annotated[str, Meta(max_length=MAX_STRING)]
 Name = Annotated[str, Meta(min_length=1, max_length=MAX_STRING)]
-PartialDate = Annotated[str, Meta(pattern=r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")]
+PARTIAL_DATE = r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$"
+"""`YYYY`, `YYYY-MM` or `YYYY-MM-DD`."""
+LOWER_NAME = r"^[a-z][a-z0-9_]*$"
+"""A modality or a mode: lower case, digits and `_`, starting with a letter."""
+PartialDate = Annotated[str, Meta(pattern=PARTIAL_DATE)]
 Price = Annotated[float, Meta(ge=0)]
 TokenCount = Annotated[int, Meta(ge=1)]
 NonNegative = Annotated[int, Meta(ge=0)]
-Modality = Annotated[str, Meta(pattern=r"^[a-z][a-z0-9_]*$")]
-Mode = Annotated[str, Meta(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+Modality = Annotated[str, Meta(pattern=LOWER_NAME)]
+Mode = Annotated[str, Meta(pattern=LOWER_NAME, max_length=64)]
 
 
 class CheckedProvider(Provider, frozen=True, kw_only=True):

@@ -10,6 +10,7 @@ from typing import Any
 
 from msgspec import Struct
 
+from llmdb.schema import SourceInfo
 from llmdbd.engine.catalog import BuiltCatalog
 
 FIELDS = ("cost.input", "cost.output", "cost.cache_read", "cost.cache_write", "limits.context", "limits.output")
@@ -66,9 +67,45 @@ def _differ(values: dict[str, Any], path: str, model: Any) -> bool:
     return True
 
 
-def render(found: list[Conflict]) -> str:
-    """One line per conflict: `spec field: source=value, ... (serving source)`."""
-    lines = [f"{len(found)} conflict(s) between upstreams"]
+def basis(catalog: BuiltCatalog) -> tuple[list[SourceInfo], SourceInfo | None]:
+    """The upstreams whose values were compared, and the snapshot they were read from (the packaged catalog, a
+    leader's file), if the build started from one: its fields name the upstreams it was built from."""
+    layers = set(catalog.report.sources)
+    compared: list[SourceInfo] = []
+    snapshot = last = None
+    for source in catalog.sources:
+        if source in layers:
+            last = source
+            if source.kind == "upstream":
+                compared.append(source)
+        elif last is not None and source.kind == "upstream":  # carried by the layer `last`, a snapshot
+            if snapshot is None and last in compared:
+                compared.remove(last)
+                snapshot = last
+            compared.append(source)
+    return compared, snapshot
+
+
+def render(found: list[Conflict], catalog: BuiltCatalog | None = None) -> str:
+    """One line per conflict: `spec field: source=value, ... (serving source)`, under a line saying what was
+    compared; with fewer than two upstreams to compare, says so and how to give them."""
+    compared, snapshot = basis(catalog) if catalog is not None else ([], None)
+    head = f"{len(found)} conflict(s) between upstreams"
+    if snapshot is not None:
+        head += f", as recorded in the {snapshot.name} snapshot {snapshot.file or ''}".rstrip()
+    if catalog is not None and len(compared) < 2:
+        read = ", ".join(s.name for s in compared) or "none"
+        where = (
+            f"the catalog was built from the {snapshot.name} snapshot {snapshot.file}, which records {read}"
+            if snapshot is not None
+            else f"the upstreams read: {read}"
+        )
+        head = (
+            f"no conflicts to show: {where}; conflicts need both upstream files: models.dev's api.json"
+            " (--upstream FILE, or `file` in the config's [upstream]) and LiteLLM's map (--litellm FILE, or `file`"
+            " in [litellm])"
+        )
+    lines = [head]
     for c in found:
         shown = ", ".join(f"{name}={value}" for name, value in c.values.items())
         lines.append(f"{c.spec} {c.field}: {shown} (serving {c.chosen})")

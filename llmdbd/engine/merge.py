@@ -7,12 +7,13 @@ leaf the merge records which layer set it and which values it replaced: that is 
 
 from __future__ import annotations
 
+import difflib
 import sys
 from typing import Any
 
-from msgspec import Struct
+from msgspec import Struct, field
 
-from llmdb.schema import BuildIssue
+from llmdb.schema import BuildIssue, SourceInfo, make_spec
 from llmdbd.engine.layer import DELETE, Fragment, Layer
 
 UNION_LISTS = frozenset({"aliases", "names", "tags", "modalities.input", "modalities.output", "env"})
@@ -26,22 +27,45 @@ FieldSource = tuple[int, bool, tuple[tuple[int, Any], ...]]
 being positions in the build's list of sources. Snapshots store it as is (`llmdb.contract.StoredSource`)."""
 
 
+class Carried(Layer, kw_only=True):
+    """A layer read from a built catalog (the packaged snapshot, a leader's file) with the provenance it records,
+    so a build from it still says which upstream or patch set each field, not just "packaged"."""
+
+    origins: tuple[SourceInfo, ...] = ()
+    """The catalog's sources as it numbered them: `enrich` first, as every build does."""
+    fields: dict[tuple[str, str | None], dict[str, FieldSource]] = field(default_factory=dict)
+    """(provider, model id or None) → field path → source, numbered as in `origins`."""
+
+
+class Addition(Fragment, kw_only=True):
+    """A model entry of a patch marked `"new": true`: it may add a model that no lower layer has. Any other patch
+    entry for an unknown model is most likely a typo, and is left out with a warning."""
+
+
 class Merged(Struct, kw_only=True):
     providers: dict[str, dict[str, Any]]
     models: dict[ModelKey, dict[str, Any]]
     provider_sources: dict[str, dict[str, FieldSource]]
     model_sources: dict[ModelKey, dict[str, FieldSource]]
     issues: list[BuildIssue]
+    sources: list[SourceInfo] = []
+    """What the field sources number from `first_index` on: each layer, and after a `Carried` one the sources
+    it carries (all but its `enrich`, which stays the build's source 0)."""
 
 
 def merge(layers: list[Layer], *, first_index: int = 0) -> Merged:
     """Fold `layers` (lowest precedence first); fragments of one layer apply in a deterministic order.
 
     Field sources number the layers from `first_index`, so they can point into a list of sources that
-    starts with something else (the build puts `enrich` first).
+    starts with something else (the build puts `enrich` first, as source 0); `Merged.sources` is that list's
+    rest. A patch entry (a layer above the upstreams) for a model no lower layer has is left out with a warning
+    unless it is an `Addition`.
     """
     out = Merged(providers={}, models={}, provider_sources={}, model_sources={}, issues=[])
-    for index, layer in enumerate(layers, start=first_index):
+    index = first_index
+    for layer in layers:
+        carried = layer if isinstance(layer, Carried) else None
+        out.sources += [layer.info, *(carried.origins[1:] if carried is not None else ())]
         seen: set[tuple[str, str | None]] = set()
         for frag in sorted(layer.fragments, key=_fragment_order):
             key = (frag.provider, frag.model)
@@ -64,13 +88,54 @@ def merge(layers: list[Layer], *, first_index: int = 0) -> Merged:
                 sources = out.provider_sources.setdefault(frag.provider, {})
             else:
                 mkey = (frag.provider, frag.model)
+                if mkey not in out.models and layer.info.kind != "upstream" and not isinstance(frag, Addition):
+                    out.issues.append(_not_added(layer, frag, out.models))
+                    continue
                 record = out.models.setdefault(mkey, {})
                 sources = out.model_sources.setdefault(mkey, {})
             if record:
                 merge_into(record, sources, frag.data, index)
+            elif carried is not None:  # the sources it records, not "carried" for every field
+                adopt(record, {}, frag.data, (index, False, ()))
+                sources.update(_renumbered(carried.fields.get(key, {}), index))
             else:
                 adopt(record, sources, frag.data, (index, False, ()))
+        index = first_index + len(out.sources)
     return out
+
+
+def _renumbered(fields: dict[str, FieldSource], index: int) -> dict[str, FieldSource]:
+    """A carried record's field sources, numbered in this build: its source k > 0 is `index + k` (its sources
+    follow its layer's), its `enrich` (0) is the build's."""
+
+    def at(k: int) -> int:
+        return index + k if k else 0
+
+    return {
+        path: (at(k), deleted, tuple((at(j), value) for j, value in replaced) if replaced else ())
+        for path, (k, deleted, replaced) in fields.items()
+    }
+
+
+def _not_added(layer: Layer, frag: Fragment, models: dict[ModelKey, dict[str, Any]]) -> BuildIssue:
+    """The warning for a patch entry naming a model no lower layer has, with the closest ids that exist."""
+    spec = make_spec(frag.provider, frag.model or "")
+    ids = [mid for (pid, mid) in models if pid == frag.provider]
+    close = [make_spec(frag.provider, m) for m in difflib.get_close_matches(frag.model or "", ids, n=3, cutoff=0.75)]
+    if not ids:
+        providers = {pid for pid, _ in models}
+        close = [f"provider {p}" for p in difflib.get_close_matches(frag.provider, sorted(providers), n=3)]
+    hint = f" (did you mean {', '.join(close)}?)" if close else ""
+    return BuildIssue(
+        severity="warning",
+        stage="merge",
+        message=f"{spec} ({frag.where}) is in no lower source, so it was not added{hint}; to add a model that no"
+        ' upstream has, mark its entry "new": true',
+        source=layer.info.name,
+        file=layer.info.file,
+        provider=frag.provider,
+        model=frag.model,
+    )
 
 
 def _fragment_order(frag: Fragment) -> tuple[str, str, int, str]:

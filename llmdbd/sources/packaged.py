@@ -11,7 +11,8 @@ import msgspec
 from llmdb import Snapshot, contract, packaged_path
 from llmdb.schema import Model, SourceInfo
 from llmdbd.engine.catalog import BuiltCatalog
-from llmdbd.engine.layer import Fragment, Layer
+from llmdbd.engine.layer import Fragment
+from llmdbd.engine.merge import Carried
 from llmdbd.engine.profiles import compiled
 from llmdbd.engine.records import record
 
@@ -28,17 +29,21 @@ def history_path() -> Path:
     return path().with_name(contract.HISTORY_FILE)
 
 
-def load(snapshot: str | os.PathLike[str] | None = None, *, name: str = "packaged", file: str | None = None) -> Layer:
+def load(snapshot: str | os.PathLike[str] | None = None, *, name: str = "packaged", file: str | None = None) -> Carried:
     """Every provider and model of a snapshot (default: the packaged one) as full records, with its allow/deny
-    and exclude decisions (source `name`; `file`: where it came from, default its path). A build from this layer
-    alone has the snapshot's content hash."""
+    and exclude decisions and its per-field provenance (source `name`; `file`: where it came from, default its
+    path). A build from this layer alone has the snapshot's content hash, and says which of the snapshot's
+    sources (models.dev, LiteLLM, a leader's patch file, ...) set each field."""
     snap = Snapshot(snapshot or path())
-    layer = Layer(
+    table = snap.provenance_table()
+    layer = Carried(
         info=SourceInfo(name=name, kind="upstream", file=file or str(snap.path), version="sha256:" + snap.content_hash),
         fragments=[],
         denied=dict(snap.denied),
         excluded=dict(snap.excluded),
         profiles={name: profile.definition for name, profile in snap.profiles.items()},
+        origins=tuple(table.sources),
+        fields={(pid, None): fields for pid, fields in table.providers.items()},
     )
     for provider in snap.providers:
         data = msgspec.to_builtins(provider)
@@ -48,6 +53,7 @@ def load(snapshot: str | os.PathLike[str] | None = None, *, name: str = "package
         model = snap.model_at(i)
         data = _without_empty({k: v for k, v in msgspec.to_builtins(model).items() if k not in _IDENTITY})
         layer.fragments.append(Fragment(provider=model.provider, model=model.id, data=data, full=True, where=spec))
+        layer.fields[(model.provider, model.id)] = table.models[i]
     snap.verify()  # the rest a client would check (records read above are not decoded again) before it is used
     return layer
 
@@ -59,7 +65,7 @@ def _without_empty(table: dict[str, Any]) -> dict[str, Any]:
     for key, value in table.items():
         if isinstance(value, dict) and key != "extra":
             value = _without_empty(value)
-        if value is None or value == [] or value == {}:
+        if value is None or (isinstance(value, (list, tuple, dict)) and not value):
             continue
         out[key] = value
     return out

@@ -16,7 +16,9 @@ import msgspec
 
 from llmdb.schema import SourceInfo
 from llmdbd.engine.layer import Fragment, Layer
-from llmdbd.sources.fields import Unknown, model_fields, provider_fields
+from llmdbd.engine.merge import Addition
+from llmdbd.engine.validate import shown
+from llmdbd.sources.fields import Unknown, copy_tables, model_fields, provider_fields
 
 SUFFIXES = (".json", ".toml")
 TOP_LEVEL = frozenset({"provider", "models", "exclude"})
@@ -153,11 +155,7 @@ def _provider(layer: Layer, table: Any) -> str | None:
         layer.issue("load", "`provider.id` must be a non-empty string", field="provider.id")
         return None
     fields = {k: v for k, v in table.items() if k != "id"}
-    try:
-        data = provider_fields(fields, strict=True)
-    except Unknown as exc:
-        layer.issue("load", f"{exc.reason} {exc.path!r}", provider=pid, field=f"provider.{exc.path}")
-        return pid
+    data = _translated(layer, fields, provider_fields, "provider.", provider=pid)
     if data:
         layer.fragments.append(Fragment(provider=pid, model=None, data=data, where="provider"))
     return pid
@@ -170,6 +168,7 @@ def _model(layer: Layer, entry: Any, index: int, provider_id: str | None) -> Non
         return
     entry = dict(entry)
     spec, pid, mid = entry.pop("spec", None), entry.pop("provider", None), entry.pop("id", None)
+    new = entry.pop("new", False)
     if isinstance(spec, str) and ":" in spec:
         pid, _, mid = spec.partition(":")
     elif spec is not None:
@@ -179,9 +178,35 @@ def _model(layer: Layer, entry: Any, index: int, provider_id: str | None) -> Non
     if not isinstance(pid, str) or not pid or not isinstance(mid, str) or not mid:
         layer.issue("load", f"{where} needs `spec` (`provider:id`), or `id` with a provider", field=where, model=mid)
         return
-    try:
-        data = model_fields(entry, strict=True)
-    except Unknown as exc:
-        layer.issue("load", f"{exc.reason} {exc.path!r}", provider=pid, model=mid, field=f"{where}.{exc.path}")
-        return
-    layer.fragments.append(Fragment(provider=pid, model=mid, data=data, where=where, order=index + 1))
+    if not isinstance(new, bool):
+        layer.issue(
+            "load",
+            f"{where}.new: must be true or false, got {shown(new)}",
+            provider=pid,
+            model=mid,
+            field=f"{where}.new",
+        )
+    data = _translated(layer, entry, model_fields, f"{where}.", provider=pid, model=mid)
+    kind = Addition if new is True else Fragment
+    layer.fragments.append(kind(provider=pid, model=mid, data=data, where=where, order=index + 1))
+
+
+def _translated(layer: Layer, raw: dict[str, Any], translate: Any, prefix: str, **where: str) -> dict[str, Any]:
+    """`translate(raw, strict=True)` (models.dev names → llmdb's), reporting every unknown key, not just the
+    first: each is reported and left out, so validate still checks the rest of the entry (a file with any of
+    them is not applied)."""
+    for _ in range(1000):
+        try:
+            data: dict[str, Any] = translate(raw, strict=True)
+            return data
+        except Unknown as exc:
+            layer.issue("load", f"{prefix}{exc.path}: {exc.reason} {exc.path!r}", field=prefix + exc.path, **where)
+            raw = copy_tables(raw)
+            *parents, last = exc.path.split(".")
+            table: Any = raw
+            for key in parents:
+                table = table.get(key) if isinstance(table, dict) else None
+            if not isinstance(table, dict) or last not in table:
+                return {}
+            del table[last]
+    return {}
