@@ -194,10 +194,32 @@ def select(
     like: str | None = None,
     scope: str | Sequence[str] | None = None,
     order_by: str | None = None,
+    input: str | Iterable[str] | None = None,
+    output: str | Iterable[str] | None = None,
+    mode: str | Iterable[str] | None = None,
+    min_context: int | None = None,
+    min_output: int | None = None,
+    max_input_cost: float | None = None,
+    max_output_cost: float | None = None,
+    include_deprecated: bool = False,
 ) -> Selection:
-    """The first allowed model meeting the requirements, with the trace of how it was found (see `Catalog.select`)."""
+    """The first allowed model meeting the requirements and `models()`' filters, with the trace of how it was
+    found (see `Catalog.select`)."""
     return default_catalog().select(
-        require=require, forbid=forbid, prefer=prefer, like=like, scope=scope, order_by=order_by
+        require=require,
+        forbid=forbid,
+        prefer=prefer,
+        like=like,
+        scope=scope,
+        order_by=order_by,
+        input=input,
+        output=output,
+        mode=mode,
+        min_context=min_context,
+        min_output=min_output,
+        max_input_cost=max_input_cost,
+        max_output_cost=max_output_cost,
+        include_deprecated=include_deprecated,
     )
 
 
@@ -253,6 +275,6 @@ def lifecycle(spec: str) -> LifecycleDates:
     return default_catalog().lifecycle(spec)
 
 
-def compare(*specs: str) -> Comparison:
-    """Models side by side (see `Catalog.compare`)."""
-    return default_catalog().compare(*specs)
+def compare(*specs: str, differences: bool = False) -> Comparison:
+    """Models side by side (see `Catalog.compare`); `differences`: only the fields that differ."""
+    return default_catalog().compare(*specs, differences=differences)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import os
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, Unpack, overload
@@ -15,7 +16,7 @@ from llmdb._cost import CostBreakdown, compute
 from llmdb._features import check_feature
 from llmdb._names import Resolved
 from llmdb._snapshot import Snapshot, SnapshotHandle
-from llmdb._spec import did_you_mean, parse_spec, provider_id
+from llmdb._spec import MAX_NAME, clip, did_you_mean, parse_spec, provider_id
 from llmdb._usage import UsageCounts, requested
 from llmdb.contract import iso
 from llmdb.errors import HistoryError, InvalidQuery, ModelNotFound, SnapshotError, UnknownProfile, UnknownProvider
@@ -55,6 +56,23 @@ def default_path() -> Path:
 def _frozen(value: str | Iterable[str] | None) -> tuple[str, ...] | None:
     """A query argument as part of a cache key."""
     return None if value is None else (value,) if isinstance(value, str) else tuple(value)
+
+
+def _provider_id(snap: Snapshot, name: str) -> str:
+    """The canonical id of provider `name` (an id or alias); `UnknownProvider` with close matches otherwise."""
+    pid = provider_id(name, snap.provider_alias_map) if isinstance(name, str) else None
+    if pid is None:
+        shown = clip(name) if isinstance(name, str) else repr(name)
+        hint = did_you_mean(name, snap.provider_alias_map) if isinstance(name, str) and len(name) <= MAX_NAME else ""
+        raise UnknownProvider(f"unknown provider {shown}{hint}; `llmdb providers` lists them")
+    return pid
+
+
+def _limits(**limits: float | None) -> None:
+    """`InvalidQuery` for a negative or non-numeric `min_context=`, `max_input_cost=`, ...: no model can meet it."""
+    for name, value in limits.items():
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0):
+            raise InvalidQuery(f"{name}={value!r}: expected a number >= 0")
 
 
 class _Query(NamedTuple):
@@ -103,7 +121,7 @@ def _found(snap: Snapshot, q: _Query) -> tuple[int, ...] | int:
 
 class ModelList(Sequence[Model]):
     """`models()`' answer: a read-only sequence whose records are decoded when first read, so asking costs the
-    filter, not decoding every result (issue 12).
+    filter, not decoding every result.
 
     It answers from one mapping. Should a record of it turn out corrupt when read, the catalog goes back to the
     file served before (as `get` does) and the list answers the same question from there on (an iteration under
@@ -199,6 +217,7 @@ class Catalog:
         self.profile = profile if profile is not None else (os.environ.get(contract.PROFILE_ENV) or None)
         self._handle = SnapshotHandle(Path(path) if path is not None else default_path, profile=self.profile)
         self._bare: tuple[Snapshot, dict[str, list[str]]] | None = None
+        self._folded: tuple[Snapshot, dict[str, list[str]]] | None = None
         self._names: tuple[Snapshot | None, dict[tuple[str, tuple[str, ...] | None], Resolved]] = (None, {})
         self._lock = threading.RLock()
         self._served: Snapshot | None = None
@@ -275,10 +294,7 @@ class Catalog:
         """Like `get`, also accepting a (provider, model id) tuple, and a bare id limited to `scope`."""
         snap = self._handle.current()
         if isinstance(spec, tuple):
-            pid = provider_id(spec[0], snap.provider_alias_map)
-            if pid is None:
-                raise UnknownProvider(f"unknown provider {spec[0]!r}" + did_you_mean(spec[0], snap.provider_alias_map))
-            spec = f"{pid}:{spec[1]}"
+            spec = f"{_provider_id(snap, spec[0])}:{spec[1]}"
         return self._model(snap, self._resolve(snap, spec, self._scope(snap, scope)).spec)
 
     def resolve_name(self, name: str, *, scope: str | Sequence[str] | None = None) -> Resolved:
@@ -293,7 +309,7 @@ class Catalog:
         key = (name, tuple(scope) if scope is not None else None)
         found = cached[1].get(key)
         if found is None:
-            found = _names.resolve(snap, name, self._bare_ids(snap), scope)
+            found = _names.resolve(snap, name, self._bare_ids(snap), scope, lambda: self._folded_names(snap))
             if len(cached[1]) < _NAME_CACHE:
                 cached[1][key] = found
         return found
@@ -315,18 +331,19 @@ class Catalog:
             bare = self._bare = (snap, index)
         return bare[1]
 
-    def _scope(self, snap: Snapshot, scope: str | Sequence[str] | None) -> list[str] | None:
+    def _folded_names(self, snap: Snapshot) -> dict[str, list[str]]:
+        """`_names.folded_names`, built once per mapping, on the first name that misses every rule."""
+        folded = self._folded
+        if folded is None or folded[0] is not snap:
+            folded = self._folded = (snap, _names.folded_names(snap, self._bare_ids(snap)))
+        return folded[1]
+
+    @staticmethod
+    def _scope(snap: Snapshot, scope: str | Sequence[str] | None) -> list[str] | None:
+        """Canonical ids of the providers named; `UnknownProvider` with close matches for one it lacks."""
         if scope is None:
             return None
-        out = []
-        for name in [scope] if isinstance(scope, str) else scope:
-            pid = provider_id(name, snap.provider_alias_map)
-            if pid is None:
-                raise UnknownProvider(
-                    f"unknown provider {name!r} in scope" + did_you_mean(name, snap.provider_alias_map)
-                )
-            out.append(pid)
-        return out
+        return [_provider_id(snap, name) for name in ([scope] if isinstance(scope, str) else scope)]
 
     def parse_spec(self, text: str) -> tuple[str, str]:
         """(canonical provider id, model id) from any accepted spec form; see `llmdb.parse_spec`."""
@@ -353,6 +370,12 @@ class Catalog:
         """Allowed models matching every condition (`mode`: any of these, e.g. `embedding`); ordered by spec
         unless `order_by` is cost, context or release_date (newest first). Filters run on precomputed bitsets
         and columns: only results are decoded."""
+        _limits(
+            min_context=min_context,
+            min_output=min_output,
+            max_input_cost=max_input_cost,
+            max_output_cost=max_output_cost,
+        )
         snap = self._handle.current()
         needs = _query.requirements(require, forbid)
         providers = self._scope(snap, provider)
@@ -398,18 +421,41 @@ class Catalog:
         like: str | None = None,
         scope: str | Sequence[str] | None = None,
         order_by: str | None = None,
+        input: str | Iterable[str] | None = None,
+        output: str | Iterable[str] | None = None,
+        mode: str | Iterable[str] | None = None,
+        min_context: int | None = None,
+        min_output: int | None = None,
+        max_input_cost: float | None = None,
+        max_output_cost: float | None = None,
+        include_deprecated: bool = False,
     ) -> _query.Selection:
         """The first allowed model meeting the requirements from: the `prefer` providers in order, then the
         family of `like`, then any model (in `scope`). Newest first within a step unless `order_by` says.
+        `input=` ... `include_deprecated=` filter as in `models()`, at every step.
 
         Raises `NoMatch` carrying the trace of every step."""
+        limits = {
+            "min_context": min_context,
+            "min_output": min_output,
+            "max_input_cost": max_input_cost,
+            "max_output_cost": max_output_cost,
+        }
+        _limits(**limits)
         needs = _query.requirements(require, forbid)
 
         def choose(snap: Snapshot) -> _query.Selection:
             like_model = self._decoded(snap, like) if like is not None else None
             preferred = self._scope(snap, list(prefer)) or []
             return _query.select(
-                snap, needs, prefer=preferred, like=like_model, scope=self._scope(snap, scope), order_by=order_by
+                snap,
+                needs,
+                prefer=preferred,
+                like=like_model,
+                scope=self._scope(snap, scope),
+                order_by=order_by,
+                filters=_query.filter_bits(snap, input=input, output=output, mode=mode, **limits),
+                include_deprecated=include_deprecated,
             )
 
         return self._on_a_good_mapping(choose)[1]
@@ -421,10 +467,9 @@ class Catalog:
     def provider(self, id: str) -> Provider:
         """One provider by canonical id or any alias; `UnknownProvider` with suggestions otherwise."""
         snap = self._handle.current()
-        pid = provider_id(id, snap.provider_alias_map)
-        found = snap.provider(pid) if pid is not None else None
+        found = snap.provider(_provider_id(snap, id))
         if found is None:
-            raise UnknownProvider(f"unknown provider {id!r}" + did_you_mean(id, snap.provider_alias_map))
+            raise UnknownProvider(f"unknown provider {clip(id)}")
         return found
 
     def capabilities(self, spec: str) -> Capabilities:
@@ -498,13 +543,12 @@ class Catalog:
             return compute(self.get(spec), wanted, service_tier)
         from llmdb import _history
 
-        return compute(
-            _history.model_at(self.history_path, self._history_spec(spec), _history.parse_time(at)),
-            wanted,
-            service_tier,
-        )
+        when = _history.parse_time(at)
+        if when > time.time():
+            raise InvalidQuery(f"at={at!r} is in the future: prices are known up to now ({iso(time.time())})")
+        return compute(_history.model_at(self.history_path, self._history_spec(spec), when), wanted, service_tier)
 
-    # -- history (issue 13) ----------------------------------------------------------------------------------
+    # -- history ----------------------------------------------------------------------------------
 
     @property
     def history_path(self) -> Path:
@@ -531,9 +575,10 @@ class Catalog:
         model = self._handle.current().model(spec)
         return _history.lifecycle(self.history_path, spec, model)
 
-    def compare(self, *specs: str) -> Comparison:
+    def compare(self, *specs: str, differences: bool = False) -> Comparison:
         """Models side by side: limits, prices, capabilities, modalities, lifecycle (with the history's
-        `introduced`/`removed` when there is a history), one value per model, and which fields differ."""
+        `introduced`/`removed` when there is a history), one value per model, and which fields differ
+        (`differences`: only those fields)."""
         from llmdb import _history
 
         models = [self.get(spec) for spec in specs]
@@ -544,7 +589,8 @@ class Catalog:
             for model in models:
                 dates = _history.lifecycle(self.history_path, model.spec, model)
                 extra.append({"lifecycle.introduced": dates.introduced, "lifecycle.last_changed": dates.last_changed})
-        return compare(models, extra)
+        found = compare(models, extra)
+        return found.differences() if differences else found
 
     def _history_spec(self, spec: str) -> str:
         """The spec `spec` names in the catalog, or `spec` itself when it is a spec the history alone knows
@@ -565,10 +611,14 @@ class Catalog:
         `provider` and `field` (a path or glob) narrow it."""
         from llmdb import _history
 
+        when = _history.parse_time(since)
         if provider is not None:
             snap = self._handle.current()
-            provider = provider_id(provider, snap.provider_alias_map) or provider
-        return _history.changes_since(self.history_path, _history.parse_time(since), provider, field)
+            pid = provider_id(provider, snap.provider_alias_map)
+            if pid is None and not _history.changes_since(self.history_path, float("-inf"), provider):
+                _provider_id(snap, provider)  # neither the catalog nor its history knows it: UnknownProvider
+            provider = pid or provider  # else a provider the catalog no longer has
+        return _history.changes_since(self.history_path, when, provider, field)
 
     def diff(self, old: str | os.PathLike[str] | int, new: str | os.PathLike[str] | int | None = None) -> CatalogDiff:
         """Models added, removed and changed (field by field) from `old` to `new`: snapshot files, or epochs
@@ -624,7 +674,7 @@ class Catalog:
         if snap.path.name == contract.CATALOG_FILE:
             status = contract.read_status(snap.path.parent)
             if status is not None:
-                out["daemon"] = status
+                out["daemon"] = contract.live(status)
         if self._handle.last_error is not None:
             out["refused"] = str(self._handle.last_error)
         return out

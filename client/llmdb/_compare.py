@@ -3,13 +3,15 @@
 from collections.abc import Sequence
 from typing import Any
 
-from msgspec import Struct
+from msgspec import Struct, structs
 
 from llmdb import contract
 from llmdb.schema import Model
 
 SECTIONS = ("status", "limits", "cost", "capabilities", "modalities", "lifecycle", "release_date", "knowledge")
 """What is compared, in this order: a field path is shown when it starts with one of these."""
+UNORDERED = frozenset({"modalities.input", "modalities.output"})
+"""Fields whose lists are sets: `["text", "image"]` and `["image", "text"]` do not differ."""
 
 
 class Comparison(Struct, frozen=True, kw_only=True):
@@ -19,6 +21,10 @@ class Comparison(Struct, frozen=True, kw_only=True):
     specs: list[str]
     fields: dict[str, list[Any]]
     differs: list[str]
+
+    def differences(self) -> "Comparison":
+        """The same comparison holding only the fields that differ (`llmdb compare --differences`)."""
+        return structs.replace(self, fields={p: self.fields[p] for p in self.differs})
 
 
 def compare(models: Sequence[Model], extra: Sequence[dict[str, Any]] = ()) -> Comparison:
@@ -37,5 +43,11 @@ def compare(models: Sequence[Model], extra: Sequence[dict[str, Any]] = ()) -> Co
     return Comparison(
         specs=[m.spec for m in models],
         fields=fields,
-        differs=[p for p, values in fields.items() if any(v != values[0] for v in values)],
+        differs=[p for p, values in fields.items() if _differ(p, values)],
     )
+
+
+def _differ(path: str, values: list[Any]) -> bool:
+    if path in UNORDERED:
+        values = [None if v is None else sorted(v) for v in values]
+    return any(v != values[0] for v in values)

@@ -74,11 +74,11 @@ def check_feature(name: str, *, modalities: bool = True) -> str:
     direction, sep, modality = name.partition(":") if isinstance(name, str) else ("", "", "")
     if modalities and sep and direction in ("input", "output") and modality:
         return name
-    from llmdb._spec import did_you_mean  # only on the error path
+    from llmdb._spec import clip, did_you_mean  # only on the error path
 
     forms = [*FEATURES, *(f"{d}:{m}" for d in ("input", "output") for m in MODALITIES)] if modalities else FEATURES
     valid = ", ".join(FEATURES)
     if modalities:
         valid += ", or input:<modality> / output:<modality> with a modality such as " + ", ".join(MODALITIES)
     hint = f"; did you mean {_OTHER_WORDS[name]!r}?" if name in _OTHER_WORDS else did_you_mean(str(name), forms)
-    raise InvalidQuery(f"unknown feature {name!r}{hint}; valid: {valid}")
+    raise InvalidQuery(f"unknown feature {clip(str(name))}{hint}; valid: {valid}")

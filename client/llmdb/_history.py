@@ -15,6 +15,7 @@ from msgspec import Struct
 
 from llmdb import contract
 from llmdb._snapshot import Snapshot
+from llmdb._spec import clip
 from llmdb.errors import HistoryError, InvalidQuery, PriceUnknown
 from llmdb.schema import Model
 
@@ -264,11 +265,12 @@ def parse_time(value: str | date | datetime | float) -> float:
     if isinstance(value, (int, float)):
         return float(value)
     if isinstance(value, str):
+        text = value
         try:
-            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            value = datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
             raise InvalidQuery(
-                f"{value!r} is not a date or time (use ISO 8601: 2026-07-01 or 2026-07-01T12:00Z)"
+                f"{clip(text)} is not a date or time (use ISO 8601: 2026-07-01 or 2026-07-01T12:00Z)"
             ) from None
     if not isinstance(value, datetime):
         value = datetime(value.year, value.month, value.day)

@@ -11,6 +11,8 @@ The rules, in order (each names itself in `Resolved.rule`; docs/names.md):
    (LiteLLM's provider names are aliases: `bedrock`, `vertex_ai`, `gemini`, `together_ai`, …); `alias` when
    the id is one of the provider's model aliases; `route` after a LiteLLM route word (`bedrock/converse/…`).
 5. `unique`: a bare id exactly one provider lists.
+6. `case`: after a miss, any of these ignoring case and surrounding spaces, when exactly one name matches
+   (`GPT-4O` → `gpt-4o` → `openai:gpt-4o`); an exact name never pays for it.
 
 Else `AmbiguousModel` lists the candidates, first-party providers first; `ModelNotFound` suggests close
 names; `UnknownProvider` names the provider part as it was written.
@@ -20,12 +22,12 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import NamedTuple
 
 from llmdb._snapshot import Snapshot
-from llmdb._spec import close_matches, did_you_mean, provider_forms, provider_part
-from llmdb.errors import AmbiguousModel, InvalidSpec, ModelExcluded, ModelNotFound, UnknownProvider
+from llmdb._spec import check_length, clip, close_matches, did_you_mean, provider_forms, provider_part
+from llmdb.errors import AmbiguousModel, InvalidSpec, LLMDBError, ModelExcluded, ModelNotFound, UnknownProvider
 
 MAKERS: tuple[tuple[str, str], ...] = (
     (r"gpt-|chatgpt-|o[1-9](?:-|$)|text-embedding-|whisper-|tts-|dall-e-|davinci|babbage|codex-", "openai"),
@@ -61,7 +63,7 @@ ROUTE_WORDS: dict[str, tuple[str, ...]] = {"amazon_bedrock": ("converse/", "invo
 class Resolved(NamedTuple):
     spec: str
     rule: str
-    """`spec`, `litellm`, `provider`, `alias`, `route`, `maker` or `unique`."""
+    """`spec`, `litellm`, `provider`, `alias`, `route`, `maker`, `unique` or `case`."""
 
 
 def maker_of(model_id: str) -> str | None:
@@ -72,12 +74,59 @@ def maker_of(model_id: str) -> str | None:
     return None
 
 
-def resolve(snap: Snapshot, text: str, bare: dict[str, list[str]], scope: list[str] | None = None) -> Resolved:
-    """The spec `text` names in `snap` and the rule that found it; `bare` is model id → specs."""
+def resolve(
+    snap: Snapshot,
+    text: str,
+    bare: dict[str, list[str]],
+    scope: list[str] | None = None,
+    folded: Callable[[], Mapping[str, list[str]]] | None = None,
+) -> Resolved:
+    """The spec `text` names in `snap` and the rule that found it; `bare` is model id → specs; `folded` gives
+    `folded_names` when a miss is to be retried ignoring case."""
     if not isinstance(text, str) or not text.strip():
-        raise InvalidSpec(f"invalid model name {text!r}: expected 'provider:model' or a model id")
+        shown = clip(text) if isinstance(text, str) else f"of type {type(text).__name__}"
+        raise InvalidSpec(f"invalid model name {shown}: expected 'provider:model' or a model id")
     if snap.ordinal(text) is not None:
         return Resolved(text, "spec")
+    check_length(text)
+    if text != text.strip():
+        return resolve(snap, text.strip(), bare, scope, folded)
+    try:
+        return _by_rules(snap, text, bare, scope)
+    except (ModelNotFound, UnknownProvider) as exc:
+        if folded is None or isinstance(exc, ModelExcluded):
+            raise
+        keys = {key for word in _spellings(snap, text) for key in folded().get(word.casefold(), ())} - {text}
+        if len(keys) == 1:  # its own error (ambiguous, say) says more than this miss
+            return Resolved(resolve(snap, keys.pop(), bare, scope).spec, "case")
+        specs = set()
+        for key in keys:  # `Qwen/Qwen3` and LiteLLM's `qwen/qwen3` may well name one model
+            try:
+                specs.add(resolve(snap, key, bare, scope).spec)
+            except LLMDBError:
+                continue
+        if len(specs) != 1:
+            raise
+        return Resolved(specs.pop(), "case")
+
+
+def folded_names(snap: Snapshot, bare: Iterable[str]) -> dict[str, list[str]]:
+    """Every name a rule matches exactly (specs, model aliases, LiteLLM's keys, bare ids), by its case-folded
+    form: what the `case` rule looks a missed name up in."""
+    out: dict[str, list[str]] = {}
+    for names in (snap.specs, snap.model_aliases, snap.names, bare):
+        for name in names:
+            out.setdefault(name.casefold(), []).append(name)
+    return out
+
+
+def _spellings(snap: Snapshot, text: str) -> list[str]:
+    """`text` and its `provider:id` readings (`GPT-4o@OpenAI` → `openai:GPT-4o`)."""
+    return [text, *(f"{pid}:{model_id}" for pid, model_id in provider_forms(text, snap.provider_alias_map))]
+
+
+def _by_rules(snap: Snapshot, text: str, bare: dict[str, list[str]], scope: list[str] | None) -> Resolved:
+    """Rules 2 to 5 (module docstring), for a name that is not an exact spec."""
     candidates = [s for s in bare.get(text, ()) if scope is None or s.split(":", 1)[0] in scope]
     maker = maker_of(text)
     if maker is not None and f"{maker}:{text}" in candidates:
@@ -102,9 +151,18 @@ def resolve(snap: Snapshot, text: str, bare: dict[str, list[str]], scope: list[s
         provider = after  # `gpt-4o@openaii`; not `claude-3-5-haiku@20241022`, a model id
     if provider is not None:
         raise UnknownProvider(
-            f"unknown provider {provider!r} in {text!r}" + did_you_mean(provider, snap.provider_alias_map)
+            f"unknown provider {clip(provider)} in {clip(text)}" + did_you_mean(provider, snap.provider_alias_map)
         )
-    raise _not_found(f"no model {text!r} in any provider", text, bare)
+    for sep in _SEPARATORS:
+        if text.startswith(sep) or text.endswith(sep):
+            raise InvalidSpec(
+                f"invalid model name {clip(text)}: nothing before or after {sep!r}; write 'provider:model',"
+                " 'model@provider', 'provider/model' or a model id"
+            )
+    raise _not_found(f"no model {clip(text)} in any provider", text, bare)
+
+
+_SEPARATORS = (":", "@", "/")
 
 
 def _in_provider(snap: Snapshot, pid: str, model_id: str) -> Resolved | None:
@@ -124,11 +182,11 @@ def _in_provider(snap: Snapshot, pid: str, model_id: str) -> Resolved | None:
 
 def _missing(snap: Snapshot, pid: str, model_id: str, asked: str) -> ModelNotFound:
     spec = f"{pid}:{model_id}"
-    origin = f" (from {asked!r})" if asked != spec else ""
+    origin = f" (from {clip(asked)})" if asked != spec else ""
     reason = snap.excluded.get(spec)
     if reason is not None:
         return ModelExcluded(f"{spec!r}{origin} is in upstream data but excluded by {reason}", reason=reason)
-    return _not_found(f"no model {spec!r}{origin}", spec, snap.specs_of_provider(pid))
+    return _not_found(f"no model {clip(spec)}{origin}", spec, snap.specs_of_provider(pid))
 
 
 def _not_found(message: str, word: str, choices: Iterable[str]) -> ModelNotFound:
@@ -143,7 +201,7 @@ def _bare(text: str, candidates: list[str]) -> Resolved:
         return Resolved(candidates[0], "unique")
     ordered = sorted(candidates, key=lambda s: (s.split(":", 1)[0] not in FIRST_PARTY, s))
     raise AmbiguousModel(
-        f"{text!r} is a model id of {len(ordered)} providers: {', '.join(ordered[:10])}"
+        f"{clip(text)} is a model id of {len(ordered)} providers: {', '.join(ordered[:10])}"
         + (" ..." if len(ordered) > 10 else "")
         + "; name the provider ('provider:model') or pass scope=",
         candidates=ordered,

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Literal
 
 from msgspec import Struct
 
 from llmdb._features import check_feature
 from llmdb._snapshot import Snapshot
-from llmdb._spec import did_you_mean
+from llmdb._spec import clip, did_you_mean
 from llmdb.errors import InvalidQuery, NoMatch
-from llmdb.schema import MODES, Model
+from llmdb.schema import MODALITIES, MODES, Model
 
-OrderBy = Literal["spec", "cost", "context", "release_date"]
 ORDERS = ("spec", "cost", "context", "release_date")
 Requirements = Mapping[str, bool] | Iterable[str] | None
 """`{"tools": True, "reasoning": False}`, or just the names that must hold (`["tools", "json_schema"]`)."""
@@ -76,13 +74,67 @@ def mask(
     if providers is not None:
         bits &= provider_bits(snap, providers)
     for key, wanted in needs:
-        bits = bits & snap.bits(key) if wanted else bits & ~snap.bits(key)
+        bits = bits & feature_bits(snap, key) if wanted else bits & ~feature_bits(snap, key)
     for direction, modalities in (("input", input), ("output", output)):
-        for name in [modalities] if isinstance(modalities, str) else modalities or ():
-            bits &= snap.bits(f"{direction}:{name}")
+        for name in _words(modalities):
+            bits &= feature_bits(snap, f"{direction}:{name}")
     if mode is not None:
-        bits &= mode_bits(snap, [mode] if isinstance(mode, str) else list(mode))
+        bits &= mode_bits(snap, _words(mode))
     return bits
+
+
+def _words(value: str | Iterable[str] | None) -> list[str]:
+    return [] if value is None else [value] if isinstance(value, str) else list(value)
+
+
+def feature_bits(snap: Snapshot, key: str) -> int:
+    """The bitset of a feature or an `input:<m>` / `output:<m>` modality; `InvalidQuery` for a modality that no
+    model has and that is no modality word (`input:smell`): a query that can only answer nothing."""
+    found = snap.bits(key)
+    direction, sep, name = key.partition(":")
+    if not found and sep and name not in MODALITIES:
+        hint = did_you_mean(name, MODALITIES)
+        raise InvalidQuery(f"unknown {direction} modality {clip(name)}{hint}; valid: {', '.join(MODALITIES)}")
+    return found
+
+
+LIMITS = (
+    ("min_context", "context", "context >="),
+    ("min_output", "output", "output >="),
+    ("max_input_cost", "input_cost", "input cost <="),
+    ("max_output_cost", "output_cost", "output cost <="),
+)
+"""Numeric filter → its column and how a trace names it."""
+
+
+def filter_bits(
+    snap: Snapshot,
+    *,
+    input: str | Iterable[str] | None = None,
+    output: str | Iterable[str] | None = None,
+    mode: str | Iterable[str] | None = None,
+    **limits: float | None,
+) -> list[tuple[str, int]]:
+    """Each filter of `models()` as (what a trace calls it, the bitset of models passing it): `select` takes
+    them as requirements of every step, so its trace counts what each one rejected."""
+    out = [
+        (f"{direction}:{name}", feature_bits(snap, f"{direction}:{name}"))
+        for direction, modalities in (("input", input), ("output", output))
+        for name in _words(modalities)
+    ]
+    if mode is not None:
+        out.append(("mode " + "|".join(_words(mode)), mode_bits(snap, _words(mode))))
+    for name, column, label in LIMITS:
+        bound = limits.get(name)
+        if bound is None:
+            continue
+        is_min = name.startswith("min_")
+        flags = ["0"] * snap.model_count
+        for i, v in enumerate(snap.column(column)):
+            if v is not None and (v >= bound if is_min else v <= bound):
+                flags[i] = "1"
+        out.append((f"{label} {bound}", int("".join(reversed(flags)) or "0", 2)))
+    return out
 
 
 def mode_bits(snap: Snapshot, modes: list[str]) -> int:
@@ -92,7 +144,8 @@ def mode_bits(snap: Snapshot, modes: list[str]) -> int:
         found = snap.bits(f"mode:{name}")
         if not found and name not in MODES:  # no model has it, and it is no mode word: a typo
             known = snap.modes
-            raise InvalidQuery(f"unknown mode {name!r}" + did_you_mean(name, known) + f"; known: {', '.join(known)}")
+            hint = did_you_mean(name, known)
+            raise InvalidQuery(f"unknown mode {clip(name)}{hint}; known: {', '.join(known)}")
         bits |= found
     return bits
 
@@ -155,10 +208,15 @@ def select(
     like: Model | None,
     scope: Sequence[str] | None,
     order_by: str | None,
+    filters: Sequence[tuple[str, int]] = (),
+    include_deprecated: bool = False,
 ) -> Selection:
-    """Walk the fallback steps (preferred providers, `like`'s family, any model) and take the first match."""
+    """Walk the fallback steps (preferred providers, `like`'s family, any model) and take the first match;
+    `filters` (from `filter_bits`) must hold at every step, as `needs` must."""
     trace: list[TraceStep] = []
-    base = mask(snap, providers=scope)
+    base = mask(snap, providers=scope, include_deprecated=include_deprecated)
+    checks = [(label, bits, True) for label, bits in filters]
+    checks += [(("" if wanted else "not ") + key, feature_bits(snap, key), wanted) for key, wanted in needs]
     steps: list[tuple[str, int]] = [(f"prefer {pid}", base & provider_bits(snap, [pid])) for pid in prefer]
     if like is not None:
         # Upstream's family when the model has one (coarse: `claude-sonnet`), else its dated snapshots' base id.
@@ -170,11 +228,10 @@ def select(
     for name, candidates in steps:
         passing = candidates
         failures: dict[str, int] = {}
-        for key, wanted in needs:
-            has = snap.bits(key)
+        for label, has, wanted in checks:
             fails = passing & ~has if wanted else passing & has
             if fails:
-                failures[("" if wanted else "not ") + key] = fails
+                failures[label] = fails
             passing &= ~fails
         found = ordinals(snap, passing, order_by=order_by or "release_date")
         rejected = [(snap.spec_at(i), reason) for reason, bits in failures.items() for i in snap.iter_ordinals(bits)]
@@ -191,5 +248,6 @@ def select(
             model = snap.model(snap.spec_at(found[0]))
             assert model is not None
             return Selection(model=model, trace=tuple(trace))
-    wanted_text = ", ".join(("" if w else "not ") + k for k, w in needs) or "no requirements"
+    wanted_text = ", ".join([label for label, _ in filters] + [("" if w else "not ") + k for k, w in needs])
+    wanted_text = wanted_text or "no requirements"
     raise NoMatch(f"no allowed model satisfies {wanted_text}", trace=tuple(trace))

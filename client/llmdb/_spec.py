@@ -7,6 +7,9 @@ from collections.abc import Iterable, Mapping
 from llmdb.errors import InvalidSpec, UnknownProvider
 from llmdb.schema import canonical_provider_id
 
+MAX_NAME = 256
+"""The longest name looked up: a longer one is `InvalidSpec` (no spec is near that long), its message cut."""
+
 
 def provider_id(name: str, aliases: Mapping[str, str]) -> str | None:
     """The canonical id `name` stands for (`google-vertex`, `Google_Vertex` → `google_vertex`), or None."""
@@ -20,17 +23,18 @@ def parse_spec(text: str, aliases: Mapping[str, str]) -> tuple[str, str]:
     """Split `text` into (canonical provider id, model id) by the documented rule: the first of
     `provider_forms`. Model ids stay verbatim."""
     if not isinstance(text, str) or not text.strip():
-        raise InvalidSpec(f"invalid model spec {text!r}: expected 'provider:model'")
+        shown = clip(text) if isinstance(text, str) else f"of type {type(text).__name__}"
+        raise InvalidSpec(f"invalid model spec {shown}: expected 'provider:model'")
+    check_length(text)
     forms = provider_forms(text, aliases)
     if forms:
         return forms[0]
     _, at, after = text.rpartition("@")
     name = provider_part(text) or (after if at else None)
     if name is None:
-        raise InvalidSpec(
-            f"invalid model spec {text!r}: no provider; write 'provider:model', 'model@provider' or 'provider/model'"
-        )
-    raise UnknownProvider(f"unknown provider {name!r} in {text!r}" + did_you_mean(name, aliases))
+        how = "'provider:model', 'model@provider' or 'provider/model'"
+        raise InvalidSpec(f"invalid model spec {clip(text)}: no provider; write {how}")
+    raise UnknownProvider(f"unknown provider {clip(name)} in {clip(text)}" + did_you_mean(name, aliases))
 
 
 def provider_forms(text: str, aliases: Mapping[str, str]) -> list[tuple[str, str]]:
@@ -57,11 +61,25 @@ def provider_part(text: str) -> str | None:
     return text[: min(seps)] if seps else None
 
 
+def check_length(text: str) -> None:
+    """`InvalidSpec`, quoting the start of `text`, when it is longer than any name can be (`MAX_NAME`)."""
+    if len(text) > MAX_NAME:
+        raise InvalidSpec(f"invalid model name {clip(text)}: no name is longer than {MAX_NAME} characters")
+
+
+def clip(text: str, width: int = 60) -> str:
+    """`text` quoted as in `repr`, cut to about `width` characters: user input echoed in a one-line message."""
+    return repr(text) if len(text) <= width else repr(text[:width]) + f"… ({len(text)} characters)"
+
+
 def close_matches(word: str, choices: Iterable[str], n: int = 3) -> list[str]:
-    """Up to `n` entries of `choices` that look like `word` (typos, missing suffixes)."""
+    """Up to `n` entries of `choices` that look like `word` (typos, missing suffixes), ignoring case."""
     import difflib  # only on the error path: keeps `import llmdb` lighter
 
-    return difflib.get_close_matches(word, list(choices), n=n, cutoff=0.6)
+    folded: dict[str, str] = {}
+    for choice in choices:
+        folded.setdefault(choice.casefold(), choice)
+    return [folded[c] for c in difflib.get_close_matches(word.casefold(), list(folded), n=n, cutoff=0.6)]
 
 
 def did_you_mean(word: str, choices: Iterable[str], n: int = 3) -> str:
@@ -72,5 +90,5 @@ def did_you_mean(word: str, choices: Iterable[str], n: int = 3) -> str:
 
 def _model_id(text: str, model_id: str) -> str:
     if not model_id:
-        raise InvalidSpec(f"invalid model spec {text!r}: empty model id")
+        raise InvalidSpec(f"invalid model spec {clip(text)}: empty model id")
     return model_id

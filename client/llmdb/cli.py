@@ -1,23 +1,29 @@
-"""`llmdb`: look models up from the shell. Tables by default, the schema's JSON with `--json`.
+"""llmdb: look models up from the shell. Tables by default, the schema's JSON with --json.
 
-Exit codes: 0 success, 1 not found / excluded / no match / price unknown, 2 invalid usage, spec or query,
-ambiguous name, 3 unreadable snapshot or history (none beside the snapshot, an epoch no longer
-retained); 141 when the reader of a pipe leaves early (`llmdb providers | head -1`), as SIGPIPE would.
+Exit codes:
+  0    success
+  1    not found, excluded, no match, price unknown
+  2    invalid usage, spec, query or date; ambiguous name (the message lists the valid choices)
+  3    unreadable snapshot or history (none beside the snapshot, an epoch no longer retained)
+  4    the output cannot be written (a full disk)
+  141  the reader of a pipe closed it before all the output was written, as SIGPIPE would (a long
+       `llmdb list | head -1` may; an output that fits in the pipe exits 0)
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
-import time
 from collections.abc import Sequence
-from typing import Any
+from pathlib import Path
+from typing import Any, NoReturn
 
 import msgspec
 
 from llmdb import contract
-from llmdb._catalog import Catalog
+from llmdb._catalog import Catalog, default_path
 from llmdb._features import FEATURES, features_of
 from llmdb._history import Change
 from llmdb._usage import APIS, SERVICE_TIERS
@@ -35,9 +41,15 @@ from llmdb.errors import (
     UnknownProfile,
     UnknownProvider,
 )
-from llmdb.schema import Model
+from llmdb.schema import Cost, Model, TokenPrices
 
 _JSON = msgspec.json.Encoder()
+WRITE_FAILED = 4
+"""The exit code when the output cannot be written (other than a closed pipe: 141)."""
+
+
+class _OutputFailed(Exception):
+    """Writing the output failed (`llmdb list > /dev/full`): one line on stderr and `WRITE_FAILED`."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -48,41 +60,139 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _main(args)
     except BrokenPipeError:  # the reader left (`| head`): no traceback, and no second error at exit
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _drop_stdout()
         return 141
+    except _OutputFailed as exc:
+        _drop_stdout()
+        _error(f"cannot write the output: {exc}")
+        return WRITE_FAILED
+
+
+def _drop_stdout() -> None:
+    """Point stdout at /dev/null, so that the interpreter's flush at exit has nothing left to fail on."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _main(args: argparse.Namespace) -> int:
     try:
+        _not_a_directory(Path(args.snapshot) if args.snapshot is not None else default_path())
         catalog = Catalog(args.snapshot, profile=args.profile)
         out = args.run(catalog, args)
     except (ModelNotFound, NoMatch, PriceUnknown) as exc:
         if args.json and isinstance(exc, NoMatch):
-            _print_json({"model": None, "trace": exc.trace, "error": str(exc)})
-        print(f"llmdb: {exc}", file=sys.stderr)
-        return 1
+            _emit(_json({"model": None, "trace": exc.trace, "error": str(exc)}))
+        return _error(exc, 1)
     except (InvalidSpec, UnknownProvider, InvalidQuery, InvalidUsage, AmbiguousModel, UnknownProfile) as exc:
-        print(f"llmdb: {exc}", file=sys.stderr)
-        return 2
+        return _error(exc, 2)
     except (SnapshotError, HistoryError) as exc:
-        print(f"llmdb: {exc}", file=sys.stderr)
-        return 3
+        return _error(exc, 3)
     except LLMDBError as exc:
-        print(f"llmdb: {exc}", file=sys.stderr)
-        return 1
+        return _error(exc, 1)
     if out is not None:
-        print(out)
-        sys.stdout.flush()  # a closed pipe shows here, inside the handler, not at interpreter exit
+        _emit(out)
     return 0
+
+
+def _emit(text: str) -> None:
+    """`text` and a newline on stdout, flushed here so that a failed write shows inside `main`'s handlers.
+
+    Written to the binary buffer until every byte is taken: a large write into a pipe whose reader left is
+    otherwise cut short without an error (the buffer returns the count the pipe took)."""
+    out = getattr(sys.stdout, "buffer", None)
+    try:
+        if out is None:  # a text-only stream (a test's capture)
+            sys.stdout.write(text + "\n")
+            sys.stdout.flush()
+            return
+        sys.stdout.flush()
+        data = memoryview((text + "\n").encode(sys.stdout.encoding, sys.stdout.errors or "strict"))
+        while data:
+            data = data[out.write(data) :]
+        out.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise _OutputFailed(exc.strerror or str(exc)) from None
+
+
+def _error(message: object, code: int = 1) -> int:
+    """`llmdb: message` as one line on stderr; returns `code`."""
+    text = " ".join(str(message).split())
+    with contextlib.suppress(OSError):  # nowhere left to say it: the exit code still does
+        print(f"llmdb: {text}", file=sys.stderr)
+    return code
+
+
+def _not_a_directory(path: Path) -> None:
+    """`SnapshotError` saying so when `path` is a directory (opening one fails with a bare "Invalid argument")."""
+    if path.is_dir():
+        inside = path / contract.CATALOG_FILE
+        hint = f"; the snapshot in it is {inside}" if inside.is_file() else ""
+        raise SnapshotError(f"{path}: is a directory, not a snapshot file{hint}")
+
+
+class _Parser(argparse.ArgumentParser):
+    """One line for a malformed argument (`--input-tokens 1.5`), not the usage block: that is `--help`."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message}; see {self.prog} --help\n")
+
+
+class _Version(argparse.Action):
+    """`--version`: the installed distribution's version, looked up only when asked."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> NoReturn:
+        print(f"llmdb {version()}")
+        parser.exit(0)
+
+
+def version() -> str:
+    """The version of the `llmdbd` distribution (which installs `llmdb`), else the package's own."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("llmdbd")
+    except metadata.PackageNotFoundError:
+        from llmdb import __version__
+
+        return __version__
+
+
+def _count(text: str) -> int:
+    """An argument that is a whole number >= 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, not {text!r}")
+    return value
+
+
+def _amount(text: str) -> float:
+    """An argument that is a number >= 0 (a price)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, not {text!r}")
+    return value
 
 
 def _parser() -> argparse.ArgumentParser:
     # SUPPRESS: options given before the command must not be reset by the command's own defaults.
-    common = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
+    common = _Parser(add_help=False, argument_default=argparse.SUPPRESS)
     common.add_argument("--json", action="store_true", help="print the schema's JSON instead of a table")
     common.add_argument("--snapshot", metavar="PATH", help="read this snapshot file")
     common.add_argument("--profile", metavar="NAME", help="read the catalog as this profile ($LLMDB_PROFILE)")
-    parser = argparse.ArgumentParser(prog="llmdb", description=__doc__, parents=[common])
+    parser = _Parser(
+        prog="llmdb", description=__doc__, parents=[common], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--version", action=_Version, help="print the installed version and exit")
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
 
     p = sub.add_parser("get", parents=[common], help="one model")
@@ -97,14 +207,6 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("list", parents=[common], help="models matching filters")
     p.add_argument("--provider")
     _filters(p)
-    p.add_argument("--input", action="append", metavar="MODALITY", help="required input modality (repeatable)")
-    p.add_argument("--output", action="append", metavar="MODALITY", help="required output modality (repeatable)")
-    p.add_argument("--mode", type=_csv, help="any of these modes (chat, embedding, image_generation, rerank, ...)")
-    p.add_argument("--min-context", type=int)
-    p.add_argument("--min-output", type=int)
-    p.add_argument("--max-input-cost", type=float)
-    p.add_argument("--max-output-cost", type=float)
-    p.add_argument("--include-deprecated", action="store_true")
     p.set_defaults(run=_list)
 
     p = sub.add_parser("select", parents=[common], help="the best model for requirements, with a trace")
@@ -165,14 +267,40 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("old", help="a snapshot file, or an epoch the daemon retains")
     p.add_argument("new", nargs="?", help="the same (default: the catalog being served)")
     p.set_defaults(run=_diff)
+
+    p = sub.add_parser(
+        "verify", parents=[common], help="check a whole snapshot file now: every part and record (exit 3 if not)"
+    )
+    p.add_argument("path", nargs="?", metavar="PATH", help="the file (default: --snapshot, else the one llmdb reads)")
+    p.set_defaults(run=_verify)
     return parser
 
 
 def _filters(p: argparse.ArgumentParser) -> None:
+    """The filters `list` and `select` share."""
     keys = ", ".join(FEATURES)
     p.add_argument("--require", type=_csv, help=f"features that must hold (comma-separated: {keys})")
     p.add_argument("--forbid", type=_csv, help="features that must not hold")
     p.add_argument("--order-by", choices=["spec", "cost", "context", "release_date"])
+    p.add_argument("--input", action="append", metavar="MODALITY", help="required input modality (repeatable)")
+    p.add_argument("--output", action="append", metavar="MODALITY", help="required output modality (repeatable)")
+    p.add_argument("--mode", type=_csv, help="any of these modes (chat, embedding, image_generation, rerank, ...)")
+    p.add_argument("--min-context", type=_count, metavar="TOKENS")
+    p.add_argument("--min-output", type=_count, metavar="TOKENS")
+    p.add_argument("--max-input-cost", type=_amount, metavar="USD", help="per 1M input tokens")
+    p.add_argument("--max-output-cost", type=_amount, metavar="USD", help="per 1M output tokens")
+    p.add_argument("--include-deprecated", action="store_true")
+
+
+def _filter_args(args: argparse.Namespace) -> dict[str, Any]:
+    """`_filters`' values as `models()` and `select()` take them."""
+    names = ("input", "output", "mode", "min_context", "min_output", "max_input_cost", "max_output_cost")
+    return {name: getattr(args, name) for name in names} | {
+        "require": args.require,
+        "forbid": args.forbid,
+        "order_by": args.order_by,
+        "include_deprecated": args.include_deprecated,
+    }
 
 
 def _csv(text: str) -> list[str]:
@@ -194,34 +322,14 @@ def _resolve(catalog: Catalog, args: argparse.Namespace) -> str:
 
 
 def _list(catalog: Catalog, args: argparse.Namespace) -> str:
-    found = catalog.models(
-        args.provider,
-        require=args.require,
-        forbid=args.forbid,
-        input=args.input,
-        output=args.output,
-        mode=args.mode,
-        min_context=args.min_context,
-        min_output=args.min_output,
-        max_input_cost=args.max_input_cost,
-        max_output_cost=args.max_output_cost,
-        include_deprecated=args.include_deprecated,
-        order_by=args.order_by,
-    )
+    found = catalog.models(args.provider, **_filter_args(args))
     if args.json:
         return _json(list(found))
     return _model_table(found) + f"\n{len(found)} model(s)"
 
 
 def _select(catalog: Catalog, args: argparse.Namespace) -> str:
-    chosen = catalog.select(
-        require=args.require,
-        forbid=args.forbid,
-        prefer=args.prefer,
-        like=args.like,
-        scope=args.scope,
-        order_by=args.order_by,
-    )
+    chosen = catalog.select(prefer=args.prefer, like=args.like, scope=args.scope, **_filter_args(args))
     if args.json:
         return _json({"model": chosen.model, "trace": chosen.trace})
     lines = [f"{chosen.model.spec}  ({chosen.model.name or chosen.model.id})", ""]
@@ -356,50 +464,22 @@ def _info(catalog: Catalog, args: argparse.Namespace) -> str:
     ]
     if "refused" in data:
         lines.append(f"refused:   {data['refused']}")
-    daemon = data.get("daemon")
-    if daemon:
-        down = contract.liveness(daemon)
-        state = f"not running ({down})" if down else "running"
+    daemon: contract.Status | None = data.get("daemon")
+    if daemon is not None:
+        state = f"not running ({daemon.down})" if daemon.down else "running"
         lines.append(
-            f"daemon:    {state}, pid {daemon.get('pid')}, last build {daemon.get('updated_at')}"
-            f" ({daemon.get('trigger')}), {len(daemon.get('rejected_files') or [])} rejected file(s),"
-            f" {daemon.get('build_issue_count', 0)} build issue(s)"
+            f"daemon:    {state}, pid {daemon.pid}, last build {daemon.updated_at}"
+            f" ({daemon.trigger}), {len(daemon.rejected_files)} rejected file(s),"
+            f" {daemon.build_issue_count} build issue(s)"
         )
-        lines += _fleet_lines(daemon)
+        lines += [f"fleet:     {line}" for line in contract.fleet_lines(daemon)]
     return "\n".join(lines)
 
 
-def _fleet_lines(daemon: dict[str, Any]) -> list[str]:
-    """A follower's leader (hash seen, whether served, staleness, lag) and a leader's publish targets."""
-    lines = []
-    follow = daemon.get("follow")
-    if isinstance(follow, dict):
-        leader = (follow.get("leader") or {}).get("content_hash") or "not read yet"
-        serves = "serving it" if follow.get("serves_leader") else follow.get("differs_because", "not serving it yet")
-        checked = follow.get("checked_at")
-        ago = f"{time.time() - contract.unix(checked):.0f} s ago" if checked else "never"
-        lines.append(
-            f"follow:    {follow.get('url')}: leader {leader}, {serves}; last checked {ago},"
-            f" lag {follow.get('lag_s')} s" + (f"; error: {follow['error']}" if follow.get("error") else "")
-        )
-    for target in daemon.get("publish") or []:
-        state = f"error: {target['error']}" if target.get("error") else f"uploaded {target.get('uploaded_at')}"
-        lines.append(f"publish:   {target.get('url')}: epoch {target.get('epoch')}, {state}")
-    return lines
-
-
 def _model_card(m: Model, denied_by: str | None) -> str:
-    c = m.capabilities
-    price = "unknown"
-    if m.cost is not None:
-        price = f"${m.cost.input} in / ${m.cost.output} out per 1M tokens"
-        if m.cost.tiers:
-            price += "; tiers above " + ", ".join(str(t.above) for t in m.cost.tiers)
-        services = [n for n in SERVICE_TIERS if getattr(m.cost, n) is not None]
-        if services:
-            price += "; also " + ", ".join(services)
+    """One model as `field  value` lines: what is known, `-` for what is not (prices per 1M tokens)."""
     life = m.lifecycle
-    ends = ", ".join(
+    ends = [
         f"{k} {v}"
         for k, v in (
             ("deprecated", life.deprecation_date),
@@ -407,27 +487,71 @@ def _model_card(m: Model, denied_by: str | None) -> str:
             ("replaced by", life.replacement),
         )
         if v
-    )
-    flags = [k for k, v in features_of(m).items() if v]
-    rows = [
-        ("spec", m.spec),
-        ("name", m.name or ""),
-        ("family", m.family or ""),
-        ("base id", m.base_id or ""),
-        ("mode", m.mode or ""),
-        ("status", m.status + (f" (denied by rule: {denied_by})" if denied_by else "")),
-        ("lifecycle", ends),
-        ("context", _num(m.limits.context)),
-        ("input limit", _num(m.limits.input)),
-        ("output limit", _num(m.limits.output)),
-        ("price", price),
-        ("modalities", f"{','.join(m.modalities.input)} -> {','.join(m.modalities.output)}"),
-        ("features", ", ".join(flags)),
-        ("reasoning budget", f"{_num(c.reasoning.token_budget_min)}..{_num(c.reasoning.token_budget_max)}"),
-        ("released", m.release_date or ""),
-        ("knowledge", m.knowledge or ""),
     ]
-    return "\n".join(f"{k:<17}{v}" for k, v in rows)
+    reasoning = m.capabilities.reasoning
+    rows: list[tuple[str, object]] = [
+        ("spec", m.spec),
+        ("name", m.name),
+        ("family", m.family),
+        ("base id", m.base_id),
+        ("mode", m.mode),
+        ("status", m.status + (f" (denied by rule: {denied_by})" if denied_by else "")),
+        ("lifecycle", ", ".join(ends)),
+        ("context", m.limits.context),
+        ("input limit", m.limits.input),
+        ("output limit", m.limits.output),
+        *_price_rows(m.cost),
+        ("modalities", f"{','.join(m.modalities.input) or '-'} -> {','.join(m.modalities.output) or '-'}"),
+        ("features", ", ".join(k for k, v in features_of(m).items() if v)),
+    ]
+    if reasoning.enabled:
+        budget = (reasoning.token_budget_min, reasoning.token_budget_max)
+        rows.append(("reasoning budget", "-" if budget == (None, None) else f"{_num(budget[0])}..{_num(budget[1])}"))
+    rows += [("released", m.release_date), ("knowledge", m.knowledge)]
+    return "\n".join(f"{k:<17}{'-' if v is None or v == '' else v}" for k, v in rows)
+
+
+def _price_rows(cost: Cost | None) -> list[tuple[str, object]]:
+    """The card's price lines: base prices with the cache's, then each context tier, service tier and per-unit
+    price the model has."""
+    if cost is None:
+        return [("price", "unknown")]
+    rows: list[tuple[str, object]] = [("price", "per 1M tokens: " + _prices(cost))]
+    rows += [("", f"above {t.above} tokens: {_prices(t)}") for t in cost.tiers]
+    for name in SERVICE_TIERS:
+        service = getattr(cost, name)
+        if service is not None:
+            rows.append((f"{name} price", _prices(service)))
+            rows += [("", f"above {t.above} tokens: {_prices(t)}") for t in service.tiers]
+    units = msgspec.structs.asdict(cost.per_unit) if cost.per_unit is not None else {}
+    shown = [f"{k.replace('_', ' ')} {_usd(v)}" for k, v in units.items() if v is not None]
+    if shown:
+        rows.append(("per unit", ", ".join(shown)))
+    return rows
+
+
+_PRICE_PARTS = (
+    ("cache_read", "cache read"),
+    ("cache_write", "cache write"),
+    ("cache_write_1h", "cache write 1h"),
+    ("reasoning", "reasoning"),
+    ("input_audio", "audio in"),
+    ("output_audio", "audio out"),
+    ("input_image", "image in"),
+    ("output_image", "image out"),
+)
+
+
+def _prices(p: TokenPrices) -> str:
+    """`$2.5 in / $10 out, cache read $1.25`: input and output always (`-` when unknown), the others when set."""
+    parts = [f"{_usd(p.input)} in / {_usd(p.output)} out"]
+    parts += [f"{label} {_usd(getattr(p, k))}" for k, label in _PRICE_PARTS if getattr(p, k) is not None]
+    return ", ".join(parts)
+
+
+def _usd(value: float | None) -> str:
+    """`$0.143`, `$10`; `-` when unknown (never `$None`); no exponent for tiny prices."""
+    return "-" if value is None else "$" + (f"{value:.10f}".rstrip("0").rstrip(".") or "0")
 
 
 def _model_table(models: Sequence[Model]) -> str:
@@ -465,15 +589,17 @@ def _history(catalog: Catalog, args: argparse.Namespace) -> str:
 
 def _compare(catalog: Catalog, args: argparse.Namespace) -> str:
     found = catalog.compare(*args.specs)
+    compared = len(found.fields)
+    if args.differences:
+        found = found.differences()
     if args.json:
         return _json(found)
     differs = set(found.differs)
     rows = [
         ("*" if path in differs else "", path, *(_clipped(_shown(v) or "-") for v in values))
         for path, values in found.fields.items()
-        if path in differs or not args.differences
     ]
-    note = f"{len(found.differs)} of {len(found.fields)} field(s) differ (*)"
+    note = f"{len(found.differs)} of {compared} field(s) differ (*)"
     return _table(("", "field", *found.specs), rows) + "\n" + note
 
 
@@ -542,8 +668,39 @@ def _json(value: Any) -> str:
     return _JSON.encode(value).decode()
 
 
-def _print_json(value: Any) -> None:
-    print(_json(value))
+def _verify(catalog: Catalog, args: argparse.Namespace) -> str:
+    """Every check a reader makes when it first needs a part, made now on the whole file: its header and
+    sections, each index part, every record and the provenance (`Snapshot.verify`), read as the base catalog
+    and as each of its profiles (whose own records are decoded only under it); and that every name and alias
+    leads to a model the file has (else a lookup of it fails as "not found")."""
+    from llmdb._snapshot import Snapshot
+
+    path = Path(args.path) if args.path is not None else Path(args.snapshot) if args.snapshot else default_path()
+    _not_a_directory(path)
+    snap = Snapshot(path)
+    for view in [snap, *(Snapshot(path, profile=name) for name in sorted(snap.profiles))]:
+        view.verify()
+    for table, what in ((snap.names, "names table"), (snap.model_aliases, "model aliases")):
+        for name, spec in table.items():
+            if snap.ordinal(spec) is None:
+                raise SnapshotError(f"{path}: {what}: {name!r} leads to {spec!r}, which the file does not have")
+    found = {
+        "path": str(path),
+        "ok": True,
+        "epoch": snap.epoch,
+        "content_hash": snap.content_hash,
+        "format_version": snap.format_version,
+        "schema_version": snap.schema_version,
+        "models": snap.model_count,
+        "providers": len(snap.providers),
+        "profiles": sorted(snap.profiles),
+    }
+    if args.json:
+        return _json(found)
+    return (
+        f"{path}: ok: epoch {snap.epoch}, format {snap.format_version}, schema {snap.schema_version},"
+        f" {snap.model_count} records, {len(snap.providers)} providers, content {snap.content_hash}"
+    )
 
 
 if __name__ == "__main__":

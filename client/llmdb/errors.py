@@ -17,6 +17,7 @@ __all__ = [
     "NoMatch",
     "PriceUnknown",
     "SnapshotError",
+    "UnknownProfile",
     "UnknownProvider",
 ]
 
