@@ -58,7 +58,7 @@ def issue_targets(
     scaled: list[dict[str, float]],
     floor: float,
 ) -> list[str]:
-    """One row per target of issue 12, read from this run's figures (ratios against this run's dict lookup)."""
+    """One row per target of the performance issue, from this run's figures (ratios against its dict lookup)."""
     wheel = installs["wheel, clean venv"]
     cold = next(v for k, v in clients.items() if k.startswith("models(") and k.endswith("cold (ms)"))
     x1, x16 = scaled[0], scaled[-1]
@@ -226,7 +226,7 @@ def main() -> None:
         "",
     ]
     lines += [
-        "## History (issue 13)",
+        "## History",
         "",
         "`python -m bench.history`: `History.record` timed inside a real `Rebuilder` over 15 one-patch rebuilds of "
         "the packaged catalog; `history(spec)` and `cost(..., at=)` on the packaged history (median of 190 warm "
@@ -236,7 +236,7 @@ def main() -> None:
         "",
     ]
     lines += [
-        "## Fleet and profiles (issue 14)",
+        "## Fleet and profiles",
         "",
         "`python -m bench.fleet`: a real S3-compatible server (moto's) on 127.0.0.1, one leader and three followers "
         "as `llmdbd run` processes polling every second, on this machine's cores together. Each of 8 patch drops "

@@ -1,4 +1,4 @@
-"""Fleet figures (issue 14): leader publish → every follower serving it, and what a profile costs a lookup.
+"""Fleet figures: leader publish → every follower serving it, and what a profile costs a lookup.
 
 python -m bench.fleet [--drops 8]
 

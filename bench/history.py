@@ -1,4 +1,4 @@
-"""History figures (issue 13): what recording adds to a one-patch rebuild, and how fast the history is read.
+"""History figures: what recording adds to a one-patch rebuild, and how fast the history is read.
 
 python -m bench.history
 """

@@ -15,11 +15,12 @@ Exit codes: 0 success, 1 build errors / fetch refused, 2 invalid usage or config
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import NoReturn
 
 import msgspec
 
@@ -61,6 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="llmdbd", description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"llmdbd {importlib.metadata.version('llmdbd')}")
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
     for name, run, text in (
         ("build", _build, "build the catalog and write or publish a snapshot; the report goes to stdout"),
@@ -97,7 +99,7 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--config", metavar="FILE", help="TOML configuration (default /etc/llmdb/llmdbd.toml)")
         p.add_argument("--state-dir", metavar="DIR", help="the state directory (default /var/lib/llmdb)")
         if name == "status":
-            p.add_argument("--json", action="store_true", help="print status.json as it is")
+            p.add_argument("--json", action="store_true", help="print the status as JSON, with the daemon's live state")
         p.set_defaults(run=run)
     text = (
         "which hosts serve the leader's catalog: its manifest at URL against each host's status; exit 1 if any does not"
@@ -151,6 +153,7 @@ def _pull(args: argparse.Namespace) -> int:
     try:
         import anyio
 
+        from llmdbd import fetch
         from llmdbd.daemon import upstream
     except ImportError as exc:
         return _missing_extra("pull", exc)
@@ -162,49 +165,63 @@ def _pull(args: argparse.Namespace) -> int:
     except (DaemonError, OSError) as exc:
         print(f"llmdbd: {exc}", file=sys.stderr)
         return 2
-    failed = 0
+
+    async def pull_all() -> int:
+        failed = 0
+        try:
+            for name in config.upstreams:
+                state, settings = upstream.UpstreamState(config.state_dir, name), config.settings(name)
+                state.load_cache()
+                try:
+                    meta = await upstream.poll(state, settings)  # what the daemon's poller does, once
+                except FetchError as exc:
+                    print(f"llmdbd: {name}: {exc}", file=sys.stderr)
+                    failed += 1
+                    continue
+                print(
+                    f"{name}: not modified: {settings.url}"
+                    if meta is None
+                    else f"{name}: cached {meta.models} models from {meta.url}"
+                )
+        finally:
+            await fetch.aclose()
+        return 1 if failed else 0
+
     with held:
-        for name in config.upstreams:
-            state, settings = upstream.UpstreamState(config.state_dir, name), config.settings(name)
-            state.load_cache()
-            try:
-                meta = anyio.run(upstream.poll, state, settings)  # what the daemon's poller does, once
-            except FetchError as exc:
-                print(f"llmdbd: {name}: {exc}", file=sys.stderr)
-                failed += 1
-                continue
-            except OSError as exc:
-                print(f"llmdbd: cannot write the cache in {config.state_dir}: {exc.strerror or exc}", file=sys.stderr)
-                return 2
-            if meta is None:
-                print(f"{name}: not modified: {settings.url}")
-            else:
-                print(f"{name}: cached {meta.models} models from {meta.url}")
-    return 1 if failed else 0
+        try:
+            return anyio.run(pull_all)
+        except OSError as exc:
+            print(f"llmdbd: cannot write the cache in {config.state_dir}: {exc.strerror or exc}", file=sys.stderr)
+            return 2
 
 
 def _status(args: argparse.Namespace) -> int:
-    from llmdb.contract import liveness, read_status
+    from llmdb.contract import STATUS_FILE, decode_status, live, status_lines
 
     config = _config(args)
     if config is None:
         return 2
-    data = read_status(config.state_dir)
-    if data is None:
+    path = Path(config.state_dir) / STATUS_FILE
+    try:
+        status = live(decode_status(path.read_bytes()))
+    except FileNotFoundError:
         print(f"llmdbd: no daemon status in {config.state_dir} (no daemon has run there)", file=sys.stderr)
         return 3
-    down = liveness(data)
+    except (OSError, ValueError) as exc:
+        print(f"llmdbd: {path}: {getattr(exc, 'strerror', None) or exc}", file=sys.stderr)
+        return 3
     if args.json:
-        print(msgspec.json.format(msgspec.json.encode(data), indent=2).decode())
+        print(msgspec.json.format(msgspec.json.encode(status), indent=2).decode())
     else:
-        print(_render_status(data, down))
-    return 3 if down else 0
+        print("\n".join(status_lines(status)))
+    return 3 if status.down else 0
 
 
 def _fleet_status(args: argparse.Namespace) -> int:
     try:
         import anyio
 
+        from llmdb.contract import STATUS_FILE, Status, decode_status
         from llmdbd.fleet import manifest
         from llmdbd.fleet.stores import open_store
         from llmdbd.fleet.survey import survey
@@ -219,15 +236,15 @@ def _fleet_status(args: argparse.Namespace) -> int:
     except (DaemonError, ValueError) as exc:
         print(f"llmdbd: {exc}", file=sys.stderr)
         return 3
-    hosts: dict[str, Any] = {}
+    hosts: dict[str, Status | str] = {}
     for host in args.hosts:
-        path = Path(host) / "status.json" if Path(host).is_dir() else Path(host)
+        path = Path(host) / STATUS_FILE if Path(host).is_dir() else Path(host)
         try:
-            hosts[host] = msgspec.json.decode(path.read_bytes())
-        except OSError:
-            hosts[host] = None
-        except msgspec.DecodeError:
-            hosts[host] = "not JSON"
+            hosts[host] = decode_status(path.read_bytes())
+        except OSError as exc:
+            hosts[host] = f"no status file ({exc.strerror or exc})"
+        except ValueError as exc:
+            hosts[host] = str(exc)
     rows = survey(leader, hosts)
     if args.json:
         print(msgspec.json.encode({"leader": leader, "hosts": rows}).decode())
@@ -248,38 +265,6 @@ def _fleet_status(args: argparse.Namespace) -> int:
         converged = sum(row["converged"] for row in rows)
         print(f"{converged} of {len(rows)} host(s) serve the leader's catalog")
     return 0 if all(row["converged"] for row in rows) else 1
-
-
-def _render_status(data: dict[str, object], down: str | None) -> str:
-    state = f"not running ({down})" if down else f"running, pid {data.get('pid')}, since {data.get('started_at')}"
-    lines = [
-        f"llmdbd: {state}",
-        f"serving: epoch {data.get('epoch')}, content hash {data.get('content_hash')}, built {data.get('built_at')}",
-        f"last build: {data.get('updated_at')} ({data.get('trigger')}), {data.get('build_issue_count', 0)} issue(s)",
-    ]
-    upstream = data.get("upstream")
-    for name, state in upstream.items() if isinstance(upstream, dict) else ():
-        if isinstance(state, dict):
-            lines.append(f"upstream {name}: " + ", ".join(f"{k} {v}" for k, v in state.items()))
-    for target in data.get("publish") or []:  # type: ignore[attr-defined]
-        lines.append(f"publish {target['url']}: " + ", ".join(f"{k} {v}" for k, v in target.items() if k != "url"))
-    follow = data.get("follow")
-    if isinstance(follow, dict):
-        leader = (follow.get("leader") or {}).get("content_hash")
-        serves = (
-            "serves the leader's catalog" if follow.get("serves_leader") else follow.get("differs_because", "not yet")
-        )
-        lines.append(
-            f"follow {follow['url']}: leader {leader or '-'}; {serves}; checked {follow.get('checked_at')}"
-            f" ({follow.get('stale_s')} s before this status), lag {follow.get('lag_s')} s"
-            + (f"; error: {follow['error']}" if follow.get("error") else "")
-        )
-    for rejected in data.get("rejected_files") or []:  # type: ignore[attr-defined]
-        lines.append(f"rejected: {rejected['file']} (keeping {rejected['keeping']}): {'; '.join(rejected['errors'])}")
-    for issue in data.get("build_issues") or []:  # type: ignore[attr-defined]
-        where = " ".join(f"{k}={issue[k]}" for k in ("file", "provider", "model", "field") if k in issue)
-        lines.append(f"{issue['severity']}: [{issue['stage']}] {issue['message']}" + (f" ({where})" if where else ""))
-    return "\n".join(lines)
 
 
 def _built(args: argparse.Namespace) -> BuiltCatalog | None:
@@ -408,7 +393,7 @@ def _check(args: argparse.Namespace) -> int:
         from llmdbd.engine import conflicts
 
         found = conflicts.conflicts(catalog)
-        print(msgspec.json.encode(found).decode() if args.json else conflicts.render(found))
+        print(msgspec.json.encode(found).decode() if args.json else conflicts.render(found, catalog))
     return 1 if catalog is None or catalog.report.errors else 0
 
 

@@ -32,10 +32,11 @@ def catalog(
     file as something else (the URL it came from); `cache` lets a daemon reuse what the last build merged."""
     started = time.perf_counter()
     found = layers(
-        config,
-        config_file,
         upstream_layers(config, origins) if upstream is None else upstream,
         patches.load_dirs(config.patch_dirs) if patch_layers is None else patch_layers,
+        config_overrides=config.overrides,
+        config_file=config_file,
+        overrides_module=config.overrides_module,
     )
     load_ms = round((time.perf_counter() - started) * 1000, 3)
     built = build(found, config.rules(), stage_ms={"load": load_ms}, cache=cache)
@@ -61,14 +62,19 @@ def stack(found: Mapping[str, Layer | None], precedence: Sequence[str]) -> list[
 
 
 def layers(
-    config: Config, config_file: str | None, upstream: Sequence[Layer], patch_layers: Sequence[Layer]
+    upstream: Sequence[Layer],
+    patch_layers: Sequence[Layer],
+    *,
+    config_overrides: dict[str, Any] | None = None,
+    config_file: str | None = None,
+    overrides_module: str | None = None,
 ) -> list[Layer]:
     """The layers of a build, lowest precedence first: upstreams < patch files < config < code overrides."""
     out = [*upstream, *patch_layers]
-    if config.overrides is not None:
-        out.append(patches.from_doc(config.overrides, name="config", kind="config", file=config_file))
-    if config.overrides_module is not None:
-        out.append(overrides.load_module(config.overrides_module))
+    if config_overrides is not None:
+        out.append(patches.from_doc(config_overrides, name="config", kind="config", file=config_file))
+    if overrides_module is not None:
+        out.append(overrides.load_module(overrides_module))
     return out
 
 

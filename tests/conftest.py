@@ -11,9 +11,11 @@ from pathlib import Path
 import pytest
 from catalogs import API, LITELLM
 from daemon_helpers import Daemon
+from object_store import S3Server
 
 import llmdb
 from llmdbd import inputs
+from llmdbd.config import Config
 from llmdbd.engine import BuiltCatalog, build
 from llmdbd.sources import modelsdev
 
@@ -43,4 +45,16 @@ def api_catalog() -> BuiltCatalog:
 @pytest.fixture(scope="session")
 def both_catalog() -> BuiltCatalog:
     """models.dev's api.json above LiteLLM's map, no patches: what the packaged snapshot holds (read-only)."""
-    return build(inputs.upstream_layers({"models.dev": API, "litellm": LITELLM}))
+    files: dict[str, str | None] = {"models.dev": str(API), "litellm": str(LITELLM)}
+    return inputs.catalog(Config(patch_dirs=[]).with_inputs(files, [], None))
+
+
+@pytest.fixture
+def s3(tmp_path: Path) -> Iterator[S3Server]:
+    """A real S3-compatible server (moto's) on 127.0.0.1 with the test bucket, stopped after the test."""
+    server = S3Server(tmp_path / "moto.log").start()
+    server.create_bucket()
+    try:
+        yield server
+    finally:
+        server.stop()

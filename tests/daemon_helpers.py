@@ -15,6 +15,15 @@ from typing import Any
 DEADLINE = 30.0
 
 
+def status_json(state: Path) -> dict[str, Any] | None:
+    """The daemon's status file as a monitoring script reads it: plain JSON (None when there is none)."""
+    try:
+        found = json.loads((state / "status.json").read_text())
+    except (OSError, ValueError):
+        return None
+    return found if isinstance(found, dict) else None
+
+
 def wait_for(check: Callable[[], Any], what: str, timeout: float = DEADLINE) -> Any:
     """Poll `check` until it returns something truthy; fail naming `what` after `timeout` seconds."""
     end = time.monotonic() + timeout

@@ -44,3 +44,38 @@ def test_check_uses_a_config_and_fails_on_errors(tmp_path: Path) -> None:
     config.write_text("pach_dirs = []\n")
     refused = llmdbd("check", "--config", str(config))
     assert refused.returncode == 1 and "unknown key 'pach_dirs'" in refused.stderr
+
+
+def test_version_is_the_installed_distributions() -> None:
+    from importlib import metadata
+
+    out = llmdbd("--version")
+    assert out.returncode == 0 and out.stdout == f"llmdbd {metadata.version('llmdbd')}\n"
+
+
+def test_build_takes_each_upstream_of_the_registry_by_its_table_name(tmp_path: Path) -> None:
+    """`--upstream FILE` (models.dev's table) and `--litellm FILE` come from the registry, origins too."""
+    from catalogs import LITELLM
+
+    from llmdbd.sources.upstreams import UPSTREAMS
+
+    out = llmdbd("build", "--help")
+    assert all(
+        f"--{kind.table} FILE" in out.stdout and f"--{kind.table}-origin" in out.stdout for kind in UPSTREAMS.values()
+    )
+    target = tmp_path / "c.llmdb"
+    out = llmdbd(
+        "build",
+        "--upstream",
+        str(API),
+        "--litellm",
+        str(LITELLM),
+        "--litellm-origin",
+        "https://example/map.json",
+        "--output",
+        str(target),
+        "--json",
+    )
+    assert out.returncode == 0, out.stderr
+    sources = {s.name: s.file for s in Snapshot(target).report().sources}
+    assert sources == {"litellm": "https://example/map.json", "models.dev": str(API)}

@@ -11,10 +11,9 @@ import time
 from pathlib import Path
 
 import pytest
-from daemon_helpers import Daemon, client_read, patch, price, wait_for
+from daemon_helpers import Daemon, client_read, patch, price, status_json, wait_for
 
 from llmdb import Snapshot, packaged_path
-from llmdb.contract import read_status
 
 UPSTREAM_PRICE = 2.5
 
@@ -29,7 +28,7 @@ def test_starts_from_the_packaged_catalog(daemon: Daemon) -> None:
     seen = daemon.read()
     assert seen["epoch"] == 1 and seen["model"]["limits"]["context"] == 128000
     assert daemon.read("anthropic:claude-sonnet-4-5")["model"]["cost"]["output"] == 15.0
-    state = read_status(daemon.state)
+    state = status_json(daemon.state)
     assert state is not None and state["epoch"] == 1 and state["sources"][0]["name"] == "packaged"
     # the event is logged after the file and status are written: a reader can see those first
     wait_for(
@@ -56,7 +55,7 @@ def test_file_drops_are_picked_up_and_bad_files_lose_nothing(daemon: Daemon) -> 
 
     epoch = daemon.read()["epoch"]
     target.write_text('{"models": [{"spec": "openai:gpt-4o", "cost": {"input": -1}}]}')  # now invalid
-    rejected = wait_for(lambda: (s := read_status(daemon.state)) and s["rejected_files"], "rejection in status")
+    rejected = wait_for(lambda: (s := status_json(daemon.state)) and s["rejected_files"], "rejection in status")
     assert rejected[0]["file"] == str(target) and "cost.input" in rejected[0]["errors"][0]
     assert published(daemon, 9.0)  # the last accepted version stays in effect
     assert daemon.read()["epoch"] == epoch  # and nothing new was published
@@ -65,10 +64,10 @@ def test_file_drops_are_picked_up_and_bad_files_lose_nothing(daemon: Daemon) -> 
 
     never = daemon.patches / "30-never.toml"
     never.write_text("[[models]\nbroken")  # never valid: skipped and reported
-    wait_for(lambda: len(read_status(daemon.state)["rejected_files"]) == 2, "never-valid file reported")  # type: ignore[index]
+    wait_for(lambda: len(status_json(daemon.state)["rejected_files"]) == 2, "never-valid file reported")  # type: ignore[index]
     target.write_text(patch(11.0))  # fixed
     wait_for(lambda: published(daemon, 11.0), "fixed patch")
-    assert [r["file"] for r in read_status(daemon.state)["rejected_files"]] == [str(never)]  # type: ignore[index]
+    assert [r["file"] for r in status_json(daemon.state)["rejected_files"]] == [str(never)]  # type: ignore[index]
 
 
 def test_last_accepted_version_survives_a_restart(tmp_path: Path) -> None:
@@ -80,7 +79,7 @@ def test_last_accepted_version_survives_a_restart(tmp_path: Path) -> None:
         (d.patches / "p.json").write_text("{ not json")
         d.start()
         assert published(d, 4.0)
-        assert read_status(d.state)["rejected_files"][0]["file"] == str(d.patches / "p.json")  # type: ignore[index]
+        assert status_json(d.state)["rejected_files"][0]["file"] == str(d.patches / "p.json")  # type: ignore[index]
     finally:
         d.stop()
 

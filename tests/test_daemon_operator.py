@@ -14,9 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from daemon_helpers import Daemon, patch, price, wait_for
-
-from llmdb.contract import read_status
+from daemon_helpers import Daemon, client_read, patch, price, status_json, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -57,12 +55,24 @@ def test_command_line_state_dir_keeps_its_precedence_at_every_reload(tmp_path: P
 def test_every_build_issue_reaches_status_and_the_publish_event(daemon: Daemon) -> None:
     unused = daemon.patches / "20-unused.json"
     unused.write_text(json.dumps({"exclude": ["nosuch:model-*"]}))
-    status = wait_for(lambda: (s := read_status(daemon.state)) and s["build_issue_count"] and s, "issue in status")
+    status = wait_for(lambda: (s := status_json(daemon.state)) and s["build_issue_count"] and s, "issue in status")
     (issue,) = [i for i in status["build_issues"] if i["stage"] == "filters"]
     assert issue["severity"] == "warning" and issue["file"] == str(unused) and issue["field"] == "exclude"
     assert "matches no model" in issue["message"]
     event = wait_for(lambda: [e for e in builds(daemon) if e["warnings"]], "event with the warning")[-1]
     assert any(i.get("file") == str(unused) and "matches no model" in i["message"] for i in event["issues"])
+
+
+def test_a_typo_in_a_patch_adds_no_model_and_the_publish_event_says_so(daemon: Daemon) -> None:
+    typo = daemon.patches / "30-typo.json"
+    typo.write_text(json.dumps({"models": [{"spec": "openai:gpt-404", "cost": {"input": 1.0}}]}))
+    event = wait_for(
+        lambda: [e for e in builds(daemon) if any("gpt-404" in i["message"] for i in e["issues"])], "the warning"
+    )[-1]
+    (issue,) = [i for i in event["issues"] if "gpt-404" in i["message"]]
+    assert issue["severity"] == "warning" and issue["file"] == str(typo) and '"new": true' in issue["message"]
+    seen = client_read(daemon.state / "catalog.llmdb", "openai:gpt-404")
+    assert seen["epoch"] >= 1 and seen["model"] is None  # no such model was made
 
 
 def test_a_publish_names_the_changed_files_and_summarizes_the_change(daemon: Daemon) -> None:
@@ -106,13 +116,13 @@ def test_a_rejection_says_what_is_kept_and_the_next_build_counts_its_errors(daem
 def test_a_stopped_daemon_does_not_look_alive(daemon: Daemon) -> None:
     running = llmdbd("status", "--config", str(daemon.config))
     assert running.returncode == 0 and "running, pid" in running.stdout
-    status = read_status(daemon.state)
+    status = status_json(daemon.state)
     assert status is not None and status["state"] == "running"
     assert all(ISO.match(status[k]) for k in ("started_at", "updated_at", "built_at"))
     daemon.stop()
     stopped = llmdbd("status", "--config", str(daemon.config))
     assert stopped.returncode == 3 and "not running (stopped at 20" in stopped.stdout
-    status = read_status(daemon.state)
+    status = status_json(daemon.state)
     assert status is not None and status["state"] == "stopped" and ISO.match(status["stopped_at"])
 
 
@@ -121,8 +131,23 @@ def test_a_killed_daemon_does_not_look_alive(daemon: Daemon) -> None:
     daemon.proc.kill()
     daemon.proc.wait()
     out = llmdbd("status", "--config", str(daemon.config))
-    assert out.returncode == 3 and "is gone" in out.stdout
-    assert json.loads(llmdbd("status", "--config", str(daemon.config), "--json").stdout)["state"] == "running"
+    assert out.returncode == 3 and f"not running (process {daemon.proc.pid} is gone" in out.stdout
+    assert out.stdout.count("not running") == 1, out.stdout
+    as_json = llmdbd("status", "--config", str(daemon.config), "--json")
+    status = json.loads(as_json.stdout)  # what a monitoring script reads: the live state, as the plain form says
+    assert as_json.returncode == 3 and status["state"] == "gone" and "is gone" in status["down"]
+    assert status["pid"] == daemon.proc.pid and status["epoch"] == 1
+
+
+def test_status_prints_each_rejected_files_errors_once(daemon: Daemon) -> None:
+    bad = daemon.patches / "bad.json"
+    bad.write_text(json.dumps({"models": [{"spec": "openai:gpt-4o", "cost": {"input": -1}, "bogus": 1}]}))
+    wait_for(lambda: (s := status_json(daemon.state)) and s["rejected_files"], "the rejection in status")
+    out = llmdbd("status", "--config", str(daemon.config))
+    assert out.returncode == 0, out.stderr
+    rejected = [line for line in out.stdout.splitlines() if str(bad) in line]
+    assert len(rejected) == 1 and rejected[0].startswith(f"rejected: {bad}"), out.stdout
+    assert "cost.input" in rejected[0] and "bogus" in rejected[0], rejected
 
 
 def test_status_with_no_daemon_ever_exits_3(tmp_path: Path) -> None:
@@ -203,7 +228,7 @@ def test_a_restart_with_nothing_new_still_says_what_is_served(tmp_path: Path) ->
     d.stop()
     d.start()
     try:
-        status = read_status(d.state)
+        status = status_json(d.state)
         assert status is not None and status["epoch"] == 1 and status["content_hash"]
         second = wait_for(lambda: builds(d)[1:], "the second start's build event")[-1]
         assert second["event"] == "catalog_unchanged" and second["epoch"] == 1

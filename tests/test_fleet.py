@@ -1,4 +1,4 @@
-"""Many hosts, one catalog (issue 14): a leader publishes to a real S3-compatible server (moto's, on 127.0.0.1)
+"""Many hosts, one catalog: a leader publishes to a real S3-compatible server (moto's, on 127.0.0.1)
 or a real static HTTP server, followers are separate `llmdbd run` processes, readers separate client processes."""
 
 from __future__ import annotations
@@ -10,13 +10,12 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
 import msgspec
 import pytest
-from daemon_helpers import Daemon, client_read, patch, price, wait_for
+from daemon_helpers import Daemon, client_read, patch, price, status_json, wait_for
 from object_store import BUCKET, CREDENTIALS, S3Server
 
 import llmdb
@@ -31,7 +30,7 @@ URL = f"s3://{BUCKET}/{PREFIX}"
 
 
 def status(d: Daemon) -> dict[str, Any]:
-    return contract.read_status(d.state) or {}
+    return status_json(d.state) or {}
 
 
 def follow(d: Daemon) -> dict[str, Any]:
@@ -54,16 +53,6 @@ def _env() -> dict[str, str]:
     import os
 
     return {**os.environ, **CREDENTIALS}
-
-
-@pytest.fixture
-def s3(tmp_path: Path) -> Iterator[S3Server]:
-    server = S3Server(tmp_path / "moto.log").start()
-    server.create_bucket()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.mark.slow
@@ -315,7 +304,8 @@ def test_fleet_status_reads_status_files_collected_from_other_hosts(tmp_path: Pa
     import socket
 
     recent = contract.iso(time.time() - 3)
-    follow = {"checked_at": recent, "lag_s": 1.5, "leader": {"content_hash": described.content_hash}}
+    leader = {"content_hash": described.content_hash, "epoch": 1, "published_at": recent, "host": "leader"}
+    follow = {"url": "s3://b/p/", "checked_at": recent, "lag_s": 1.5, "leader": leader}
     hosts = {
         # a running daemon elsewhere: its pid means nothing here, so it is not called gone
         "remote": {
@@ -326,10 +316,17 @@ def test_fleet_status_reads_status_files_collected_from_other_hosts(tmp_path: Pa
             "follow": follow,
         },
         "local-gone": {"state": "running", "pid": 2**22 + 7, "host": socket.gethostname(), "content_hash": "9" * 64},
-        "stopped": {"state": "stopped", "stopped_at": recent, "host": "app-2.elsewhere", "content_hash": "9" * 64},
+        "stopped": {
+            "state": "stopped",
+            "pid": 17,
+            "stopped_at": recent,
+            "host": "app-2.elsewhere",
+            "content_hash": "9" * 64,
+        },
         "old-local-gone": {"state": "running", "pid": 2**22 + 7, "content_hash": "9" * 64},  # no host: here
         "not-an-object": [1],
-        "odd-values": {"content_hash": 5, "follow": {"checked_at": "yesterday", "leader": "x"}},
+        "odd-values": {"state": "running", "pid": 1, "content_hash": 5},
+        "odd-time": {"state": "stopped", "pid": 1, "follow": {"url": "s3://b/p/", "checked_at": "yesterday"}},
     }
     paths = []
     for host, status in hosts.items():
@@ -345,10 +342,11 @@ def test_fleet_status_reads_status_files_collected_from_other_hosts(tmp_path: Pa
     assert "stopped at" in rows["stopped"]["problem"]
     assert "not running" in rows["old-local-gone"]["problem"]
     assert "not a status file" in rows["not-an-object"]["problem"] and "not a status" in rows["not-json"]["problem"]
-    assert rows["odd-values"]["stale_s"] is None and rows["odd-values"]["leader_seen"] is None
-    assert rows["missing"]["problem"] == "no status file"
+    assert "not a status file" in rows["odd-values"]["problem"] and "content_hash" in rows["odd-values"]["problem"]
+    assert rows["odd-time"]["stale_s"] is None and rows["odd-time"]["leader_seen"] is None
+    assert rows["missing"]["problem"].startswith("no status file")
     table = llmdbd("fleet-status", store.as_uri() + "/", *paths)
-    assert table.returncode == 1 and "1 of 8 host(s) serve the leader's catalog" in table.stdout, table.stderr
+    assert table.returncode == 1 and "1 of 9 host(s) serve the leader's catalog" in table.stdout, table.stderr
 
 
 class _Counting(_Quiet):

@@ -59,3 +59,37 @@ def test_every_package_is_in_the_wheel() -> None:
         for init in root.rglob("__init__.py")
     }
     assert len(found) >= 8 and set(setup["packages"]) == found
+
+
+DAEMON_LAYERS = (
+    ("llmdbd.errors",),
+    ("llmdbd.engine", "llmdbd.sources"),
+    ("llmdbd.config", "llmdbd.inputs", "llmdbd.output", "llmdbd.fetch"),
+    ("llmdbd.fleet",),
+    ("llmdbd.daemon",),
+    ("llmdbd.cli", "llmdbd.__main__"),
+)
+"""llmdbd's layers, lowest first: a module imports its own layer and those below, never one above."""
+
+
+def _layer(module: str) -> int | None:
+    for rank, prefixes in enumerate(DAEMON_LAYERS):
+        if any(module == p or module.startswith(p + ".") for p in prefixes):
+            return rank
+    return None
+
+
+def test_no_import_inside_the_daemon_climbs_back_up() -> None:
+    found = imports(ROOT / "llmdbd")
+    ranked = 0
+    upward = []
+    for file, imported in found:
+        module = file.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
+        own, theirs = _layer(module), _layer(imported)
+        assert own is not None or module == "llmdbd", f"{file} is in no layer of DAEMON_LAYERS"
+        if own is not None and theirs is not None:
+            ranked += 1
+            if theirs > own:
+                upward.append((file, imported))
+    assert ranked > 100
+    assert upward == [], upward

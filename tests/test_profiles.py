@@ -1,4 +1,4 @@
-"""Per-environment profiles (issue 14): one snapshot holds every profile; reader processes pick theirs with
+"""Per-environment profiles: one snapshot holds every profile; reader processes pick theirs with
 `LLMDB_PROFILE`, `Catalog(profile=)` or `--profile`; a hot reload of the daemon's config changes them everywhere."""
 
 from __future__ import annotations

@@ -41,7 +41,7 @@ def test_a_second_daemon_on_the_same_state_directory_is_refused_and_the_first_ke
         (first.patches / "p.json").write_text(patch(1.25))
         wait_for(lambda: price(first.state / "catalog.llmdb") == 1.25, "the first daemon publishing the patch")
         status = contract.read_status(first.state)
-        assert status is not None and status["pid"] == first.proc.pid and contract.liveness(status) is None
+        assert status is not None and status.pid == first.proc.pid and contract.liveness(status) is None
     finally:
         first.stop()
 
@@ -56,7 +56,7 @@ def test_a_daemon_killed_with_sigkill_leaves_no_lock_behind(tmp_path: Path) -> N
     try:
         assert d.proc is not None and d.proc.poll() is None
         status = contract.read_status(d.state)
-        assert status is not None and status["pid"] == d.proc.pid
+        assert status is not None and status.pid == d.proc.pid and status.state == "running"
     finally:
         d.stop()
 

@@ -10,13 +10,13 @@ from typing import Any
 
 import anyio
 import pytest
-from daemon_helpers import Daemon, client_read, price, wait_for
+from daemon_helpers import Daemon, client_read, price, status_json, wait_for
 from upstream_server import SHARED, Upstream
 
-from llmdb.contract import read_status
 from llmdbd.config import Upstream as Settings
 from llmdbd.daemon import upstream
 from llmdbd.errors import FetchError
+from llmdbd.fetch import check_url
 
 
 @pytest.fixture
@@ -63,12 +63,12 @@ def test_oversized_declared_body_is_refused_before_download(server: Upstream) ->
 
 def test_plain_http_is_refused_except_to_loopback() -> None:
     with pytest.raises(FetchError, match="plain http"):
-        upstream.check_url("http://models.example/api.json", allow_http=False)
-    upstream.check_url("http://127.0.0.1:1/api.json", allow_http=False)
-    upstream.check_url("http://[::1]:1/api.json", allow_http=False)
-    upstream.check_url("http://models.example/api.json", allow_http=True)
+        check_url("http://models.example/api.json", False, "upstream.allow_http")
+    check_url("http://127.0.0.1:1/api.json", False, "upstream.allow_http")
+    check_url("http://[::1]:1/api.json", False, "upstream.allow_http")
+    check_url("http://models.example/api.json", True, "upstream.allow_http")
     with pytest.raises(FetchError, match="only https"):
-        upstream.check_url("ftp://models.example/api.json", allow_http=True)
+        check_url("ftp://models.example/api.json", True, "upstream.allow_http")
 
 
 def test_bodies_that_are_not_a_usable_catalog_are_rejected() -> None:
@@ -106,7 +106,7 @@ def test_daemon_polls_keeps_the_last_good_body_and_reuses_the_cache(tmp_path: Pa
             catalog = d.state / "catalog.llmdb"
             # api.json has openai:gpt-5.4, the packaged catalog does too; use a price only the old file differs in
             wait_for(
-                lambda: (s := read_status(d.state)) and s["upstream"]["models.dev"].get("source") == "http",
+                lambda: (s := status_json(d.state)) and s["upstream"]["models.dev"].get("source") == "http",
                 "first fetch",
             )
             assert price(catalog, "deepseek:deepseek-chat") == 0.14
@@ -128,7 +128,7 @@ def test_daemon_polls_keeps_the_last_good_body_and_reuses_the_cache(tmp_path: Pa
 
 
 def _upstream_status(state: Path, name: str = "models.dev") -> dict[str, Any]:
-    found: dict[str, Any] = ((read_status(state) or {}).get("upstream") or {}).get(name) or {}
+    found: dict[str, Any] = ((status_json(state) or {}).get("upstream") or {}).get(name) or {}
     return found
 
 
@@ -159,7 +159,7 @@ def test_daemon_polls_litellm_beside_models_dev_and_serves_both(tmp_path: Path) 
         d = Daemon(tmp_path, config).start()
         try:
             catalog = d.state / "catalog.llmdb"
-            wait_for(lambda: (read_status(d.state) or {})["upstream"]["litellm"].get("source") == "http", "fetch")
+            wait_for(lambda: (status_json(d.state) or {})["upstream"]["litellm"].get("source") == "http", "fetch")
             fetched = d.events("upstream_fetched")
             assert fetched and fetched[0]["upstream"] == "litellm"
             # a LiteLLM-only regional id, read by a separate client process through the bedrock prefix
@@ -167,7 +167,7 @@ def test_daemon_polls_litellm_beside_models_dev_and_serves_both(tmp_path: Path) 
             wait_for(lambda: client_read(catalog, spec).get("model"), "LiteLLM model published")
             seen = client_read(catalog, "bedrock/us.anthropic.claude-3-5-sonnet-20241022-v2:0")
             assert seen["model"]["spec"] == spec
-            status = read_status(d.state) or {}
+            status = status_json(d.state) or {}
             assert status["upstream"]["models.dev"] == {"source": "none"}  # read from `file`, never fetched
             assert [s["name"] for s in status["sources"]] == ["litellm", "models.dev"]
             server.mode = "notjson"

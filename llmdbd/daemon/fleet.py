@@ -3,74 +3,75 @@ leader. The loops live here; what is uploaded and what is followed are `Uploader
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import anyio
+import msgspec
 import structlog
 
+from llmdb.contract import FollowStatus, PublishStatus
+from llmdbd.config import Config
+from llmdbd.daemon.backoff import backoff
 from llmdbd.daemon.rebuild import Rebuilder
-from llmdbd.errors import Refused
+from llmdbd.errors import Refused, StoreError
 from llmdbd.fleet.follow import Follower
-from llmdbd.fleet.stores import StoreError
 from llmdbd.fleet.upload import Uploader
 
 log = structlog.get_logger("llmdbd")
 
 
 class Fleet:
-    """Created before the first build: a follower starts from the last verified file it kept."""
+    """Made before the first build, from the configuration at start: a follower starts from the last verified
+    file it kept (the `Rebuilder`'s base)."""
 
-    def __init__(self, rebuilder: Rebuilder) -> None:
-        config = rebuilder.config
-        self.rebuilder = rebuilder
-        self.uploader = Uploader(rebuilder.state, config.publish.targets, config.s3) if config.publish.targets else None
-        self.follower = Follower(rebuilder.state, config.follow, config.s3) if config.follow.url else None
-        if self.uploader is not None:
-            uploader = self.uploader
-            rebuilder.reports["publish"] = lambda: list(uploader.status.values())
+    def __init__(self, config: Config, state: Path) -> None:
+        self.uploader = Uploader(state, config.publish.targets, config.s3) if config.publish.targets else None
+        self.follower = Follower(state, config.follow, config.s3) if config.follow.url else None
         if self.follower is not None:
-            follower = self.follower
-            follower.load()
-            rebuilder.base = follower
-            rebuilder.reports["follow"] = lambda: follower.report(rebuilder.served.get("content_hash"))
+            self.follower.load()
 
-    def published(self) -> None:
+    def publish_status(self) -> list[PublishStatus] | None:
+        return list(self.uploader.status.values()) if self.uploader is not None else None
+
+    def follow_status(self, served_hash: str | None) -> FollowStatus | None:
+        return self.follower.report(served_hash) if self.follower is not None else None
+
+    def published(self, epoch: int | None) -> None:
         """After each build: the catalog being served goes to every target (a no-op when it already has)."""
-        epoch = self.rebuilder.served.get("epoch")
         if self.uploader is not None and epoch is not None:
             self.uploader.offer(epoch)
 
-    def start(self, tg: anyio.abc.TaskGroup, request: Callable[[str], None]) -> None:
+    def start(self, tg: anyio.abc.TaskGroup, rebuilder: Rebuilder, request: Callable[[str], None]) -> None:
         if self.uploader is not None:
             for url in self.uploader.status:
-                tg.start_soon(self._upload, self.uploader, url)
+                tg.start_soon(self._upload, self.uploader, url, rebuilder)
         if self.follower is not None:
-            tg.start_soon(self._follow, self.follower, request)
+            tg.start_soon(self._follow, self.follower, rebuilder, request)
 
-    async def _upload(self, uploader: Uploader, url: str) -> None:
+    async def _upload(self, uploader: Uploader, url: str, rebuilder: Rebuilder) -> None:
         failures = 0
         while True:
             if failures == 0:
                 await uploader.wait(url)
             try:
                 if await uploader.upload(url):
-                    log.info("snapshot_uploaded", **uploader.status[url])
+                    log.info("snapshot_uploaded", **msgspec.to_builtins(uploader.status[url]))
                 failures = 0
             except (StoreError, OSError) as exc:
                 failures += 1
-                delay = min(self.rebuilder.config.publish.retry_max, 2.0 ** (failures - 1)) * random.uniform(0.5, 1)
+                delay = backoff(failures, rebuilder.config.publish.retry_max)
                 uploader.failed(url, str(exc), failures, delay)
                 log.warning("upload_failed", target=url, error=str(exc), failures=failures, retry_in=round(delay, 1))
-                self.rebuilder.write_status()
+                rebuilder.write_status()
                 await anyio.sleep(delay)
                 continue
-            self.rebuilder.write_status()
+            rebuilder.write_status()
 
-    async def _follow(self, follower: Follower, request: Callable[[str], None]) -> None:
+    async def _follow(self, follower: Follower, rebuilder: Rebuilder, request: Callable[[str], None]) -> None:
         while True:
-            interval = self.rebuilder.config.follow.poll_interval
+            interval = rebuilder.config.follow.poll_interval
             started = time.monotonic()
             try:
                 if await follower.poll():
@@ -80,12 +81,12 @@ class Fleet:
                 delay = max(0.0, interval - (time.monotonic() - started))  # one poll per interval, not after it
             except (StoreError, OSError) as exc:
                 follower.error, follower.failures = str(exc), follower.failures + 1
-                delay = min(interval, 2.0 ** min(follower.failures, 6)) * random.uniform(0.5, 1)
+                delay = backoff(follower.failures, interval)
                 log.warning("leader_unreachable", url=follower.url, error=str(exc), failures=follower.failures)
             except Refused as exc:
                 follower.error, follower.failures, delay = str(exc), follower.failures + 1, interval
                 log.error("leader_refused", url=follower.url, error=str(exc), keeping="the catalog being served")
-            self.rebuilder.write_status()
+            rebuilder.write_status()
             await anyio.sleep(delay)
 
 

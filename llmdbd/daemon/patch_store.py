@@ -14,20 +14,12 @@ from urllib.parse import quote, unquote
 
 import msgspec
 
+from llmdb.contract import RejectedFile
 from llmdbd.engine import Layer, prepare
 from llmdbd.output.files import atomic_write
 from llmdbd.sources import patches
 
 ACCEPTED = "accepted"
-
-
-class Rejection(msgspec.Struct, frozen=True, kw_only=True):
-    """A patch file whose current version is refused, and what is used instead."""
-
-    file: str
-    errors: list[str]
-    keeping: str
-    """`last accepted version (sha256:…)`, or `nothing: never accepted`."""
 
 
 class PatchStore:
@@ -36,7 +28,7 @@ class PatchStore:
     def __init__(self, state_dir: str | os.PathLike[str]) -> None:
         self.directory = Path(state_dir) / ACCEPTED
         self.accepted: dict[str, bytes] = {}
-        self.rejected: dict[str, Rejection] = {}
+        self.rejected: dict[str, RejectedFile] = {}
 
     def load(self) -> None:
         """Create the store's directory and read what earlier runs accepted."""
@@ -45,10 +37,10 @@ class PatchStore:
             with contextlib.suppress(OSError):
                 self.accepted[unquote(path.name)] = path.read_bytes()
 
-    def layers(self, patch_dirs: list[str]) -> tuple[list[Layer], list[Rejection]]:
+    def layers(self, patch_dirs: list[str]) -> tuple[list[Layer], list[RejectedFile]]:
         """The prepared layers of every patch file in apply order, and the rejections new since the last call."""
         files, layers = patches.list_files(patch_dirs)
-        fresh: list[Rejection] = []
+        fresh: list[RejectedFile] = []
         for path in files:
             key = str(path)
             data: bytes | None = None
@@ -74,7 +66,7 @@ class PatchStore:
             keeping = (
                 f"last accepted version ({kept.info.version})" if previous is not None else "nothing: never accepted"
             )
-            rejection = Rejection(file=key, errors=errors, keeping=keeping)
+            rejection = RejectedFile(file=key, errors=errors, keeping=keeping)
             if self.rejected.get(key) != rejection:
                 fresh.append(rejection)
             self.rejected[key] = rejection

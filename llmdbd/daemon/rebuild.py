@@ -20,15 +20,16 @@ from typing import Any, Protocol
 import msgspec
 
 from llmdb import SnapshotError, contract
-from llmdb.contract import iso
+from llmdb.contract import RejectedFile, iso
 from llmdb.schema import BuildIssue, BuildReport
 from llmdbd import inputs
 from llmdbd.config import Config
 from llmdbd.daemon import status
-from llmdbd.daemon.patch_store import PatchStore, Rejection
+from llmdbd.daemon.patch_store import PatchStore
 from llmdbd.daemon.upstream import UpstreamState
 from llmdbd.engine import BuiltCatalog, Layer, ModelCache, collector_paused, prepare
 from llmdbd.engine.catalog import changes
+from llmdbd.engine.report import ordered
 from llmdbd.errors import BuildError
 from llmdbd.output.history import History
 from llmdbd.output.publish import PublishResult, publish
@@ -49,12 +50,25 @@ class Base(Protocol):
     def catalog(self) -> BuiltCatalog | None: ...
 
 
+class FleetReport(Protocol):
+    """The fleet's part of the status file (`daemon.fleet.Fleet`)."""
+
+    def publish_status(self) -> list[contract.PublishStatus] | None: ...
+
+    def follow_status(self, served_hash: str | None) -> contract.FollowStatus | None: ...
+
+
 class Rebuilder:
     """Owns the state directory's inputs (patch store, upstream state) and what the last build published."""
 
-    def __init__(self, config: Config, config_file: Path | None) -> None:
+    def __init__(
+        self, config: Config, config_file: Path | None, *, base: Base | None = None, fleet: FleetReport | None = None
+    ) -> None:
         self.config = config
         self.config_file = config_file
+        self.base = base
+        """Builds start from its catalog, not the upstreams' (a followed leader's)."""
+        self.fleet = fleet
         self.state = Path(config.state_dir)
         self.patches = PatchStore(self.state)
         self.upstreams = {name: UpstreamState(self.state, name) for name in UPSTREAMS}
@@ -70,8 +84,11 @@ class Rebuilder:
         self.history = History(
             self.state / contract.HISTORY_FILE, retention_days=config.history_days, seed=packaged.history_path()
         )
-        self.base: Base | None = None  # builds start from its catalog, not the upstreams' (a followed leader's)
-        self.reports: dict[str, Callable[[], Any]] = {}  # more status entries, made when it is written (fleet)
+
+    def reconfigure(self, config: Config, config_file: Path | None) -> None:
+        """Take a reloaded configuration; the next rebuild uses it."""
+        with self._lock:
+            self.config, self.config_file = config, config_file
 
     def prepare(self) -> None:
         """Create the state directory and load what earlier runs left (`OSError` if it is unusable)."""
@@ -80,7 +97,7 @@ class Rebuilder:
         for state in self.upstreams.values():
             state.load_cache()
 
-    def rebuild(self, trigger: str) -> tuple[str, dict[str, Any], list[Rejection]]:
+    def rebuild(self, trigger: str) -> tuple[str, dict[str, Any], list[RejectedFile]]:
         """Build and publish; the `catalog_*` event's name and fields, and the patch rejections new this time.
 
         A state directory that cannot be written is `publish_failed`: the last published file keeps serving."""
@@ -99,7 +116,7 @@ class Rebuilder:
         finally:
             _release_memory()
 
-    def _rebuild(self, trigger: str) -> tuple[str, dict[str, Any], list[Rejection]]:
+    def _rebuild(self, trigger: str) -> tuple[str, dict[str, Any], list[RejectedFile]]:
         started = time.perf_counter()
         config = self.config
         patch_layers, rejections = self.patches.layers(config.patch_dirs)
@@ -127,7 +144,7 @@ class Rebuilder:
             "excluded": report.excluded,
             "errors": len(report.errors),
             "warnings": len(report.warnings),
-            "issues": [_issue(i) for i in report.issues[:ISSUES_IN_EVENT]],
+            "issues": [_issue(i) for i in ordered(report)[:ISSUES_IN_EVENT]],
             "content_hash": catalog.content_hash,
         }
         self._last = catalog
@@ -167,27 +184,7 @@ class Rebuilder:
             self._write_status(stopped)
 
     def _write_status(self, stopped: bool) -> None:
-        now = iso(time.time())
-        status.write(
-            self.state,
-            {
-                **self.served,
-                "state": "stopped" if stopped else "running",
-                "pid": os.getpid(),
-                "host": socket.gethostname(),
-                "started_at": self.started_at,
-                "updated_at": now,
-                **({"stopped_at": now} if stopped else {}),
-                "trigger": self._trigger,
-                "sources": msgspec.to_builtins(self._report.sources),
-                "upstream": {name: self.upstreams[name].status or {"source": "none"} for name in self.config.upstreams},
-                "rejected_files": [msgspec.to_builtins(r) for _, r in sorted(self.patches.rejected.items())],
-                "history": self.history.status,
-                **{name: report() for name, report in self.reports.items()},
-                "build_issue_count": len(self._report.issues),
-                "build_issues": [_issue(i) for i in self._report.issues[:ISSUES_IN_STATUS]],
-            },
-        )
+        status.write(self.state, _status(self, stopped))
 
     def stop(self) -> None:
         """The daemon is stopping: say so in the status file, and close the history."""
@@ -197,6 +194,32 @@ class Rebuilder:
     def status_line(self) -> str:
         """For systemd's STATUS=."""
         return f"epoch {self.served.get('epoch', '-')}, {len(self.patches.rejected)} rejected file(s)"
+
+
+def _status(r: Rebuilder, stopped: bool) -> contract.Status:
+    """What `r` serves, refused and reports, and whether it runs."""
+    now = iso(time.time())
+    served, fleet, report = r.served, r.fleet, r._report
+    return contract.Status(
+        state="stopped" if stopped else "running",
+        pid=os.getpid(),
+        host=socket.gethostname(),
+        started_at=r.started_at,
+        updated_at=now,
+        stopped_at=now if stopped else None,
+        epoch=served.get("epoch"),
+        content_hash=served.get("content_hash"),
+        built_at=served.get("built_at"),
+        trigger=r._trigger,
+        sources=list(report.sources),
+        upstream={name: r.upstreams[name].status for name in r.config.upstreams},
+        rejected_files=[rejected for _, rejected in sorted(r.patches.rejected.items())],
+        history=msgspec.convert(r.history.status, contract.HistoryStatus),
+        publish=fleet.publish_status() if fleet is not None else None,
+        follow=fleet.follow_status(served.get("content_hash")) if fleet is not None else None,
+        build_issue_count=len(report.issues),
+        build_issues=list(report.issues[:ISSUES_IN_STATUS]),
+    )
 
 
 def _to_publish(

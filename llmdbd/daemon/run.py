@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+from pathlib import Path
 from typing import Any
 
 import anyio
 import structlog
 
 from llmdbd.config import load
+from llmdbd.daemon.fleet import Fleet
 from llmdbd.daemon.logs import configure_logging
 from llmdbd.daemon.rebuild import Rebuilder
 from llmdbd.daemon.service import Service
@@ -38,12 +40,13 @@ def main(config_path: str | None, flags: dict[str, Any]) -> int:
         log.error("state_dir_unusable", state_dir=config.state_dir, error=exc.strerror or str(exc))
         return 2
     with held:
-        rebuilder = Rebuilder(config, file)
         try:
+            fleet = Fleet(config, Path(config.state_dir))  # before the first build: a follower starts from its file
+            rebuilder = Rebuilder(config, file, base=fleet.follower, fleet=fleet)
             rebuilder.prepare()
         except OSError as exc:
             log.error("state_dir_unusable", state_dir=config.state_dir, error=exc.strerror or str(exc))
             return 2
         with contextlib.suppress(KeyboardInterrupt):
-            anyio.run(Service(rebuilder, config_path, flags).run)
+            anyio.run(Service(rebuilder, fleet, config_path, flags).run)
     return 0

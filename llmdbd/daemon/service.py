@@ -8,7 +8,6 @@ holds is `UpstreamState`'s, each usable without an event loop.
 from __future__ import annotations
 
 import os
-import random
 import signal
 import time
 from collections.abc import AsyncGenerator
@@ -20,8 +19,10 @@ import anyio.abc
 import structlog
 import watchfiles
 
+from llmdbd import fetch
 from llmdbd.config import Config, config_file, load
 from llmdbd.daemon import sdnotify, upstream, watch
+from llmdbd.daemon.backoff import backoff
 from llmdbd.daemon.fleet import Fleet
 from llmdbd.daemon.rebuild import Rebuilder
 from llmdbd.errors import ConfigError, FetchError
@@ -32,8 +33,9 @@ log = structlog.get_logger("llmdbd")
 class Service:
     """Schedules rebuilds of one `Rebuilder`: requests made while one runs coalesce into the next."""
 
-    def __init__(self, rebuilder: Rebuilder, config_path: str | None, flags: dict[str, Any]) -> None:
+    def __init__(self, rebuilder: Rebuilder, fleet: Fleet, config_path: str | None, flags: dict[str, Any]) -> None:
         self.rebuilder = rebuilder
+        self.fleet = fleet
         self.config_path = config_path
         self.flags = flags
         self.config_file = config_file(config_path, dict(os.environ))  # watched, whether or not it exists
@@ -41,7 +43,6 @@ class Service:
         self._wake = anyio.Event()
         self._watch_scope: anyio.CancelScope | None = None
         self._fingerprint: watch.Fingerprint = []
-        self.fleet = Fleet(rebuilder)  # before the first build: a follower starts from the file it kept
 
     @property
     def config(self) -> Config:
@@ -56,7 +57,7 @@ class Service:
         async with anyio.create_task_group() as tg:
             await tg.start(self._signals, tg.cancel_scope)  # SIGTERM during the first build stops cleanly too
             await self._rebuild_now("start")
-            self.fleet.start(tg, self.request)
+            self.fleet.start(tg, self.rebuilder, self.request)
             sdnotify.send("READY=1\nSTATUS=" + self.rebuilder.status_line())
             tg.start_soon(self._rebuilder)
             tg.start_soon(self._watcher)
@@ -66,6 +67,7 @@ class Service:
             if interval:
                 tg.start_soon(sdnotify.watchdog, interval)
         sdnotify.send("STOPPING=1")
+        await fetch.aclose()
         self.rebuilder.stop()
         log.info("stopped")
 
@@ -79,7 +81,7 @@ class Service:
         else:
             log.info(event, **fields)
         sdnotify.send("STATUS=" + self.rebuilder.status_line())
-        self.fleet.published()
+        self.fleet.published(self.rebuilder.served.get("epoch"))
 
     async def _rebuilder(self) -> None:
         while True:
@@ -117,7 +119,7 @@ class Service:
             )
             return
         before = watch.watched(self.config, self.config_file)
-        self.rebuilder.config, self.rebuilder.config_file = config, file
+        self.rebuilder.reconfigure(config, file)
         if watch.watched(config, self.config_file) != before and self._watch_scope is not None:
             self._watch_scope.cancel()
         self.request(trigger)
@@ -172,8 +174,7 @@ class Service:
             except FetchError as exc:
                 failures += 1
                 state.failed(str(exc))
-                delay = min(settings.backoff_max, settings.poll_interval, 2.0 ** min(failures, 16))
-                delay *= random.uniform(0.5, 1.0)
+                delay = backoff(failures, min(settings.backoff_max, settings.poll_interval))
                 log.warning(
                     "upstream_rejected", upstream=name, error=str(exc), retry_in=round(delay, 1), failures=failures
                 )

@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
 
 import msgspec
 
-from llmdb.contract import STATUS_FILE
+from llmdb.contract import STATUS_FILE, Status
 from llmdbd.output.files import atomic_write
 
 
-def write(state_dir: str | os.PathLike[str], status: dict[str, Any]) -> None:
+def write(state_dir: str | os.PathLike[str], status: Status) -> None:
     atomic_write(Path(state_dir) / STATUS_FILE, msgspec.json.format(msgspec.json.encode(status), indent=2) + b"\n")

@@ -9,22 +9,21 @@ A body is parsed and prepared once, when it is accepted; builds reuse that layer
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import os
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import anyio
 import httpx
 import msgspec
 from msgspec import Struct
 
-from llmdb.contract import iso
+from llmdb.contract import UpstreamStatus, iso
 from llmdbd.config import Config, Upstream
 from llmdbd.engine import Layer, prepare
 from llmdbd.errors import FetchError
+from llmdbd.fetch import check_url, conditional_get
 from llmdbd.output.files import atomic_write
 from llmdbd.sources.upstreams import UPSTREAMS
 
@@ -41,25 +40,6 @@ class Cached(Struct, kw_only=True):
     fetched_at: float = 0.0
     sha256: str = ""
     models: int = 0
-
-
-def check_url(url: str, allow_http: bool, key: str = "upstream.allow_http") -> None:
-    """Refuse plain http:// except to loopback (or when `allow_http`, the setting `key`, allows it)."""
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-    except ValueError as exc:
-        raise FetchError(f"{url}: not a valid URL: {exc}") from None
-    if parts.scheme == "https":
-        return
-    if parts.scheme != "http":
-        raise FetchError(f"{url}: only https:// (or http:// to loopback) is fetched")
-    try:
-        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = False
-    if not (loopback or allow_http):
-        raise FetchError(f"{url}: plain http:// is refused for non-loopback hosts (set {key})")
 
 
 def read_cache(state_dir: str | os.PathLike[str], name: str = "models.dev") -> tuple[bytes, Cached] | None:
@@ -111,42 +91,25 @@ async def fetch(settings: Upstream, cached: Cached | None, table: str = "upstrea
     """The new body and its metadata, or None when upstream says it has not changed (304). `table`: where the
     settings are in the config (`upstream`, `litellm`), for messages."""
     check_url(settings.url, settings.allow_http, f"{table}.allow_http")
-    headers = {"Accept": "application/json", "User-Agent": "llmdbd"}
-    if cached is not None and cached.url == settings.url:
-        if cached.etag:
-            headers["If-None-Match"] = cached.etag
-        if cached.last_modified:
-            headers["If-Modified-Since"] = cached.last_modified
-    timeout = httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout)
-    try:
-        async with (
-            httpx.AsyncClient(timeout=timeout, verify=True, follow_redirects=True, max_redirects=3) as client,
-            client.stream("GET", settings.url, headers=headers) as response,
-        ):
-            if response.status_code == 304:
-                return None
-            if response.status_code != 200:
-                raise FetchError(f"{settings.url}: HTTP {response.status_code}")
-            declared = response.headers.get("Content-Length")
-            if declared is not None and declared.isdigit() and int(declared) > settings.max_bytes:
-                raise FetchError(f"{settings.url}: body of {declared} bytes is over the {settings.max_bytes} limit")
-            chunks, size = [], 0
-            async for chunk in response.aiter_bytes():  # a body cut short raises (h11 checks Content-Length)
-                size += len(chunk)
-                if size > settings.max_bytes:
-                    raise FetchError(f"{settings.url}: body is over the {settings.max_bytes} byte limit")
-                chunks.append(chunk)
-            body = b"".join(chunks)
-    except httpx.HTTPError as exc:
-        raise FetchError(f"{settings.url}: {type(exc).__name__}: {exc}") from None
+    same = cached is not None and cached.url == settings.url
+    got = await conditional_get(
+        settings.url,
+        max_bytes=settings.max_bytes,
+        timeout=httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout),
+        etag=cached.etag if same and cached is not None else None,
+        last_modified=cached.last_modified if same and cached is not None else None,
+        accept="application/json",
+    )
+    if got is None:
+        return None
     meta = Cached(
         url=settings.url,
-        etag=response.headers.get("ETag"),
-        last_modified=response.headers.get("Last-Modified"),
+        etag=got.etag,
+        last_modified=got.last_modified,
         fetched_at=time.time(),
-        sha256=hashlib.sha256(body).hexdigest(),
+        sha256=hashlib.sha256(got.body).hexdigest(),
     )
-    return body, meta
+    return got.body, meta
 
 
 async def poll(state: UpstreamState, settings: Upstream) -> Cached | None:
@@ -177,7 +140,7 @@ class UpstreamState:
         self.state_dir = Path(state_dir)
         self.name = name
         self.meta: Cached | None = None
-        self.status: dict[str, object] = {}
+        self.status = UpstreamStatus(source="none")
         self._key: tuple[object, ...] | None = None
         self._layer: Layer | None = None
         self._body: bytes | None = None
@@ -188,7 +151,7 @@ class UpstreamState:
         cached = read_cache(self.state_dir, self.name)
         if cached is not None:
             self._body, self.meta = cached
-            self.status = {"source": "cache", "url": self.meta.url, "etag": self.meta.etag}
+            self.status = UpstreamStatus(source="cache", url=self.meta.url, etag=self.meta.etag)
 
     def layer(self, config: Config) -> Layer | None:
         """The prepared layer for `config`, reused while its input is unchanged; None with no data."""
@@ -227,16 +190,16 @@ class UpstreamState:
         write_cache(self.state_dir, body, meta, self.name)
         with self._lock:
             self.meta, self._key, self._layer = meta, ("http", meta.sha256), layer
-        self.status = {
-            "source": "http",
-            "url": meta.url,
-            "etag": meta.etag,
-            "last_success": iso(time.time()),
-            "last_result": f"new body, {meta.models} models",
-        }
+        self.status = UpstreamStatus(
+            source="http",
+            url=meta.url,
+            etag=meta.etag,
+            last_success=iso(time.time()),
+            last_result=f"new body, {meta.models} models",
+        )
 
     def not_modified(self) -> None:
-        self.status.update(last_success=iso(time.time()), last_result="not modified")
+        self.status.last_success, self.status.last_result = iso(time.time()), "not modified"
 
     def failed(self, error: str) -> None:
-        self.status.update(last_failure=iso(time.time()), error=error)
+        self.status.last_failure, self.status.error = iso(time.time()), error

@@ -2,7 +2,7 @@
 sha256 and checksum, the bitsets it is in and its column values.
 
 A daemon's rebuild keeps untouched models as the same objects (`ModelCache`), so `Records` remembers this by
-model identity: a one-model patch encodes one record, not the catalog (issue 12: publish was 17 ms of
+model identity: a one-model patch encodes one record, not the catalog (publish was 17 ms of
 re-encoding and 32-52 ms of bitset rows per drop)."""
 
 from __future__ import annotations

@@ -12,11 +12,10 @@ import contextlib
 import os
 import time
 from pathlib import Path
-from typing import Any
 
 import anyio
 
-from llmdb.contract import iso, unix
+from llmdb.contract import Following, FollowStatus, LeaderSeen, iso, unix
 from llmdbd.config import S3, Follow
 from llmdbd.engine import BuiltCatalog, Layer, prepare
 from llmdbd.errors import Refused
@@ -49,7 +48,7 @@ class Follower:
         self.failures = 0
         self._etag: str | None = None
         self._layer: Layer | None = None
-        self._catalog: BuiltCatalog | None = None
+        self._adopted: BuiltCatalog | None = None
         self._refused: tuple[Manifest, str, float] | None = None
         """The manifest whose file was refused last, why, and when."""
         try:
@@ -65,7 +64,7 @@ class Follower:
         try:
             kept = manifest.decode((self.dir / manifest.MANIFEST).read_bytes(), str(self.dir / manifest.MANIFEST))
             path = self.dir / f"{kept.sha256}.llmdb"
-            self._catalog = manifest.verify(path, path.read_bytes(), kept, str(path))
+            self._adopted = manifest.verify(path, path.read_bytes(), kept, str(path))
             applied = path.stat().st_mtime  # when it was taken, for the lag
         except (OSError, Refused):
             return
@@ -74,7 +73,7 @@ class Follower:
     def catalog(self) -> BuiltCatalog | None:
         """The followed catalog as it was published (None before the first verified download), read while it
         was verified: served as is when nothing of this host's applies on top."""
-        return self._catalog
+        return self._adopted
 
     def layer(self) -> Layer | None:
         """The followed catalog as the build's base layer (None before the first verified download)."""
@@ -116,7 +115,7 @@ class Follower:
             self._refused = (seen, str(exc), time.time())
             raise
         self.followed, self.applied_at, self._etag = seen, time.time(), fetched.etag
-        self._layer, self._catalog = None, adopted
+        self._layer, self._adopted = None, adopted
         return True
 
     async def _take(self, seen: Manifest) -> BuiltCatalog:
@@ -145,38 +144,34 @@ class Follower:
                 old.unlink(missing_ok=True)
         return adopted
 
-    def report(self, served_hash: str | None) -> dict[str, Any]:
+    def report(self, served_hash: str | None) -> FollowStatus:
         """For the status file: the leader's hash last seen, the one followed, whether this host serves it, and
         how stale the last successful check is."""
-        now = time.time()
-        out: dict[str, Any] = {"url": self.url}
+        out = FollowStatus(url=self.url, checked_at=iso(self.checked_at), error=self.error)
+        if self.error is not None:
+            out.failures = self.failures
+        if self.checked_at is not None:
+            out.stale_s = round(time.time() - self.checked_at, 1)
         if self.seen is not None:
-            out["leader"] = {
-                "content_hash": self.seen.content_hash,
-                "epoch": self.seen.epoch,
-                "published_at": self.seen.published_at,
-                "host": self.seen.leader,
-            }
-        if self.followed is not None:
-            out["following"] = {
-                "content_hash": self.followed.content_hash,
-                "epoch": self.followed.epoch,
-                "sha256": self.followed.sha256,
-                "applied_at": iso(self.applied_at),
-            }
-            out["serves_leader"] = served_hash == self.followed.content_hash
-            if not out["serves_leader"]:
-                out["differs_because"] = (
+            seen = self.seen
+            out.leader = LeaderSeen(
+                content_hash=seen.content_hash, epoch=seen.epoch, published_at=seen.published_at, host=seen.leader
+            )
+        followed = self.followed
+        if followed is not None:
+            out.following = Following(
+                content_hash=followed.content_hash,
+                epoch=followed.epoch,
+                sha256=followed.sha256,
+                applied_at=iso(self.applied_at),
+            )
+            out.serves_leader = served_hash == followed.content_hash
+            if not out.serves_leader:
+                out.differs_because = (
                     "local patch files, config overrides, rules or profiles apply on top of the leader's catalog"
                     " (or the rebuild that takes it is under way)"
                 )
             with contextlib.suppress(ValueError):
                 if self.applied_at is not None:
-                    lag = self.applied_at - unix(self.followed.published_at)
-                    out["lag_s"] = round(max(0.0, lag), 3)
-        out["checked_at"] = iso(self.checked_at)
-        out["stale_s"] = None if self.checked_at is None else round(now - self.checked_at, 1)
-        if self.error is not None:
-            out["error"] = self.error
-            out["failures"] = self.failures
+                    out.lag_s = round(max(0.0, self.applied_at - unix(followed.published_at)), 3)
         return out

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
 
 import anyio
+import msgspec
 
 from llmdb import contract
+from llmdb.contract import PublishStatus
 from llmdbd.config import S3
 from llmdbd.errors import Refused
 from llmdbd.fleet import manifest
@@ -24,7 +25,7 @@ class Uploader:
         self.state = state
         self.latest: int | None = None
         """The epoch to upload: the one being served."""
-        self.status: dict[str, dict[str, Any]] = {url: {"url": url} for url in targets}
+        self.status = {url: PublishStatus(url=url) for url in targets}
         self.stores: dict[str, Store | StoreError] = {}
         for url in targets:
             try:
@@ -53,26 +54,23 @@ class Uploader:
         path = contract.retained_path(self.state, epoch)
         data = await anyio.to_thread.run_sync(path.read_bytes)
         described, name = manifest.describe(data, await anyio.to_thread.run_sync(manifest.sources_of, path))
-        if self.status[url].get("sha256") != described.sha256 and not await _holds(store, described.sha256):
+        if self.status[url].sha256 != described.sha256 and not await _holds(store, described.sha256):
             await store.put(name, data)  # the file first: a manifest never names a missing file
             await store.put(manifest.MANIFEST, manifest.encode(described))
-        self.status[url] = {
-            "url": url,
-            "epoch": epoch,
-            "content_hash": described.content_hash,
-            "sha256": described.sha256,
-            "uploaded_at": described.published_at,
-            "ms": round((time.perf_counter() - started) * 1000, 1),
-        }
+        self.status[url] = PublishStatus(
+            url=url,
+            epoch=epoch,
+            content_hash=described.content_hash,
+            sha256=described.sha256,
+            uploaded_at=described.published_at,
+            ms=round((time.perf_counter() - started) * 1000, 1),
+        )
         return True
 
     def failed(self, url: str, error: str, failures: int, retry_in: float) -> None:
-        self.status[url] = {
-            **{k: v for k, v in self.status[url].items() if k not in ("error", "failures", "retry_in")},
-            "error": error,
-            "failures": failures,
-            "retry_in": round(retry_in, 1),
-        }
+        self.status[url] = msgspec.structs.replace(
+            self.status[url], error=error, failures=failures, retry_in=round(retry_in, 1)
+        )
 
     async def wait(self, url: str) -> None:
         """Until there is a new epoch to upload to `url`."""

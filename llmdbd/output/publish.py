@@ -1,4 +1,4 @@
-"""Publishing snapshots atomically into a state directory, with monotonic epochs and retained history.
+"""Publishing snapshots atomically into a state directory, with monotonic epochs and retained earlier snapshots.
 
 Protocol (docs/snapshot-format.md): write a temp file in the same directory, fsync it, rename it over
 `catalog.llmdb`, fsync the directory, then set the superseded bit in the old file (readers' checker threads see
@@ -24,7 +24,6 @@ from llmdbd.output.files import atomic_write, remove_stale_temps
 from llmdbd.output.snapshot import Memo, encode_snapshot
 
 CATALOG = fmt.CATALOG_FILE
-HISTORY = fmt.SNAPSHOTS_DIR
 EPOCH_FILE = "epoch"
 
 
@@ -57,8 +56,7 @@ def publish(
 
     `memo` carries what the previous encoding can lend this one (see `snapshot.Memo`)."""
     state = Path(state_dir)
-    history = state / HISTORY
-    history.mkdir(parents=True, exist_ok=True)
+    (state / fmt.SNAPSHOTS_DIR).mkdir(parents=True, exist_ok=True)
     target = state / CATALOG
     current = read_header(target)
     if current is not None and current.content_hash == catalog.content_hash:
@@ -93,7 +91,7 @@ def write_snapshot(
 
 
 def last_epoch(state_dir: str | os.PathLike[str]) -> int:
-    """The highest epoch this state directory has published: from the catalog, the epoch file and history."""
+    """The highest epoch this state directory has published: from the catalog, the epoch file and snapshots/."""
     state = Path(state_dir)
     epochs = [0]
     header = read_header(state / CATALOG)
