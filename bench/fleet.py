@@ -21,18 +21,18 @@ import timeit
 from pathlib import Path
 from typing import Any
 
+from llmdb import contract
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 FOLLOWERS = 3
 POLL = 1.0
 
 
-def _status(state: Path) -> dict[str, Any]:
-    try:
-        found: dict[str, Any] = json.loads((state / "status.json").read_text())
-        return found
-    except (OSError, ValueError):
-        return {}
+def _served(state: Path) -> tuple[int | None, str | None]:
+    """The epoch and content hash a daemon's status says it serves (None, None before it has one)."""
+    status = contract.read_status(state)
+    return (status.epoch, status.content_hash) if status is not None else (None, None)
 
 
 def _wait(check: Any, timeout: float = 60.0) -> Any:
@@ -80,19 +80,19 @@ def convergence(drops: int = 8) -> dict[str, float]:
                     )
                 )
                 states.append(home / "state")
-                _wait(lambda s=home / "state": _status(s).get("content_hash"))
+                _wait(lambda s=home / "state": _served(s)[1])
             leader, followers = states[0], states[1:]
             times = []
             for i in range(drops + 1):
                 (leader.parent / "patches" / "p.json").write_text(
                     json.dumps({"models": [{"spec": "openai:gpt-4o", "cost": {"input": 100.0 + i}}]})
                 )
-                before = _status(leader).get("epoch")
-                _wait(lambda before=before: _status(leader).get("epoch") != before)
+                before = _served(leader)[0]
+                _wait(lambda before=before: _served(leader)[0] != before)
                 published = time.monotonic()
-                target = _status(leader)["content_hash"]
+                target = _served(leader)[1]
                 for state in followers:
-                    _wait(lambda state=state, target=target: _status(state).get("content_hash") == target)
+                    _wait(lambda state=state, target=target: _served(state)[1] == target)
                 if i:  # the first drop warms the followers' caches
                     times.append(time.monotonic() - published)
                 time.sleep(0.3)

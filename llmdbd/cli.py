@@ -297,25 +297,29 @@ def _print_report(args: argparse.Namespace, report: BuildReport) -> None:
 def _build(args: argparse.Namespace) -> int:
     from llmdbd.output.publish import publish, write_snapshot
 
-    catalog = _built(args)
-    if catalog is None:
-        return 1
+    try:  # into a state directory: held before the build, so a live one is refused before any work
+        held = None if args.output else lock.hold(args.state_dir, "llmdbd build")
+    except (DaemonError, OSError) as exc:
+        print(f"llmdbd: {exc}", file=sys.stderr)
+        return 2
     try:
+        catalog = _built(args)
+        if catalog is None:
+            return 1
         if args.output:
             result = write_snapshot(catalog, args.output)
         else:
-            with lock.hold(args.state_dir, "llmdbd build"):
-                published = publish(catalog, args.state_dir, keep=args.keep)
+            published = publish(catalog, args.state_dir, keep=args.keep)
             if published is None:
                 print(f"unchanged: content hash {catalog.content_hash} is already published", file=sys.stderr)
                 return 0
             result = published
-    except DaemonError as exc:
-        print(f"llmdbd: {exc}", file=sys.stderr)
-        return 2
     except OSError as exc:
         print(f"llmdbd: cannot write {args.output or args.state_dir}: {exc.strerror or exc}", file=sys.stderr)
         return 2
+    finally:
+        if held is not None:
+            held.release()
     print(
         f"wrote {result.path}: epoch {result.epoch}, {result.size} bytes, content hash {result.content_hash}",
         file=sys.stderr,
@@ -348,8 +352,10 @@ def _history_import(args: argparse.Namespace) -> int:
             return 2
         files.append(history.Dated(kind, path, at, origins.get(name)))
     target = Path(args.output) if args.output else Path(args.state_dir) / contract.HISTORY_FILE
-    try:  # into a state directory (created if new): not while a daemon writes its history there
-        held = None if args.output else lock.hold(args.state_dir, "llmdbd history import")
+    try:  # into a state directory (created if new; --output's too): not while a daemon writes its history there
+        target.parent.mkdir(parents=True, exist_ok=True)
+        state = target.parent if args.state_dir or (target.parent / contract.LOCK_FILE).exists() else None
+        held = lock.hold(state, "llmdbd history import") if state is not None else None
     except (DaemonError, OSError) as exc:
         print(f"llmdbd: {exc}", file=sys.stderr)
         return 2
@@ -393,7 +399,10 @@ def _check(args: argparse.Namespace) -> int:
         from llmdbd.engine import conflicts
 
         found = conflicts.conflicts(catalog)
-        print(msgspec.json.encode(found).decode() if args.json else conflicts.render(found, catalog))
+        said = conflicts.render(found, catalog)
+        if args.json:  # the list on stdout; what was compared (or that nothing could be) on stderr
+            print(said.splitlines()[0], file=sys.stderr)
+        print(msgspec.json.encode(found).decode() if args.json else said)
     return 1 if catalog is None or catalog.report.errors else 0
 
 

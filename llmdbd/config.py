@@ -84,7 +84,8 @@ class S3(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     endpoint: str | None = None
     """An S3-compatible store's endpoint (MinIO, R2, GCS's S3 API); None: AWS (or `AWS_ENDPOINT_URL`)."""
     region: str | None = None
-    allow_http: bool = False
+    allow_http: bool | None = None
+    """Allow a plain http:// endpoint; None (unset): as `AWS_ALLOW_HTTP` says, else no."""
 
 
 class Profile(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):

@@ -4,6 +4,7 @@ names typed loosely, and what one reaches for first (`--version`, `select` with 
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -310,3 +311,15 @@ def test_verify_finds_a_flipped_byte_in_a_record_nobody_read(tmp_path: Path) -> 
     assert run("get", "openai:gpt-4o", snapshot=bad).returncode == 0  # the lazy reader never reads that record
     out = run("verify", str(bad), snapshot=None)
     assert out.returncode == 3 and "azure:eu/text-embedding-3-large" in one_line_error(out)
+
+
+def test_verify_path_reads_that_file_whatever_the_default_is(tmp_path: Path) -> None:
+    packaged = Path(llmdb.__file__).parent / "catalog.llmdb"
+    out = subprocess.run(
+        [sys.executable, "-m", "llmdb", "verify", str(packaged)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "LLMDB_SNAPSHOT": str(tmp_path)},  # a directory: not what verify was asked about
+    )
+    assert out.returncode == 0 and out.stdout.startswith(f"{packaged}: ok: epoch "), out.stderr

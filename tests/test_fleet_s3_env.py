@@ -168,3 +168,11 @@ def test_an_s3_setting_that_cannot_work_is_one_line_naming_what_to_set(
     assert out.returncode == 3, out.stdout + out.stderr
     assert message in out.stderr and URL in out.stderr
     assert len(out.stderr.strip().splitlines()) == 1, out.stderr
+
+
+def test_allow_http_false_in_the_config_wins_over_aws_allow_http(tmp_path: Path) -> None:
+    closed = f"http://127.0.0.1:{free_port()}"
+    config = tmp_path / "llmdbd.toml"
+    config.write_text("[s3]\nallow_http = false\n")
+    out = fleet_status(aws_env(closed), str(tmp_path / "status.json"), "--config", str(config))
+    assert out.returncode == 3 and "is plain http: set s3.allow_http = true" in out.stderr, out.stderr

@@ -412,24 +412,24 @@ def test_body_just_over_a_small_limit_is_refused_and_under_it_accepted(server: S
         anyio.run(fetch, Upstream(url=server.url, max_bytes=len(server.body) - 1), None)
     got = anyio.run(fetch, Upstream(url=server.url, max_bytes=len(server.body)), None)
     assert got is not None and got[0] == server.body
-    layer = accept(got[0], 0, 0.5, server.url, name="litellm")
+    layer = accept("litellm", got[0], 0, 0.5, server.url)
     assert sum(1 for f in layer.fragments if f.model is not None) > 4000
 
 
 def test_accept_refuses_a_body_that_shrinks_too_much(raw: dict[str, Any]) -> None:
     full = LITELLM.read_bytes()
-    before = sum(1 for f in accept(full, 0, 0.5, "u", name="litellm").fragments if f.model is not None)
+    before = sum(1 for f in accept("litellm", full, 0, 0.5, "u").fragments if f.model is not None)
     assert before > 4000
     kept = dict(list(raw.items())[: len(raw) // 3])
     small = json.dumps(kept).encode()
     with pytest.raises(FetchError, match=f"down from {before}"):
-        accept(small, before, 0.5, "u", name="litellm")
-    assert accept(small, before, 0.7, "u", name="litellm").fragments  # within a looser max_shrink
-    assert accept(full, before, 0.5, "u", name="litellm").fragments
+        accept("litellm", small, before, 0.5, "u")
+    assert accept("litellm", small, before, 0.7, "u").fragments  # within a looser max_shrink
+    assert accept("litellm", full, before, 0.5, "u").fragments
     with pytest.raises(FetchError, match="not valid JSON"):
-        accept(b"<html>", before, 0.5, "u", name="litellm")
+        accept("litellm", b"<html>", before, 0.5, "u")
     with pytest.raises(FetchError, match="expected an object of models"):
-        accept(b"[]", before, 0.5, "u", name="litellm")
+        accept("litellm", b"[]", before, 0.5, "u")
 
 
 # --- 3. conflict report ------------------------------------------------------------------------------------

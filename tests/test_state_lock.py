@@ -71,6 +71,9 @@ def test_history_import_build_and_pull_into_a_live_state_directory_are_refused(t
             "history import": llmdbd(
                 "history", "import", f"{UPSTREAM / 'api-older.json'}@2026-01-01", "--state-dir", str(d.state)
             ),
+            "history import --output": llmdbd(
+                "history", "import", f"{UPSTREAM / 'api-older.json'}@2026-01-01", "--output", str(history)
+            ),
             "build": llmdbd("build", "--state-dir", str(d.state)),
             "pull": llmdbd("pull", "--state-dir", str(d.state)),
         }
@@ -87,8 +90,11 @@ def test_history_import_build_and_pull_into_a_live_state_directory_are_refused(t
     assert out.returncode == 0 and "unchanged" in out.stderr, out.stderr
 
 
-def test_history_import_creates_a_new_state_directory(tmp_path: Path) -> None:
+def test_history_import_creates_a_new_state_directory_or_output_directory(tmp_path: Path) -> None:
     fresh = tmp_path / "new" / "state"
     out = llmdbd("history", "import", f"{UPSTREAM / 'api-older.json'}@2026-01-01", "--state-dir", str(fresh))
     assert out.returncode == 0 and "recorded 1 catalog(s)" in out.stderr, out.stderr
     assert (fresh / contract.HISTORY_FILE).stat().st_size > 0
+    shipped = tmp_path / "new" / "dist" / "history.sqlite3"
+    out = llmdbd("history", "import", f"{UPSTREAM / 'api-older.json'}@2026-01-01", "--output", str(shipped))
+    assert out.returncode == 0 and shipped.stat().st_size > 0, out.stderr

@@ -73,15 +73,15 @@ def test_plain_http_is_refused_except_to_loopback() -> None:
 
 def test_bodies_that_are_not_a_usable_catalog_are_rejected() -> None:
     with pytest.raises(FetchError, match="not valid JSON"):
-        upstream.accept(b"<html>", 0, 0.5, "u")
+        upstream.accept("models.dev", b"<html>", 0, 0.5, "u")
     older = (SHARED / "api-older.json").read_bytes()
     with pytest.raises(FetchError, match="1936 models, down from 5276"):
-        upstream.accept(older, 5276, 0.5, "u")
-    assert upstream.accept(older, 5276, 0.7, "u").fragments
+        upstream.accept("models.dev", older, 5276, 0.5, "u")
+    assert upstream.accept("models.dev", older, 5276, 0.7, "u").fragments
     with pytest.raises(FetchError, match="only 1 of 3 models are valid"):
-        upstream.accept(b'{"p": {"models": {"a": {"name": "ok"}, "b": 5, "c": [1]}}}', 0, 0.5, "u")
+        upstream.accept("models.dev", b'{"p": {"models": {"a": {"name": "ok"}, "b": 5, "c": [1]}}}', 0, 0.5, "u")
     with pytest.raises(FetchError, match="expected an object of providers"):
-        upstream.accept(b"[]", 0, 0.5, "u")
+        upstream.accept("models.dev", b"[]", 0, 0.5, "u")
 
 
 def test_cache_round_trip_and_torn_cache_is_ignored(tmp_path: Path) -> None:
@@ -90,11 +90,11 @@ def test_cache_round_trip_and_torn_cache_is_ignored(tmp_path: Path) -> None:
     import hashlib
 
     meta.sha256 = hashlib.sha256(body).hexdigest()
-    upstream.write_cache(tmp_path, body, meta)
-    cached = upstream.read_cache(tmp_path)
+    upstream.write_cache(tmp_path, "models.dev", body, meta)
+    cached = upstream.read_cache(tmp_path, "models.dev")
     assert cached is not None and cached[0] == body and cached[1].etag == '"e"'
     (tmp_path / "upstream" / "api.json").write_bytes(body[:-1])
-    assert upstream.read_cache(tmp_path) is None
+    assert upstream.read_cache(tmp_path, "models.dev") is None
 
 
 @pytest.mark.slow
@@ -144,7 +144,7 @@ def test_llmdbd_pull_caches_a_body_then_says_not_modified(server: Upstream, tmp_
     assert first.returncode == 0 and first.stdout.startswith("models.dev: cached ") and server.url in first.stdout, (
         first.stderr
     )
-    cached = upstream.read_cache(tmp_path / "state")
+    cached = upstream.read_cache(tmp_path / "state", "models.dev")
     assert cached is not None and cached[0] == server.body and cached[1].models > 1000
     again = subprocess.run(command, capture_output=True, text=True, timeout=60, env=env)
     assert again.returncode == 0 and again.stdout.strip() == f"models.dev: not modified: {server.url}"

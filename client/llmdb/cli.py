@@ -74,6 +74,8 @@ def _drop_stdout() -> None:
 
 
 def _main(args: argparse.Namespace) -> int:
+    if getattr(args, "path", None) is not None:  # `verify PATH` reads that file, whatever the default is
+        args.snapshot = args.path
     try:
         _not_a_directory(Path(args.snapshot) if args.snapshot is not None else default_path())
         catalog = Catalog(args.snapshot, profile=args.profile)
@@ -675,8 +677,7 @@ def _verify(catalog: Catalog, args: argparse.Namespace) -> str:
     leads to a model the file has (else a lookup of it fails as "not found")."""
     from llmdb._snapshot import Snapshot
 
-    path = Path(args.path) if args.path is not None else Path(args.snapshot) if args.snapshot else default_path()
-    _not_a_directory(path)
+    path = Path(args.snapshot) if args.snapshot else default_path()
     snap = Snapshot(path)
     for view in [snap, *(Snapshot(path, profile=name) for name in sorted(snap.profiles))]:
         view.verify()

@@ -86,9 +86,10 @@ class Rebuilder:
         )
 
     def reconfigure(self, config: Config, config_file: Path | None) -> None:
-        """Take a reloaded configuration; the next rebuild uses it."""
-        with self._lock:
-            self.config, self.config_file = config, config_file
+        """Take a reloaded configuration; the next rebuild uses it (one running now keeps the one it took).
+
+        Called on the event loop: it must not wait for the lock a rebuild holds in its thread."""
+        self.config, self.config_file = config, config_file
 
     def prepare(self) -> None:
         """Create the state directory and load what earlier runs left (`OSError` if it is unusable)."""
@@ -214,7 +215,7 @@ def _status(r: Rebuilder, stopped: bool) -> contract.Status:
         sources=list(report.sources),
         upstream={name: r.upstreams[name].status for name in r.config.upstreams},
         rejected_files=[rejected for _, rejected in sorted(r.patches.rejected.items())],
-        history=msgspec.convert(r.history.status, contract.HistoryStatus),
+        history=r.history.status,
         publish=fleet.publish_status() if fleet is not None else None,
         follow=fleet.follow_status(served.get("content_hash")) if fleet is not None else None,
         build_issue_count=len(report.issues),

@@ -42,7 +42,8 @@ class Cached(Struct, kw_only=True):
     models: int = 0
 
 
-def read_cache(state_dir: str | os.PathLike[str], name: str = "models.dev") -> tuple[bytes, Cached] | None:
+def read_cache(state_dir: str | os.PathLike[str], name: str) -> tuple[bytes, Cached] | None:
+    """Upstream `name`'s last good body and what is known of it, None when there is none or it is torn."""
     directory, kind = Path(state_dir) / CACHE_DIR, UPSTREAMS[name]
     try:
         body = (directory / kind.cache_body).read_bytes()
@@ -54,7 +55,7 @@ def read_cache(state_dir: str | os.PathLike[str], name: str = "models.dev") -> t
     return body, meta
 
 
-def write_cache(state_dir: str | os.PathLike[str], body: bytes, meta: Cached, name: str = "models.dev") -> None:
+def write_cache(state_dir: str | os.PathLike[str], name: str, body: bytes, meta: Cached) -> None:
     """Body first, then its metadata (with the body's hash), each atomically."""
     directory, kind = Path(state_dir) / CACHE_DIR, UPSTREAMS[name]
     directory.mkdir(parents=True, exist_ok=True)
@@ -63,12 +64,12 @@ def write_cache(state_dir: str | os.PathLike[str], body: bytes, meta: Cached, na
 
 
 def accept(
+    name: str,
     body: bytes,
     previous_models: int,
     max_shrink: float,
     url: str,
     version: str | None = None,
-    name: str = "models.dev",
 ) -> Layer:
     """The body as a prepared layer if it is a usable catalog; `FetchError` naming the reason otherwise."""
     layer = UPSTREAMS[name].load_bytes(body, file=url, version=version)
@@ -121,7 +122,7 @@ async def poll(state: UpstreamState, settings: Upstream) -> Cached | None:
         return None
     body, meta = got
     layer = await anyio.to_thread.run_sync(
-        accept, body, state.models(), settings.max_shrink, meta.url, version_of(meta), state.name
+        accept, state.name, body, state.models(), settings.max_shrink, meta.url, version_of(meta)
     )
     await anyio.to_thread.run_sync(state.accepted, body, meta, layer)
     return meta
@@ -136,7 +137,7 @@ class UpstreamState:
     """One upstream's data: the last good fetched body (kept in the state directory's cache), else the
     configured `file`, else none; prepared once and reused until it changes."""
 
-    def __init__(self, state_dir: str | os.PathLike[str], name: str = "models.dev") -> None:
+    def __init__(self, state_dir: str | os.PathLike[str], name: str) -> None:
         self.state_dir = Path(state_dir)
         self.name = name
         self.meta: Cached | None = None
@@ -187,7 +188,7 @@ class UpstreamState:
     def accepted(self, body: bytes, meta: Cached, layer: Layer) -> None:
         """A fetched body passed `accept`: cache it and use its (already prepared) layer from now on."""
         meta.models = sum(1 for f in layer.fragments if f.model is not None)
-        write_cache(self.state_dir, body, meta, self.name)
+        write_cache(self.state_dir, self.name, body, meta)
         with self._lock:
             self.meta, self._key, self._layer = meta, ("http", meta.sha256), layer
         self.status = UpstreamStatus(

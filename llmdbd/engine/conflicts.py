@@ -12,6 +12,7 @@ from msgspec import Struct
 
 from llmdb.schema import SourceInfo
 from llmdbd.engine.catalog import BuiltCatalog
+from llmdbd.sources.upstreams import UPSTREAMS
 
 FIELDS = ("cost.input", "cost.output", "cost.cache_read", "cost.cache_write", "limits.context", "limits.output")
 """The fields compared: what a bill or a request's fit depends on."""
@@ -100,11 +101,10 @@ def render(found: list[Conflict], catalog: BuiltCatalog | None = None) -> str:
             if snapshot is not None
             else f"the upstreams read: {read}"
         )
-        head = (
-            f"no conflicts to show: {where}; conflicts need both upstream files: models.dev's api.json"
-            " (--upstream FILE, or `file` in the config's [upstream]) and LiteLLM's map (--litellm FILE, or `file`"
-            " in [litellm])"
+        files = " and ".join(
+            f"{k.name} (--{k.table} FILE, or `file` in the config's [{k.table}])" for k in UPSTREAMS.values()
         )
+        head = f"no conflicts to show: {where}; conflicts need two upstream files or more: {files}"
     lines = [head]
     for c in found:
         shown = ", ".join(f"{name}={value}" for name, value in c.values.items())

@@ -184,7 +184,7 @@ def s3_config(url: str, settings: S3, env: Mapping[str, str]) -> tuple[dict[str,
         raise StoreConfigError(f"{url}: AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not: set both")
     if secret and not key:
         raise StoreConfigError(f"{url}: AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not: set both")
-    allow_http = settings.allow_http or _flag(url, env, "AWS_ALLOW_HTTP")
+    allow_http = settings.allow_http if settings.allow_http is not None else _flag(url, env, "AWS_ALLOW_HTTP")
     config: dict[str, str] = {}
     region = settings.region or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
     if region:

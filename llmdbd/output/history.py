@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 import msgspec
 
 from llmdb import HistoryError, contract
+from llmdb.contract import HistoryStatus
 from llmdb.schema import Model, Provider
 from llmdbd.engine import BuiltCatalog
 from llmdbd.output.files import atomic_write, remove_stale_temps
@@ -151,7 +152,7 @@ class History:
         self.path = path
         self.retention_days = retention_days
         self.seed = seed
-        self.status: dict[str, Any] = {"path": str(self.path)}
+        self.status = HistoryStatus(path=str(self.path))
         """For the daemon's status: the epoch last recorded, or the error that stopped the last record."""
         self._base: tuple[Mapping[str, Model | Flat], Mapping[str, Provider | Flat]] | None = None
         self._conn: sqlite3.Connection | None = None
@@ -230,9 +231,10 @@ class History:
         try:
             events = self.record(catalog, epoch=epoch, at=at)
         except (sqlite3.Error, OSError, HistoryError) as exc:
-            self.status = {"path": str(self.path), "error": f"{self.path}: {exc}"}
-            return {"error": self.status["error"]}
-        self.status = {"path": str(self.path), "epoch": epoch}
+            error = f"{self.path}: {exc}"
+            self.status = HistoryStatus(path=str(self.path), error=error)
+            return {"error": error}
+        self.status = HistoryStatus(path=str(self.path), epoch=epoch)
         return {"events": events}
 
 
