@@ -12,17 +12,23 @@ Module-level functions use a default `Catalog` opened on first use: `$LLMDB_SNAP
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterable, Sequence
-from datetime import date, datetime
-from typing import Any
+import sys
+from collections.abc import Callable
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+if not getattr(sys, "_is_gil_enabled", lambda: True)():
+    # The name cache and the supports() memo are read and replaced without locks: safe because the GIL runs no
+    # other thread between the bytecodes of one lookup. Without it, a reader could see a half-made entry.
+    raise ImportError(
+        "llmdb needs the GIL, and this free-threaded Python runs without it: start it with PYTHON_GIL=1 (or -X gil=1)"
+    )
 
 from llmdb._catalog import Catalog, ModelList, default_path, packaged_path
 from llmdb._compare import Comparison
 from llmdb._cost import CostBreakdown
 from llmdb._features import FEATURES
 from llmdb._history import CatalogDiff, Change, FieldChange, LifecycleDates  # sqlite3 loads on a history's first read
-from llmdb._query import Requirements, Selection, TraceStep
+from llmdb._query import Selection, TraceStep
 from llmdb._snapshot import Snapshot
 from llmdb._usage import APIS, Usage, UsageCounts
 from llmdb._usage import usage as _read_usage
@@ -123,6 +129,39 @@ __all__ = [
     "usage",
 ]
 
+for _public in (
+    Catalog,
+    ModelList,
+    Comparison,
+    CostBreakdown,
+    CatalogDiff,
+    Change,
+    FieldChange,
+    LifecycleDates,
+    Selection,
+    TraceStep,
+    Snapshot,
+    Usage,
+    UsageCounts,
+    AmbiguousModel,
+    HistoryError,
+    InvalidQuery,
+    InvalidSpec,
+    InvalidUsage,
+    LLMDBError,
+    ModelExcluded,
+    ModelNotFound,
+    NoMatch,
+    PriceUnknown,
+    SnapshotError,
+    UnknownProfile,
+    UnknownProvider,
+):
+    _public.__module__ = __name__  # reprs and tracebacks say llmdb.Catalog, the name users import
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
 _default = Catalog()
 """The process-wide catalog behind the module-level functions: its file is found and opened on first use."""
 
@@ -139,142 +178,38 @@ supports = _default.supports
 cost = _default.cost
 
 
-def find(spec: str) -> Model | None:
-    """The model `spec` names, or None."""
-    return _default.find(spec)
+def _forward(method: Callable[Concatenate[Catalog, P], R]) -> Callable[P, R]:
+    """`llmdb.<name>`: `Catalog.<name>` on the default catalog, with its signature (for type checkers) and
+    docstring, written once."""
+
+    def call(*args: P.args, **kwargs: P.kwargs) -> R:
+        return method(_default, *args, **kwargs)
+
+    call.__name__ = call.__qualname__ = method.__name__
+    call.__doc__ = method.__doc__
+    call.__module__ = __name__
+    return call
 
 
-def resolve(spec: str | tuple[str, str], *, scope: str | Sequence[str] | None = None) -> Model:
-    """Like `get`, also for (provider, id) tuples and bare model ids (unique, or within `scope`)."""
-    return default_catalog().resolve(spec, scope=scope)
-
-
-def parse_spec(text: str) -> tuple[str, str]:
-    """(canonical provider id, model id) from `provider:model`, `model@provider` or `provider/model`."""
-    return default_catalog().parse_spec(text)
-
-
-def models(
-    provider: str | None = None,
-    *,
-    require: Requirements = None,
-    forbid: Requirements = None,
-    input: str | Iterable[str] | None = None,
-    output: str | Iterable[str] | None = None,
-    mode: str | Iterable[str] | None = None,
-    min_context: int | None = None,
-    min_output: int | None = None,
-    max_input_cost: float | None = None,
-    max_output_cost: float | None = None,
-    include_deprecated: bool = False,
-    order_by: str | None = None,
-) -> ModelList:
-    """Allowed models matching every condition (see `Catalog.models`)."""
-    return default_catalog().models(
-        provider,
-        require=require,
-        forbid=forbid,
-        input=input,
-        output=output,
-        mode=mode,
-        min_context=min_context,
-        min_output=min_output,
-        max_input_cost=max_input_cost,
-        max_output_cost=max_output_cost,
-        include_deprecated=include_deprecated,
-        order_by=order_by,
-    )
-
-
-def select(
-    *,
-    require: Requirements = None,
-    forbid: Requirements = None,
-    prefer: Sequence[str] = (),
-    like: str | None = None,
-    scope: str | Sequence[str] | None = None,
-    order_by: str | None = None,
-    input: str | Iterable[str] | None = None,
-    output: str | Iterable[str] | None = None,
-    mode: str | Iterable[str] | None = None,
-    min_context: int | None = None,
-    min_output: int | None = None,
-    max_input_cost: float | None = None,
-    max_output_cost: float | None = None,
-    include_deprecated: bool = False,
-) -> Selection:
-    """The first allowed model meeting the requirements and `models()`' filters, with the trace of how it was
-    found (see `Catalog.select`)."""
-    return default_catalog().select(
-        require=require,
-        forbid=forbid,
-        prefer=prefer,
-        like=like,
-        scope=scope,
-        order_by=order_by,
-        input=input,
-        output=output,
-        mode=mode,
-        min_context=min_context,
-        min_output=min_output,
-        max_input_cost=max_input_cost,
-        max_output_cost=max_output_cost,
-        include_deprecated=include_deprecated,
-    )
-
-
-def providers() -> list[Provider]:
-    return default_catalog().providers()
-
-
-def provider(id: str) -> Provider:
-    return default_catalog().provider(id)
-
-
-def capabilities(spec: str) -> Capabilities:
-    return default_catalog().capabilities(spec)
-
-
-def allowed(spec: str) -> bool:
-    return default_catalog().allowed(spec)
-
-
-def explain(spec: str) -> dict[str, Provenance]:
-    return default_catalog().explain(spec)
-
-
-def info() -> dict[str, Any]:
-    return default_catalog().info()
+find = _forward(Catalog.find)
+resolve = _forward(Catalog.resolve)
+parse_spec = _forward(Catalog.parse_spec)
+models = _forward(Catalog.models)
+select = _forward(Catalog.select)
+providers = _forward(Catalog.providers)
+provider = _forward(Catalog.provider)
+capabilities = _forward(Catalog.capabilities)
+allowed = _forward(Catalog.allowed)
+explain = _forward(Catalog.explain)
+info = _forward(Catalog.info)
+history = _forward(Catalog.history)
+changes = _forward(Catalog.changes)
+diff = _forward(Catalog.diff)
+lifecycle = _forward(Catalog.lifecycle)
+compare = _forward(Catalog.compare)
 
 
 def usage(obj: Any, *, api: str | None = None) -> Usage:
     """A `Usage` read from a response or its usage part (OpenAI Chat Completions or Responses, Anthropic,
     Gemini, Bedrock Converse, OpenAI-compatible APIs), as a dict or an SDK object; `api=` forces the shape."""
     return _read_usage(obj, api=api)
-
-
-def history(spec: str, field: str | None = None) -> list[Change]:
-    """The timeline of a model from the history beside the snapshot (see `Catalog.history`)."""
-    return default_catalog().history(spec, field)
-
-
-def changes(
-    since: str | date | datetime | float, *, provider: str | None = None, field: str | None = None
-) -> list[Change]:
-    """What changed across the catalog since a time (see `Catalog.changes`)."""
-    return default_catalog().changes(since, provider=provider, field=field)
-
-
-def diff(old: str | os.PathLike[str] | int, new: str | os.PathLike[str] | int | None = None) -> CatalogDiff:
-    """Two snapshot files or retained epochs compared model by model (see `Catalog.diff`)."""
-    return default_catalog().diff(old, new)
-
-
-def lifecycle(spec: str) -> LifecycleDates:
-    """A model's lifecycle with its dates from the history (see `Catalog.lifecycle`)."""
-    return default_catalog().lifecycle(spec)
-
-
-def compare(*specs: str, differences: bool = False) -> Comparison:
-    """Models side by side (see `Catalog.compare`); `differences`: only the fields that differ."""
-    return default_catalog().compare(*specs, differences=differences)
