@@ -119,11 +119,11 @@ def run() -> dict[str, float]:
     results["resident memory of a bare interpreter (MiB)"] = statistics.median(r["rss"] for r in bare) / 1024
     idle = fresh(
         "import json, resource, time, llmdb\n"
-        "from llmdb import _snapshot\n"
+        "from llmdb import _freshness\n"
         "llmdb.get('openai:gpt-4o')\n"
-        "r0, w0 = resource.getrusage(resource.RUSAGE_SELF), _snapshot.checker_wakeups\n"
+        "r0, w0 = resource.getrusage(resource.RUSAGE_SELF), _freshness.checker_wakeups\n"
         "time.sleep(10)\n"
-        "r1, w1 = resource.getrusage(resource.RUSAGE_SELF), _snapshot.checker_wakeups\n"
+        "r1, w1 = resource.getrusage(resource.RUSAGE_SELF), _freshness.checker_wakeups\n"
         "cpu = (r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime)\n"
         "print(json.dumps({'cpu': cpu, 'wakeups': w1 - w0}))",
         runs=3,

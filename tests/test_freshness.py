@@ -14,7 +14,7 @@ import msgspec
 from catalogs import make_catalog
 
 import llmdb
-from llmdb import _snapshot
+from llmdb import _freshness
 from llmdb.schema import Capabilities, Tools
 from llmdbd.engine import BuiltCatalog
 from llmdbd.engine.records import Records
@@ -69,26 +69,26 @@ def test_an_idle_process_wakes_only_for_the_fallback_check(tmp_path: Path) -> No
     catalog = llmdb.Catalog(tmp_path / "catalog.llmdb")
     catalog.get("t:m")
     time.sleep(0.1)  # let the checker take up the new directory
-    before = _snapshot.checker_wakeups
+    before = _freshness.checker_wakeups
     time.sleep(2.5)
-    woke = _snapshot.checker_wakeups - before
-    assert 1 <= woke <= 2.5 / _snapshot.FALLBACK_CHECK_SECONDS + 2, woke
+    woke = _freshness.checker_wakeups - before
+    assert 1 <= woke <= 2.5 / _freshness.FALLBACK_CHECK_SECONDS + 2, woke
 
 
 def test_the_checker_ends_when_no_catalog_is_left(tmp_path: Path) -> None:
     publish(make_catalog(1.0), tmp_path)
     code = f"""
 import gc, time, llmdb
-from llmdb import _snapshot
+from llmdb import _freshness
 c = llmdb.Catalog({str(tmp_path / "catalog.llmdb")!r})
 c.get("t:m")
-assert _snapshot._checker is not None and _snapshot._checker.is_alive()
+assert _freshness._checker is not None and _freshness._checker.is_alive()
 del c
 gc.collect()
-deadline = time.monotonic() + 5 * _snapshot.FALLBACK_CHECK_SECONDS
-while _snapshot._checker is not None and time.monotonic() < deadline:
+deadline = time.monotonic() + 5 * _freshness.FALLBACK_CHECK_SECONDS
+while _freshness._checker is not None and time.monotonic() < deadline:
     time.sleep(0.05)
-assert _snapshot._checker is None, "still running"
+assert _freshness._checker is None, "still running"
 """
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from catalogs import make_catalog
 
-from llmdb._snapshot import Snapshot, SnapshotHandle
+from llmdb._freshness import SnapshotHandle
+from llmdb._snapshot import Snapshot
 from llmdbd.output.publish import last_epoch, publish, retained
 
 

@@ -25,7 +25,7 @@ for epoch in range(1, int(sys.argv[3]) + 1):
 READER = """
 import json, sys, threading, time
 from pathlib import Path
-from llmdb._snapshot import SnapshotHandle
+from llmdb._freshness import SnapshotHandle
 
 state, last = Path(sys.argv[1]), int(sys.argv[2])
 handle = SnapshotHandle(state / "catalog.llmdb")

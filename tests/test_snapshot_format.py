@@ -18,7 +18,8 @@ from catalogs import API, make_catalog
 
 import llmdb
 from llmdb import contract as fmt
-from llmdb._snapshot import Snapshot, SnapshotHandle
+from llmdb._freshness import SnapshotHandle
+from llmdb._snapshot import Snapshot
 from llmdb.errors import SnapshotError
 from llmdbd.engine import build
 from llmdbd.engine.records import Records

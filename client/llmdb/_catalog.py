@@ -14,8 +14,9 @@ from llmdb import _names, _query, contract
 from llmdb._compare import Comparison, compare
 from llmdb._cost import CostBreakdown, compute
 from llmdb._features import check_feature
+from llmdb._freshness import SnapshotHandle
 from llmdb._names import Resolved
-from llmdb._snapshot import Snapshot, SnapshotHandle
+from llmdb._snapshot import Snapshot
 from llmdb._spec import MAX_NAME, clip, did_you_mean, parse_spec, provider_id
 from llmdb._usage import UsageCounts, requested
 from llmdb.contract import iso
