@@ -5,22 +5,21 @@ from __future__ import annotations
 import functools
 import os
 import threading
-import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, Unpack, overload
 
 from llmdb import _names, _query, contract
-from llmdb._compare import Comparison, compare
+from llmdb._compare import Comparison, compare_in
 from llmdb._cost import CostBreakdown, compute
 from llmdb._features import check_feature
 from llmdb._freshness import SnapshotHandle
+from llmdb._info import describe
 from llmdb._names import Resolved
 from llmdb._snapshot import Snapshot
 from llmdb._spec import MAX_NAME, clip, did_you_mean, parse_spec, provider_id
 from llmdb._usage import UsageCounts, requested
-from llmdb.contract import iso
-from llmdb.errors import HistoryError, InvalidQuery, ModelNotFound, SnapshotError, UnknownProfile, UnknownProvider
+from llmdb.errors import InvalidQuery, ModelNotFound, SnapshotError, UnknownProvider
 from llmdb.schema import Capabilities, Model, Provenance, Provider
 
 if TYPE_CHECKING:
@@ -544,10 +543,7 @@ class Catalog:
             return compute(self.get(spec), wanted, service_tier)
         from llmdb import _history
 
-        when = _history.parse_time(at)
-        if when > time.time():
-            raise InvalidQuery(f"at={at!r} is in the future: prices are known up to now ({iso(time.time())})")
-        return compute(_history.model_at(self.history_path, self._history_spec(spec), when), wanted, service_tier)
+        return compute(_history.model_then(self, spec, at), wanted, service_tier)
 
     # -- history ----------------------------------------------------------------------------------
 
@@ -555,6 +551,11 @@ class Catalog:
     def history_path(self) -> Path:
         """The history database beside the snapshot being served (`history.sqlite3`)."""
         return self._handle.current().path.parent / contract.HISTORY_FILE
+
+    @property
+    def last_error(self) -> SnapshotError | None:
+        """Why the newest file published at the path was refused (None when the one served is the newest)."""
+        return self._handle.last_error
 
     def history(self, spec: str, field: str | None = None) -> list[Change]:
         """The timeline of a model, oldest first: introduced, each field change (old, new, source), removed.
@@ -564,7 +565,7 @@ class Catalog:
         `ModelNotFound` when neither the catalog nor the history knows the model."""
         from llmdb import _history
 
-        return _history.timeline(self.history_path, self._history_spec(spec), field)
+        return _history.of_model(self, spec, field)
 
     def lifecycle(self, spec: str) -> LifecycleDates:
         """A model's lifecycle: the provider's deprecation and retirement dates from the catalog, and from the
@@ -572,38 +573,13 @@ class Catalog:
         `spec` as for `history`."""
         from llmdb import _history
 
-        spec = self._history_spec(spec)
-        model = self._handle.current().model(spec)
-        return _history.lifecycle(self.history_path, spec, model)
+        return _history.lifecycle_of(self, spec)
 
     def compare(self, *specs: str, differences: bool = False) -> Comparison:
         """Models side by side: limits, prices, capabilities, modalities, lifecycle (with the history's
         `introduced`/`removed` when there is a history), one value per model, and which fields differ
         (`differences`: only those fields)."""
-        from llmdb import _history
-
-        models = [self.get(spec) for spec in specs]
-        if not models:
-            raise InvalidQuery("compare needs at least one model")
-        extra: list[dict[str, Any]] = []
-        if self.history_path.is_file():
-            for model in models:
-                dates = _history.lifecycle(self.history_path, model.spec, model)
-                extra.append({"lifecycle.introduced": dates.introduced, "lifecycle.last_changed": dates.last_changed})
-        found = compare(models, extra)
-        return found.differences() if differences else found
-
-    def _history_spec(self, spec: str) -> str:
-        """The spec `spec` names in the catalog, or `spec` itself when it is a spec the history alone knows
-        (a removed model); `ModelNotFound` when neither knows it."""
-        from llmdb import _history
-
-        try:
-            return self.resolve_name(spec).spec
-        except (ModelNotFound, UnknownProvider):  # a removed model, perhaps with its provider
-            if ":" in spec and _history.timeline(self.history_path, spec):
-                return spec
-            raise
+        return compare_in(self, specs, differences)
 
     def changes(
         self, since: str | date | datetime | float, *, provider: str | None = None, field: str | None = None
@@ -612,14 +588,7 @@ class Catalog:
         `provider` and `field` (a path or glob) narrow it."""
         from llmdb import _history
 
-        when = _history.parse_time(since)
-        if provider is not None:
-            snap = self._handle.current()
-            pid = provider_id(provider, snap.provider_alias_map)
-            if pid is None and not _history.changes_since(self.history_path, float("-inf"), provider):
-                _provider_id(snap, provider)  # neither the catalog nor its history knows it: UnknownProvider
-            provider = pid or provider  # else a provider the catalog no longer has
-        return _history.changes_since(self.history_path, when, provider, field)
+        return _history.changes_of(self, since, provider, field)
 
     def diff(self, old: str | os.PathLike[str] | int, new: str | os.PathLike[str] | int | None = None) -> CatalogDiff:
         """Models added, removed and changed (field by field) from `old` to `new`: snapshot files, or epochs
@@ -628,57 +597,12 @@ class Catalog:
         them does not have it (`CatalogDiff.profile` says which)."""
         from llmdb import _history
 
-        served = self._handle.current()
-        sides = [self._path_of(old, served), None if new is None else self._path_of(new, served)]
-        try:
-            before, after = (served if p is None else Snapshot(p, profile=self.profile) for p in sides)
-            return _history.diff(before, after, self.profile)
-        except UnknownProfile:  # an older file, from before the profile existed
-            before, after = (Snapshot(served.path if p is None else p) for p in sides)
-            return _history.diff(before, after, None)
-
-    @staticmethod
-    def _path_of(which: str | os.PathLike[str] | int, served: Snapshot) -> Path | None:
-        """A snapshot file, or the file of a retained epoch (None: the one being served)."""
-        if not isinstance(which, int):
-            return Path(which)
-        if which == served.epoch:
-            return None
-        kept = contract.retained_epochs(served.path.parent)
-        path = kept.get(which)
-        if path is None:
-            have = ", ".join(map(str, kept)) or "none"
-            where = served.path.parent / contract.SNAPSHOTS_DIR
-            raise HistoryError(f"epoch {which} is not retained in {where} (retained epochs: {have})")
-        return path
+        return _history.diff_of(self, old, new)
 
     def info(self) -> dict[str, Any]:
         """What is being served: file, epoch, content hash, build time (ISO 8601 UTC), sources, counts (models,
         providers, denied, excluded), and the daemon's status when the file is a daemon's."""
-        snap = self._handle.current()
-        report = snap.report()
-        out: dict[str, Any] = {
-            "path": str(snap.path),
-            "profile": self.profile,
-            "profiles": sorted(snap.profiles),
-            "epoch": snap.epoch,
-            "content_hash": snap.content_hash,
-            "built_at": iso(snap.built_at),
-            "schema_version": snap.schema_version,
-            "format_version": snap.format_version,
-            "models": snap.model_count - len(snap.hidden),
-            "providers": len(snap.providers),
-            "denied": len(snap.denied),
-            "excluded": len(snap.excluded),
-            "sources": [{"name": s.name, "kind": s.kind, "file": s.file, "version": s.version} for s in report.sources],
-        }
-        if snap.path.name == contract.CATALOG_FILE:
-            status = contract.read_status(snap.path.parent)
-            if status is not None:
-                out["daemon"] = contract.live(status)
-        if self._handle.last_error is not None:
-            out["refused"] = str(self._handle.last_error)
-        return out
+        return describe(self)
 
     def close(self) -> None:
         self._handle.close()

@@ -1,12 +1,18 @@
 """Models side by side (`llmdb compare`): each field path of the sections users compare, one value per model."""
 
+from __future__ import annotations
+
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from msgspec import Struct, structs
 
 from llmdb import contract
+from llmdb.errors import InvalidQuery
 from llmdb.schema import Model
+
+if TYPE_CHECKING:
+    from llmdb._catalog import Catalog
 
 SECTIONS = ("status", "limits", "cost", "capabilities", "modalities", "lifecycle", "release_date", "knowledge")
 """What is compared, in this order: a field path is shown when it starts with one of these."""
@@ -22,7 +28,7 @@ class Comparison(Struct, frozen=True, kw_only=True):
     fields: dict[str, list[Any]]
     differs: list[str]
 
-    def differences(self) -> "Comparison":
+    def differences(self) -> Comparison:
         """The same comparison holding only the fields that differ (`llmdb compare --differences`)."""
         return structs.replace(self, fields={p: self.fields[p] for p in self.differs})
 
@@ -51,3 +57,19 @@ def _differ(path: str, values: list[Any]) -> bool:
     if path in UNORDERED:
         values = [None if v is None else sorted(v) for v in values]
     return any(v != values[0] for v in values)
+
+
+def compare_in(catalog: Catalog, specs: Sequence[str], differences: bool) -> Comparison:
+    """`Catalog.compare`: the models `specs` name, with the history's dates when there is a history."""
+    models = [catalog.get(spec) for spec in specs]
+    if not models:
+        raise InvalidQuery("compare needs at least one model")
+    extra: list[dict[str, Any]] = []
+    if catalog.history_path.is_file():
+        from llmdb import _history  # sqlite3 only when there is a history to read
+
+        for model in models:
+            dates = _history.lifecycle(catalog.history_path, model.spec, model)
+            extra.append({"lifecycle.introduced": dates.introduced, "lifecycle.last_changed": dates.last_changed})
+    found = compare(models, extra)
+    return found.differences() if differences else found

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import fnmatch
+import time
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -15,12 +16,15 @@ from msgspec import Struct
 
 from llmdb import contract
 from llmdb._snapshot import Snapshot
-from llmdb._spec import clip
-from llmdb.errors import HistoryError, InvalidQuery, PriceUnknown
+from llmdb._spec import clip, provider_id
+from llmdb.errors import HistoryError, InvalidQuery, ModelNotFound, PriceUnknown, UnknownProfile, UnknownProvider
 from llmdb.schema import Model
 
 if TYPE_CHECKING:
+    import os
     import sqlite3
+
+    from llmdb._catalog import Catalog
 
 
 class Change(Struct, frozen=True, kw_only=True):
@@ -302,3 +306,78 @@ def diff(old: Snapshot, new: Snapshot, profile: str | None = None) -> CatalogDif
         providers_removed=sorted(old_providers - new_providers),
         profile=profile,
     )
+
+
+# -- what a catalog asks of its history ----------------------------------------------------------------------
+
+
+def history_spec(catalog: Catalog, spec: str) -> str:
+    """The spec `spec` names in the catalog, or `spec` itself when it is a spec the history alone knows (a
+    removed model); `ModelNotFound` when neither knows it."""
+    try:
+        return catalog.resolve_name(spec).spec
+    except (ModelNotFound, UnknownProvider):  # a removed model, perhaps with its provider
+        if ":" in spec and timeline(catalog.history_path, spec):
+            return spec
+        raise
+
+
+def model_then(catalog: Catalog, spec: str, at: str | date | datetime | float) -> Model:
+    """The model `spec` names as the history had it at `at` (`cost(..., at=)`); a future time is refused."""
+    when = parse_time(at)
+    if when > time.time():
+        raise InvalidQuery(f"at={at!r} is in the future: prices are known up to now ({contract.iso(time.time())})")
+    return model_at(catalog.history_path, history_spec(catalog, spec), when)
+
+
+def of_model(catalog: Catalog, spec: str, field: str | None) -> list[Change]:
+    """`Catalog.history`."""
+    return timeline(catalog.history_path, history_spec(catalog, spec), field)
+
+
+def lifecycle_of(catalog: Catalog, spec: str) -> LifecycleDates:
+    """`Catalog.lifecycle`."""
+    spec = history_spec(catalog, spec)
+    return lifecycle(catalog.history_path, spec, catalog.snapshot.model(spec))
+
+
+def changes_of(
+    catalog: Catalog, since: str | date | datetime | float, provider: str | None, field: str | None
+) -> list[Change]:
+    """`Catalog.changes`: a provider the catalog no longer has is still asked for when the history knows it."""
+    when = parse_time(since)
+    if provider is not None:
+        pid = provider_id(provider, catalog.snapshot.provider_alias_map)
+        if pid is None and not changes_since(catalog.history_path, float("-inf"), provider):
+            catalog.provider(provider)  # neither the catalog nor its history knows it: UnknownProvider
+        provider = pid or provider
+    return changes_since(catalog.history_path, when, provider, field)
+
+
+def diff_of(
+    catalog: Catalog, old: str | os.PathLike[str] | int, new: str | os.PathLike[str] | int | None
+) -> CatalogDiff:
+    """`Catalog.diff`: both sides as the catalog's profile, or both as the base catalog when one lacks it."""
+    served = catalog.snapshot
+    sides = [_path_of(old, served), None if new is None else _path_of(new, served)]
+    try:
+        before, after = (served if p is None else Snapshot(p, profile=catalog.profile) for p in sides)
+        return diff(before, after, catalog.profile)
+    except UnknownProfile:  # an older file, from before the profile existed
+        before, after = (Snapshot(served.path if p is None else p) for p in sides)
+        return diff(before, after, None)
+
+
+def _path_of(which: str | os.PathLike[str] | int, served: Snapshot) -> Path | None:
+    """A snapshot file, or the file of a retained epoch (None: the one being served)."""
+    if not isinstance(which, int):
+        return Path(which)
+    if which == served.epoch:
+        return None
+    kept = contract.retained_epochs(served.path.parent)
+    path = kept.get(which)
+    if path is None:
+        have = ", ".join(map(str, kept)) or "none"
+        where = served.path.parent / contract.SNAPSHOTS_DIR
+        raise HistoryError(f"epoch {which} is not retained in {where} (retained epochs: {have})")
+    return path
