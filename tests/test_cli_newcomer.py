@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import llmdb
-from llmdb import cli
+from llmdb import _render, cli
 from llmdb._snapshot import Snapshot
 
 PACKAGED = llmdb.packaged_path()
@@ -54,7 +54,7 @@ def test_no_card_of_the_packaged_catalog_shows_none_or_an_empty_value() -> None:
     for spec in snap.specs:
         model = snap.model(spec)
         assert model is not None
-        card = cli._model_card(model, None)
+        card = _render.model_card(model, None)
         assert "None" not in card, card
         assert all(len(line) > 17 for line in card.splitlines()), card  # every value shown, `-` when unknown
         cards += 1
