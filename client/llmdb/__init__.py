@@ -29,9 +29,10 @@ from llmdb._cost import CostBreakdown
 from llmdb._features import FEATURES
 from llmdb._history import CatalogDiff, Change, FieldChange, LifecycleDates  # sqlite3 loads on a history's first read
 from llmdb._query import Selection, TraceStep
+from llmdb._responses import APIS
+from llmdb._responses import usage as _read_usage
 from llmdb._snapshot import Snapshot
-from llmdb._usage import APIS, Usage, UsageCounts
-from llmdb._usage import usage as _read_usage
+from llmdb._usage import Usage, UsageCounts
 from llmdb.errors import (
     AmbiguousModel,
     HistoryError,

@@ -16,9 +16,10 @@ from llmdb._features import check_feature
 from llmdb._freshness import SnapshotHandle
 from llmdb._info import describe
 from llmdb._names import Resolved
+from llmdb._responses import requested
 from llmdb._snapshot import Snapshot
 from llmdb._spec import MAX_NAME, clip, did_you_mean, parse_spec, provider_id
-from llmdb._usage import UsageCounts, requested
+from llmdb._usage import UsageCounts
 from llmdb.errors import InvalidQuery, ModelNotFound, SnapshotError, UnknownProvider
 from llmdb.schema import Capabilities, Model, Provenance, Provider
 

@@ -23,7 +23,8 @@ from typing import Any, NoReturn
 from llmdb import _commands, _render
 from llmdb._catalog import Catalog, default_path
 from llmdb._features import FEATURES
-from llmdb._usage import APIS, SERVICE_TIERS
+from llmdb._responses import APIS
+from llmdb._usage import SERVICE_TIERS
 from llmdb.errors import (
     AmbiguousModel,
     HistoryError,

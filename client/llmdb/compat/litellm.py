@@ -17,7 +17,8 @@ from typing import Any
 
 from llmdb._catalog import Catalog
 from llmdb._cost import compute
-from llmdb._usage import from_counts, usage
+from llmdb._responses import usage
+from llmdb._usage import from_counts
 from llmdb.errors import LLMDBError, ModelNotFound
 from llmdb.schema import CostTier, Model, ServicePrices
 
