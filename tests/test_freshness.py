@@ -56,10 +56,10 @@ def test_names_and_misses_are_resolved_again_after_a_swap(tmp_path: Path) -> Non
     publish(make_catalog(1.0), tmp_path)
     catalog = llmdb.Catalog(tmp_path / "catalog.llmdb")
     assert catalog.get("m@t").spec == "t:m"  # another spec form, remembered under that name
-    assert "m@t" in catalog._models
+    assert "m@t" in catalog.by_name
     publish(make_catalog(2.0), tmp_path)
     catalog.refresh()
-    assert "m@t" not in catalog._models  # forgotten with the old mapping
+    assert "m@t" not in catalog.by_name  # forgotten with the old mapping
     assert catalog.get("m@t").cost.input == 2.0  # type: ignore[union-attr]
 
 

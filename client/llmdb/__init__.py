@@ -172,10 +172,13 @@ def default_catalog() -> Catalog:
     return _default
 
 
-get: Callable[[str], Model] = _default.get
+# The two hot paths go straight to C: `get` is the name cache's `__getitem__` (a dict hit once a name has been
+# asked for in the current snapshot; a miss resolves and decodes it), `supports` its lru_cache'd answers.
+get: Callable[[str], Model] = _default.by_name.__getitem__
 """`llmdb.get(spec)`: the model `spec` names (any name `Catalog.get` takes); `ModelNotFound` (a `KeyError`) with
-close matches otherwise. A dict hit once a name has been asked for in the current snapshot."""
-supports = _default.supports
+close matches otherwise."""
+supports: Callable[..., bool] = _default.supported
+"""`llmdb.supports(spec, *features)`: `Catalog.supports` on the default catalog, answers remembered."""
 cost = _default.cost
 
 

@@ -59,8 +59,10 @@ def _differ(path: str, values: list[Any]) -> bool:
     return any(v != values[0] for v in values)
 
 
-def compare_in(catalog: Catalog, specs: Sequence[str], differences: bool) -> Comparison:
-    """`Catalog.compare`: the models `specs` name, with the history's dates when there is a history."""
+def compare_in(catalog: Catalog, *specs: str, differences: bool = False) -> Comparison:
+    """Models side by side: limits, prices, capabilities, modalities, lifecycle (with the history's
+    `introduced`/`removed` when there is a history), one value per model, and which fields differ
+    (`differences`: only those fields)."""
     models = [catalog.get(spec) for spec in specs]
     if not models:
         raise InvalidQuery("compare needs at least one model")

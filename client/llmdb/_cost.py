@@ -17,17 +17,25 @@ The rules, in one place:
   prompts of the largest context window; past it is a typo or an overflow, not a request to price).
 """
 
+from __future__ import annotations
+
 import math
 from operator import attrgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any, Unpack
 
 from msgspec import Struct
 
-from llmdb._usage import SERVICE_TIERS, Usage, standard_tier
+from llmdb._responses import requested
+from llmdb._usage import SERVICE_TIERS, Usage, UsageCounts, standard_tier
 from llmdb.errors import InvalidUsage, PriceUnknown
 from llmdb.schema import Cost, CostTier, Model, ServicePrices, UnitPrices
 
-__all__ = ["PER_TOKENS", "CostBreakdown", "compute"]
+if TYPE_CHECKING:
+    from datetime import date, datetime
+
+    from llmdb._catalog import Catalog
+
+__all__ = ["PER_TOKENS", "CostBreakdown", "compute", "price"]
 
 PER_TOKENS = 1_000_000
 """Catalog prices are USD per 1M tokens."""
@@ -229,3 +237,35 @@ def _units(model: Model, prices: UnitPrices | None, u: Usage) -> dict[str, float
             raise PriceUnknown(f"{model.spec} has no per-unit price for {count_name} in the catalog ({count})")
         out[count_name] = price * count
     return out
+
+
+def price(
+    catalog: Catalog,
+    spec: str,
+    usage: Any = None,
+    *,
+    service_tier: str | None = None,
+    api: str | None = None,
+    at: str | date | datetime | float | None = None,
+    **counts: Unpack[UsageCounts],
+) -> CostBreakdown:
+    """USD for one request, from a response's usage (`usage=`: any SDK's response or usage, a dict, a
+    `Usage`) or from counts: `input_tokens`, `output_tokens`, `cache_read_tokens`, `cache_write_tokens`,
+    `reasoning_tokens`, ... (any count of `Usage`), and per-unit `images`, `audio_seconds`, `characters`,
+    `requests`, `web_searches` (these may come beside `usage=`).
+
+    Counts follow OpenAI's convention: `input_tokens` is every prompt token, cached ones included
+    (`cache_read_tokens` and `cache_write_tokens` are parts of it); `output_tokens` is every generated token,
+    reasoning included (`reasoning_tokens` is a part of it, priced apart only where the model has a reasoning
+    price). The context tier is chosen by `input_tokens`; `service_tier` ("batch", "flex", "priority", or
+    "standard" to override what a response reports) prices at that tier or raises `PriceUnknown`. Raises
+    `PriceUnknown` for a part the catalog has no price for, `InvalidUsage` for counts that do not add up.
+    `at` (ISO text, date, datetime or unix time) prices with the model as the history had it then:
+    `PriceUnknown` saying why when it had no such model then. docs/cost.md has the rules and a worked
+    example per provider."""
+    wanted = requested(usage, api, counts)
+    if at is None:
+        return compute(catalog.get(spec), wanted, service_tier)
+    from llmdb import _history
+
+    return compute(_history.model_then(catalog, spec, at), wanted, service_tier)

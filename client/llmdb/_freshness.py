@@ -19,11 +19,13 @@ import warnings
 import weakref
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from llmdb._snapshot import Snapshot
 from llmdb._watch import Watcher  # at import, never in the checker thread: a fork mid-import would deadlock
 from llmdb.errors import SnapshotError
+
+_T = TypeVar("_T")
 
 CHECK_SECONDS = 0.05
 """Without inotify, how often the checker reads each handle's superseded bit: the bound on how late a new file
@@ -88,6 +90,17 @@ class SnapshotHandle:
         warnings.warn(f"llmdb: refusing snapshot, back to epoch {previous.epoch}: {error}", stacklevel=3)
         self._notify(previous)
         return True
+
+    def attempt(self, work: Callable[[Snapshot], _T]) -> tuple[Snapshot, _T]:
+        """`work(current mapping)`; when a record of a new mapping turns out corrupt, go back to the mapping
+        served before (`reject`) and do the work there."""
+        while True:
+            snap = self.current()
+            try:
+                return snap, work(snap)
+            except SnapshotError as exc:
+                if not self.reject(snap, exc):
+                    raise
 
     def add_listener(self, callback: Any) -> None:
         """Call the bound method `callback(snapshot)` after each new mapping (held weakly)."""

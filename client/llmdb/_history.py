@@ -330,21 +330,29 @@ def model_then(catalog: Catalog, spec: str, at: str | date | datetime | float) -
     return model_at(catalog.history_path, history_spec(catalog, spec), when)
 
 
-def of_model(catalog: Catalog, spec: str, field: str | None) -> list[Change]:
-    """`Catalog.history`."""
+def of_model(catalog: Catalog, spec: str, field: str | None = None) -> list[Change]:
+    """The timeline of a model, oldest first: introduced, each field change (old, new, source), removed.
+
+    `spec`: any name `get` accepts, or the exact spec of a model no longer in the catalog. `field`: a path or
+    glob (`cost.input`, `cost.*`) to follow only those fields. `HistoryError` when there is no history;
+    `ModelNotFound` when neither the catalog nor the history knows the model."""
     return timeline(catalog.history_path, history_spec(catalog, spec), field)
 
 
 def lifecycle_of(catalog: Catalog, spec: str) -> LifecycleDates:
-    """`Catalog.lifecycle`."""
+    """A model's lifecycle: the provider's deprecation and retirement dates from the catalog, and from the
+    history when the catalog first had it (`introduced`), last changed it, and dropped it (`removed`).
+    `spec` as for `history`."""
     spec = history_spec(catalog, spec)
     return lifecycle(catalog.history_path, spec, catalog.snapshot.model(spec))
 
 
 def changes_of(
-    catalog: Catalog, since: str | date | datetime | float, provider: str | None, field: str | None
+    catalog: Catalog, since: str | date | datetime | float, *, provider: str | None = None, field: str | None = None
 ) -> list[Change]:
-    """`Catalog.changes`: a provider the catalog no longer has is still asked for when the history knows it."""
+    """What changed across the catalog since a time (ISO text, date, datetime or unix time), oldest first;
+    `provider` (one the catalog no longer has, too, when the history knows it) and `field` (a path or glob)
+    narrow it."""
     when = parse_time(since)
     if provider is not None:
         pid = provider_id(provider, catalog.snapshot.provider_alias_map)
@@ -355,9 +363,12 @@ def changes_of(
 
 
 def diff_of(
-    catalog: Catalog, old: str | os.PathLike[str] | int, new: str | os.PathLike[str] | int | None
+    catalog: Catalog, old: str | os.PathLike[str] | int, new: str | os.PathLike[str] | int | None = None
 ) -> CatalogDiff:
-    """`Catalog.diff`: both sides as the catalog's profile, or both as the base catalog when one lacks it."""
+    """Models added, removed and changed (field by field) from `old` to `new`: snapshot files, or epochs
+    the daemon still retains (`HistoryError` naming the ones it does when not). `new` defaults to the
+    catalog being served. Both are read as this catalog's profile, or both as the base catalog when one of
+    them does not have it (`CatalogDiff.profile` says which)."""
     served = catalog.snapshot
     sides = [_path_of(old, served), None if new is None else _path_of(new, served)]
     try:

@@ -12,7 +12,8 @@ if TYPE_CHECKING:
 
 
 def describe(catalog: Catalog) -> dict[str, Any]:
-    """`Catalog.info`."""
+    """What is being served: file, epoch, content hash, build time (ISO 8601 UTC), sources, counts (models,
+    providers, denied, excluded), and the daemon's status when the file is a daemon's."""
     snap = catalog.snapshot
     report = snap.report()
     out: dict[str, Any] = {

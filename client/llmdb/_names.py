@@ -22,12 +22,22 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import NamedTuple
 
 from llmdb._snapshot import Snapshot
-from llmdb._spec import check_length, clip, close_matches, did_you_mean, provider_forms, provider_part
+from llmdb._spec import (
+    MAX_NAME,
+    check_length,
+    clip,
+    close_matches,
+    did_you_mean,
+    provider_forms,
+    provider_id,
+    provider_part,
+)
 from llmdb.errors import AmbiguousModel, InvalidSpec, LLMDBError, ModelExcluded, ModelNotFound, UnknownProvider
+from llmdb.schema import Model
 
 MAKERS: tuple[tuple[str, str], ...] = (
     (r"gpt-|chatgpt-|o[1-9](?:-|$)|text-embedding-|whisper-|tts-|dall-e-|davinci|babbage|codex-", "openai"),
@@ -58,6 +68,77 @@ FIRST_PARTY = frozenset(provider for _, provider in MAKERS)
 
 ROUTE_WORDS: dict[str, tuple[str, ...]] = {"amazon_bedrock": ("converse/", "invoke/")}
 """LiteLLM route words between a provider prefix and the model id (`bedrock/converse/<id>`)."""
+
+
+NAME_CACHE = 4096
+"""Resolved names kept per mapping (names that are not exact specs: LiteLLM keys, bare ids, other forms)."""
+
+
+class Resolver:
+    """A catalog's names → specs, remembered per mapping: the rules' answers and the indexes they need (bare
+    ids, case-folded names), each made on first need and dropped with the mapping it came from."""
+
+    def __init__(self) -> None:
+        self._bare: tuple[Snapshot, dict[str, list[str]]] | None = None
+        self._folded: tuple[Snapshot, dict[str, list[str]]] | None = None
+        self._names: tuple[Snapshot | None, dict[tuple[str, tuple[str, ...] | None], Resolved]] = (None, {})
+
+    def resolve(self, snap: Snapshot, name: str, scope: list[str] | None = None) -> Resolved:
+        """The spec `name` stands for in `snap` and the rule that found it (`resolve` below)."""
+        cached = self._names
+        if cached[0] is not snap:
+            cached = self._names = (snap, {})
+        key = (name, tuple(scope) if scope is not None else None)
+        found = cached[1].get(key)
+        if found is None:
+            found = resolve(snap, name, self.bare_ids(snap), scope, lambda: self.folded(snap))
+            if len(cached[1]) < NAME_CACHE:
+                cached[1][key] = found
+        return found
+
+    def model(self, snap: Snapshot, name: str, scope: list[str] | None = None) -> Model:
+        """The model `name` stands for in `snap`: an exact spec at once, any other name through the rules."""
+        model = snap.model(name) if scope is None else None
+        if model is None:
+            spec = self.resolve(snap, name, scope).spec
+            model = snap.model(spec)
+            if model is None:  # a names table pointing nowhere: the file is inconsistent
+                raise ModelNotFound(f"no model {spec!r}")
+        return model
+
+    def bare_ids(self, snap: Snapshot) -> dict[str, list[str]]:
+        """Model id → specs having it, built once per mapping (only for bare-id resolution)."""
+        bare = self._bare
+        if bare is None or bare[0] is not snap:
+            index: dict[str, list[str]] = {}
+            for spec in snap.specs:
+                index.setdefault(spec.split(":", 1)[1], []).append(spec)
+            bare = self._bare = (snap, index)
+        return bare[1]
+
+    def folded(self, snap: Snapshot) -> dict[str, list[str]]:
+        """`folded_names`, built once per mapping, on the first name that misses every rule."""
+        folded = self._folded
+        if folded is None or folded[0] is not snap:
+            folded = self._folded = (snap, folded_names(snap, self.bare_ids(snap)))
+        return folded[1]
+
+
+def provider_of(snap: Snapshot, name: str) -> str:
+    """The canonical id of provider `name` (an id or alias); `UnknownProvider` with close matches otherwise."""
+    pid = provider_id(name, snap.provider_alias_map) if isinstance(name, str) else None
+    if pid is None:
+        shown = clip(name) if isinstance(name, str) else repr(name)
+        hint = did_you_mean(name, snap.provider_alias_map) if isinstance(name, str) and len(name) <= MAX_NAME else ""
+        raise UnknownProvider(f"unknown provider {shown}{hint}; `llmdb providers` lists them")
+    return pid
+
+
+def scope_of(snap: Snapshot, scope: str | Sequence[str] | None) -> list[str] | None:
+    """Canonical ids of the providers named; `UnknownProvider` with close matches for one it lacks."""
+    if scope is None:
+        return None
+    return [provider_of(snap, name) for name in ([scope] if isinstance(scope, str) else scope)]
 
 
 class Resolved(NamedTuple):
