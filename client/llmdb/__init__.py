@@ -130,35 +130,6 @@ __all__ = [
     "usage",
 ]
 
-for _public in (
-    Catalog,
-    ModelList,
-    Comparison,
-    CostBreakdown,
-    CatalogDiff,
-    Change,
-    FieldChange,
-    LifecycleDates,
-    Selection,
-    TraceStep,
-    Snapshot,
-    Usage,
-    UsageCounts,
-    AmbiguousModel,
-    HistoryError,
-    InvalidQuery,
-    InvalidSpec,
-    InvalidUsage,
-    LLMDBError,
-    ModelExcluded,
-    ModelNotFound,
-    NoMatch,
-    PriceUnknown,
-    SnapshotError,
-    UnknownProfile,
-    UnknownProvider,
-):
-    _public.__module__ = __name__  # reprs and tracebacks say llmdb.Catalog, the name users import
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -217,3 +188,9 @@ def usage(obj: Any, *, api: str | None = None) -> Usage:
     """A `Usage` read from a response or its usage part (OpenAI Chat Completions or Responses, Anthropic,
     Gemini, Bedrock Converse, OpenAI-compatible APIs), as a dict or an SDK object; `api=` forces the shape."""
     return _read_usage(obj, api=api)
+
+
+for _name in __all__:  # reprs and tracebacks say llmdb.Catalog, llmdb.Model: the names users import
+    _public = globals()[_name]
+    if isinstance(_public, type) and _public.__module__.startswith("llmdb."):
+        _public.__module__ = __name__
