@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any
 
 if not getattr(sys, "_is_gil_enabled", lambda: True)():
     # The name cache and the supports() memo are read and replaced without locks: safe because the GIL runs no
@@ -23,12 +23,13 @@ if not getattr(sys, "_is_gil_enabled", lambda: True)():
         "llmdb needs the GIL, and this free-threaded Python runs without it: start it with PYTHON_GIL=1 (or -X gil=1)"
     )
 
-from llmdb._catalog import Catalog, ModelList, default_path, packaged_path
+from llmdb._catalog import Catalog, Supports, default_path, packaged_path
 from llmdb._compare import Comparison
 from llmdb._cost import CostBreakdown
 from llmdb._features import FEATURES
 from llmdb._history import CatalogDiff, Change, FieldChange, LifecycleDates  # sqlite3 loads on a history's first read
-from llmdb._query import Selection, TraceStep
+from llmdb._models import ModelList
+from llmdb._query import Requirements, Selection, TraceStep
 from llmdb._responses import APIS
 from llmdb._responses import usage as _read_usage
 from llmdb._snapshot import Snapshot
@@ -96,6 +97,7 @@ __all__ = [
     "PriceUnknown",
     "Provenance",
     "Provider",
+    "Requirements",
     "Selection",
     "Snapshot",
     "SnapshotError",
@@ -131,9 +133,6 @@ __all__ = [
 ]
 
 
-P = ParamSpec("P")
-R = TypeVar("R")
-
 _default = Catalog()
 """The process-wide catalog behind the module-level functions: its file is found and opened on first use."""
 
@@ -143,45 +142,32 @@ def default_catalog() -> Catalog:
     return _default
 
 
-# The two hot paths go straight to C: `get` is the name cache's `__getitem__` (a dict hit once a name has been
-# asked for in the current snapshot; a miss resolves and decodes it), `supports` its lru_cache'd answers.
+# The module-level functions are the default catalog's bound methods: one spelling of each signature, and
+# `help()` and `inspect.signature` show it. The two hot paths go straight to C: `get` is the name cache's
+# `__getitem__` (a dict hit once a name has been asked for in the current snapshot; a miss resolves and decodes
+# it), `supports` its lru_cache'd answers.
 get: Callable[[str], Model] = _default.by_name.__getitem__
 """`llmdb.get(spec)`: the model `spec` names (any name `Catalog.get` takes); `ModelNotFound` (a `KeyError`) with
 close matches otherwise."""
-supports: Callable[..., bool] = _default.supported
+supports: Supports = _default.supported
 """`llmdb.supports(spec, *features)`: `Catalog.supports` on the default catalog, answers remembered."""
 cost = _default.cost
-
-
-def _forward(method: Callable[Concatenate[Catalog, P], R]) -> Callable[P, R]:
-    """`llmdb.<name>`: `Catalog.<name>` on the default catalog, with its signature (for type checkers) and
-    docstring, written once."""
-
-    def call(*args: P.args, **kwargs: P.kwargs) -> R:
-        return method(_default, *args, **kwargs)
-
-    call.__name__ = call.__qualname__ = method.__name__
-    call.__doc__ = method.__doc__
-    call.__module__ = __name__
-    return call
-
-
-find = _forward(Catalog.find)
-resolve = _forward(Catalog.resolve)
-parse_spec = _forward(Catalog.parse_spec)
-models = _forward(Catalog.models)
-select = _forward(Catalog.select)
-providers = _forward(Catalog.providers)
-provider = _forward(Catalog.provider)
-capabilities = _forward(Catalog.capabilities)
-allowed = _forward(Catalog.allowed)
-explain = _forward(Catalog.explain)
-info = _forward(Catalog.info)
-history = _forward(Catalog.history)
-changes = _forward(Catalog.changes)
-diff = _forward(Catalog.diff)
-lifecycle = _forward(Catalog.lifecycle)
-compare = _forward(Catalog.compare)
+find = _default.find
+resolve = _default.resolve
+parse_spec = _default.parse_spec
+models = _default.models
+select = _default.select
+providers = _default.providers
+provider = _default.provider
+capabilities = _default.capabilities
+allowed = _default.allowed
+explain = _default.explain
+info = _default.info
+history = _default.history
+changes = _default.changes
+diff = _default.diff
+lifecycle = _default.lifecycle
+compare = _default.compare
 
 
 def usage(obj: Any, *, api: str | None = None) -> Usage:
@@ -194,3 +180,4 @@ for _name in __all__:  # reprs and tracebacks say llmdb.Catalog, llmdb.Model: th
     _public = globals()[_name]
     if isinstance(_public, type) and _public.__module__.startswith("llmdb."):
         _public.__module__ = __name__
+del _name, _public

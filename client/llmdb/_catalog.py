@@ -12,6 +12,7 @@ import os
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Protocol
 
 from llmdb import _compare, _cost, _history, _info, _models, contract
 from llmdb._features import check_feature
@@ -22,7 +23,6 @@ from llmdb._spec import clip, parse_spec
 from llmdb.errors import ModelNotFound, SnapshotError, UnknownProvider
 from llmdb.schema import Capabilities, Model, Provenance, Provider
 
-ModelList = _models.ModelList
 SYSTEM_PATH = contract.STATE_DIR / contract.CATALOG_FILE
 """Where the daemon publishes by default (its state directory)."""
 SUPPORTS_CACHE = 65_536
@@ -45,7 +45,13 @@ def default_path() -> Path:
     return daemon if daemon.exists() else packaged_path()
 
 
-class Models(dict[str, Model]):
+class Supports(Protocol):
+    """`supports`' signature, for the cache that answers it (`Catalog.supported`, `llmdb.supports`)."""
+
+    def __call__(self, spec: str, /, *features: str) -> bool: ...
+
+
+class ByName(dict[str, Model]):
     """Name → `Model` for the names already asked for in the current mapping: a repeated `get` is a dict hit (at
     C speed through `__getitem__`), and a miss (`__missing__`) resolves, decodes and remembers the name."""
 
@@ -72,10 +78,11 @@ class Catalog:
         """The file followed: its current mapping, and the one to fall back to (`_freshness`)."""
         self.resolver = Resolver()
         self.answers = _models.Answers(self.handle)
-        self.by_name = Models(self._lookup)
+        self.by_name = ByName(self._lookup)
         """The name → model cache: `by_name[name]` is `get(name)` without a method call (`llmdb.get` is its
         `__getitem__`)."""
-        self.supported = functools.lru_cache(maxsize=SUPPORTS_CACHE)(self._supported)
+        self._remembered = functools.lru_cache(maxsize=SUPPORTS_CACHE)(self._supported)
+        self.supported: Supports = self._remembered
         """`supports` with its answers remembered (`llmdb.supports` is this): a repeated question is one hit."""
         self._lock = threading.RLock()
         self._served: Snapshot | None = None
@@ -91,13 +98,13 @@ class Catalog:
             self._served = None
             self.by_name.clear()
             self.answers.clear()
-            self.supported.cache_clear()
+            self._remembered.cache_clear()
             self._served = snap
 
     def _lookup(self, name: str) -> Model:
         """A name not looked up since the mapping changed: resolve and decode it, and remember it for `get`."""
         with self._lock:
-            snap, model = self.handle.attempt(lambda snap: self.resolver.model(snap, name))
+            snap, model = self.handle.attempt(lambda snap: self.resolver.model(snap, name, exact_first=True))
             if snap is self._served and len(self.by_name) < snap.model_count + NAME_CACHE:
                 self.by_name[name] = model
             return model
@@ -156,15 +163,16 @@ class Catalog:
 
     # -- questions -----------------------------------------------------------------------------------------
 
+    # Each of these is its module's function of the catalog: a method, named as it is here.
     models = _models.models
     select = _models.select
-    cost = _cost.price
-    compare = _compare.compare_in
-    info = _info.describe
-    history = _history.of_model
-    lifecycle = _history.lifecycle_of
-    changes = _history.changes_of
-    diff = _history.diff_of
+    cost = _cost.cost
+    compare = _compare.compare
+    info = _info.info
+    history = _history.history
+    lifecycle = _history.lifecycle
+    changes = _history.changes
+    diff = _history.diff
 
     def providers(self) -> list[Provider]:
         """Every provider, by id."""

@@ -33,7 +33,7 @@ def not_a_directory(path: Path) -> None:
 
 
 def _filter_args(args: argparse.Namespace) -> dict[str, Any]:
-    """`_filters`' values as `models()` and `select()` take them."""
+    """`cli._filters`' values as `models()` and `select()` take them."""
     names = ("input", "output", "mode", "min_context", "min_output", "max_input_cost", "max_output_cost")
     return {name: getattr(args, name) for name in names} | {
         "require": args.require,

@@ -33,7 +33,7 @@ class Comparison(Struct, frozen=True, kw_only=True):
         return structs.replace(self, fields={p: self.fields[p] for p in self.differs})
 
 
-def compare(models: Sequence[Model], extra: Sequence[dict[str, Any]] = ()) -> Comparison:
+def side_by_side(models: Sequence[Model], extra: Sequence[dict[str, Any]] = ()) -> Comparison:
     """`models` compared over `SECTIONS`; `extra[i]` adds paths for model i (its dates from the history)."""
     flats = [contract.flatten(m) for m in models]
     for flat, more in zip(flats, extra, strict=False):
@@ -59,7 +59,7 @@ def _differ(path: str, values: list[Any]) -> bool:
     return any(v != values[0] for v in values)
 
 
-def compare_in(catalog: Catalog, *specs: str, differences: bool = False) -> Comparison:
+def compare(catalog: Catalog, *specs: str, differences: bool = False) -> Comparison:
     """Models side by side: limits, prices, capabilities, modalities, lifecycle (with the history's
     `introduced`/`removed` when there is a history), one value per model, and which fields differ
     (`differences`: only those fields)."""
@@ -71,7 +71,7 @@ def compare_in(catalog: Catalog, *specs: str, differences: bool = False) -> Comp
         from llmdb import _history  # sqlite3 only when there is a history to read
 
         for model in models:
-            dates = _history.lifecycle(catalog.history_path, model.spec, model)
+            dates = _history.lifecycle_in(catalog.history_path, model.spec, model)
             extra.append({"lifecycle.introduced": dates.introduced, "lifecycle.last_changed": dates.last_changed})
-    found = compare(models, extra)
+    found = side_by_side(models, extra)
     return found.differences() if differences else found

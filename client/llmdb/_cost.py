@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
     from llmdb._catalog import Catalog
 
-__all__ = ["PER_TOKENS", "CostBreakdown", "compute", "price"]
+__all__ = ["PER_TOKENS", "CostBreakdown", "compute", "cost"]
 
 PER_TOKENS = 1_000_000
 """Catalog prices are USD per 1M tokens."""
@@ -239,7 +239,7 @@ def _units(model: Model, prices: UnitPrices | None, u: Usage) -> dict[str, float
     return out
 
 
-def price(
+def cost(
     catalog: Catalog,
     spec: str,
     usage: Any = None,

@@ -198,7 +198,7 @@ def _of_model(path: Path, spec: str) -> tuple[float | None, list[tuple[str, str,
     return begins, rows
 
 
-def lifecycle(path: Path, spec: str, model: Model | None) -> LifecycleDates:
+def lifecycle_in(path: Path, spec: str, model: Model | None) -> LifecycleDates:
     """`model`'s lifecycle (None: a model the catalog no longer has) with its dates from the history."""
     begins, events = _of_model(path, spec)
     rows = [(row[0], row[4]) for row in events]
@@ -281,7 +281,7 @@ def parse_time(value: str | date | datetime | float) -> float:
     return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
 
 
-def diff(old: Snapshot, new: Snapshot, profile: str | None = None) -> CatalogDiff:
+def diff_snapshots(old: Snapshot, new: Snapshot, profile: str | None = None) -> CatalogDiff:
     """Every model of two snapshot files (read as `profile`) compared: equal models are skipped before they are
     flattened."""
     old_specs = [s for s in old.specs if s not in old.hidden]  # a profile's exclusions are not there
@@ -330,7 +330,7 @@ def model_then(catalog: Catalog, spec: str, at: str | date | datetime | float) -
     return model_at(catalog.history_path, history_spec(catalog, spec), when)
 
 
-def of_model(catalog: Catalog, spec: str, field: str | None = None) -> list[Change]:
+def history(catalog: Catalog, spec: str, field: str | None = None) -> list[Change]:
     """The timeline of a model, oldest first: introduced, each field change (old, new, source), removed.
 
     `spec`: any name `get` accepts, or the exact spec of a model no longer in the catalog. `field`: a path or
@@ -339,15 +339,15 @@ def of_model(catalog: Catalog, spec: str, field: str | None = None) -> list[Chan
     return timeline(catalog.history_path, history_spec(catalog, spec), field)
 
 
-def lifecycle_of(catalog: Catalog, spec: str) -> LifecycleDates:
+def lifecycle(catalog: Catalog, spec: str) -> LifecycleDates:
     """A model's lifecycle: the provider's deprecation and retirement dates from the catalog, and from the
     history when the catalog first had it (`introduced`), last changed it, and dropped it (`removed`).
     `spec` as for `history`."""
     spec = history_spec(catalog, spec)
-    return lifecycle(catalog.history_path, spec, catalog.snapshot.model(spec))
+    return lifecycle_in(catalog.history_path, spec, catalog.snapshot.model(spec))
 
 
-def changes_of(
+def changes(
     catalog: Catalog, since: str | date | datetime | float, *, provider: str | None = None, field: str | None = None
 ) -> list[Change]:
     """What changed across the catalog since a time (ISO text, date, datetime or unix time), oldest first;
@@ -362,7 +362,7 @@ def changes_of(
     return changes_since(catalog.history_path, when, provider, field)
 
 
-def diff_of(
+def diff(
     catalog: Catalog, old: str | os.PathLike[str] | int, new: str | os.PathLike[str] | int | None = None
 ) -> CatalogDiff:
     """Models added, removed and changed (field by field) from `old` to `new`: snapshot files, or epochs
@@ -373,10 +373,10 @@ def diff_of(
     sides = [_path_of(old, served), None if new is None else _path_of(new, served)]
     try:
         before, after = (served if p is None else Snapshot(p, profile=catalog.profile) for p in sides)
-        return diff(before, after, catalog.profile)
+        return diff_snapshots(before, after, catalog.profile)
     except UnknownProfile:  # an older file, from before the profile existed
         before, after = (Snapshot(served.path if p is None else p) for p in sides)
-        return diff(before, after, None)
+        return diff_snapshots(before, after, None)
 
 
 def _path_of(which: str | os.PathLike[str] | int, served: Snapshot) -> Path | None:

@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from llmdb._catalog import Catalog
 
 
-def describe(catalog: Catalog) -> dict[str, Any]:
+def info(catalog: Catalog) -> dict[str, Any]:
     """What is being served: file, epoch, content hash, build time (ISO 8601 UTC), sources, counts (models,
     providers, denied, excluded), and the daemon's status when the file is a daemon's."""
     snap = catalog.snapshot

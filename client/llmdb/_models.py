@@ -97,7 +97,7 @@ def select(
     needs = _query.requirements(require, forbid)
 
     def choose(snap: Snapshot) -> _query.Selection:
-        like_model = catalog.resolver.model(snap, like) if like is not None else None
+        like_model = catalog.resolver.model(snap, like, exact_first=True) if like is not None else None
         return _query.select(
             snap,
             needs,

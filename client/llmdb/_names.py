@@ -96,9 +96,10 @@ class Resolver:
                 cached[1][key] = found
         return found
 
-    def model(self, snap: Snapshot, name: str, scope: list[str] | None = None) -> Model:
-        """The model `name` stands for in `snap`: an exact spec at once, any other name through the rules."""
-        model = snap.model(name) if scope is None else None
+    def model(self, snap: Snapshot, name: str, scope: list[str] | None = None, *, exact_first: bool = False) -> Model:
+        """The model `name` stands for in `snap`, through the rules (remembered); `exact_first`: try it as an
+        exact spec before them (for names that mostly are: `get`'s misses, `select(like=)`)."""
+        model = snap.model(name) if exact_first and scope is None else None
         if model is None:
             spec = self.resolve(snap, name, scope).spec
             model = snap.model(spec)
