@@ -54,7 +54,8 @@ def run() -> dict[str, float]:
     model = catalog.get(SPEC)
     plain = {spec: model for spec in snap.specs}
     i = snap.ordinal(SPEC) or 0
-    record = bytes(snap._view[snap._records + snap._offsets[i] : snap._records + snap._offsets[i + 1]])
+    start = snap.file.records
+    record = bytes(snap.file.view[start + snap.lookup.offsets[i] : start + snap.lookup.offsets[i + 1]])
     decoder = msgspec.msgpack.Decoder(Model)
     env = {
         "plain": plain,

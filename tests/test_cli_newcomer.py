@@ -296,7 +296,7 @@ def _flip_record(source: Path, target: Path, spec: str) -> None:
     ordinal = snap.ordinal(spec)
     assert ordinal is not None
     data = bytearray(source.read_bytes())
-    data[snap._records + snap._offsets[ordinal] + 1] ^= 0x04
+    data[snap.file.records + snap.lookup.offsets[ordinal] + 1] ^= 0x04
     target.write_bytes(bytes(data))
 
 

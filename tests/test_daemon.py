@@ -190,7 +190,7 @@ def test_a_corrupt_packaged_catalog_is_refused_and_the_last_file_keeps_serving(t
     snap = Snapshot(packaged_path())
     i = snap.ordinal("openai:gpt-4o")
     assert i is not None
-    middle = snap._records + (snap._offsets[i] + snap._offsets[i + 1]) // 2  # a byte inside its record
+    middle = snap.file.records + (snap.lookup.offsets[i] + snap.lookup.offsets[i + 1]) // 2  # a byte inside its record
     data[middle] ^= 0xFF  # its checksum no longer matches: found when the record is read
     corrupt.write_bytes(bytes(data))
     daemon = Daemon(tmp_path, env={"LLMDBD_PACKAGED_SNAPSHOT": str(corrupt)}).start()

@@ -196,7 +196,7 @@ def _flip_record(data: bytes, path: Path, spec: str) -> bytes:
     snap = Snapshot(path)
     ordinal = snap.ordinal(spec)
     assert ordinal is not None
-    at = snap._records + snap._offsets[ordinal] + 1
+    at = snap.file.records + snap.lookup.offsets[ordinal] + 1
     flipped = bytearray(data)
     flipped[at] ^= 0x04
     return bytes(flipped)
@@ -321,7 +321,7 @@ def _with_record(path: Path, spec: str, record: bytes) -> None:
 
 def _index_of(path: Path) -> fmt.Index:
     snap = Snapshot(path)
-    offset, length = snap._sections[fmt.INDEX]
+    offset, length = snap.file.sections[fmt.INDEX]
     return msgspec.msgpack.decode(path.read_bytes()[offset : offset + length], type=fmt.Index)
 
 
@@ -459,12 +459,12 @@ def test_opening_and_exact_lookups_decode_no_index_part_and_a_filter_only_its_bi
     catalog = llmdb.Catalog(llmdb.packaged_path())
     snap = catalog.snapshot
     assert catalog.get("openai:gpt-4o").spec == "openai:gpt-4o"
-    assert snap._raw is None and snap._parts == {}  # the index section was not even checksummed
+    assert snap.index.raw is None and snap.index.decoded == {}  # the index section was not even checksummed
     found = catalog.models(require=["tools", "json_schema"])
-    assert set(snap._parts) == {"bitsets"}  # no specs, names or columns decoded
+    assert set(snap.index.decoded) == {"bitsets"}  # no specs, names or columns decoded
     assert len(found) > 1000 and all(m.capabilities.tools.enabled for m in found[:50])
     snap.verify()  # and the packaged file passes every check there is
-    assert set(snap._parts) == set(fmt.Index.__struct_fields__)
+    assert set(snap.index.decoded) == set(fmt.Index.__struct_fields__)
 
 
 def _with_lookup(path: Path, specs: list[str]) -> None:
@@ -518,7 +518,7 @@ def test_records_are_read_through_the_mapping_when_the_descriptor_is_gone(tmp_pa
     path = tmp_path / "c.llmdb"
     write_snapshot(make_catalog(), path)
     snap = Snapshot(path)
-    os.close(snap._fd)
+    os.close(snap.file.fd)
     other = os.open(os.devnull, os.O_RDONLY)  # the number may now read another file
     try:
         assert snap.model("t:m").cost.input == 1.0  # type: ignore[union-attr]
