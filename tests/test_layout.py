@@ -93,3 +93,17 @@ def test_no_import_inside_the_daemon_climbs_back_up() -> None:
                 upward.append((file, imported))
     assert ranked > 100
     assert upward == [], upward
+
+
+def test_no_client_class_is_over_200_lines_and_no_client_module_over_400() -> None:
+    """The client every application imports stays in pieces a reader can hold."""
+    classes, modules = {}, {}
+    for path in (ROOT / "client" / "llmdb").rglob("*.py"):
+        text = path.read_text()
+        modules[str(path.relative_to(ROOT))] = len(text.splitlines())
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.ClassDef):
+                classes[f"{path.name}:{node.name}"] = (node.end_lineno or 0) - node.lineno + 1
+    assert len(modules) >= 20 and len(classes) >= 20
+    assert {name: n for name, n in classes.items() if n > 200} == {}
+    assert {name: n for name, n in modules.items() if n > 400} == {}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import struct
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -14,6 +14,7 @@ import msgspec
 from llmdb import contract as fmt
 from llmdb._mapping import Mapping
 from llmdb.errors import SnapshotError
+from llmdb.schema import Provider
 
 if TYPE_CHECKING:
     from llmdb._snapshot import Snapshot
@@ -86,6 +87,90 @@ class IndexParts:
                     raise SnapshotError(f"{self._file.path}: index: {problem}")
             self.decoded[name] = found
         return found
+
+
+class IndexFields:
+    """The index's fields as a snapshot answers them (`Snapshot` is one): each decoded and checked on first use."""
+
+    index: IndexParts
+    model_count: int
+    _providers: dict[str, Provider] | None
+
+    @property
+    def profiles(self) -> dict[str, fmt.ProfileIndex]:
+        """The profiles compiled into this file, by name."""
+        profiles: dict[str, fmt.ProfileIndex] = self.index.part("profiles")
+        return profiles
+
+    @property
+    def specs(self) -> list[str]:
+        """All specs in ordinal order (decodes that part of the index once)."""
+        specs: list[str] = self.index.part("specs")
+        return specs
+
+    @property
+    def model_aliases(self) -> dict[str, str]:
+        """Alias spec (`openai:gpt4o`) → the spec it stands for."""
+        aliases: dict[str, str] = self.index.part("model_aliases")
+        return aliases
+
+    def model_alias(self, spec: str) -> str | None:
+        """The spec an alias spec (`openai:gpt4o`) stands for."""
+        return self.model_aliases.get(spec)
+
+    def denied_reason(self, spec: str) -> str | None:
+        """The allow/deny rule that denies `spec`, or None when it is allowed."""
+        return self.denied.get(spec)
+
+    @property
+    def denied(self) -> dict[str, str]:
+        """Spec → the rule denying it, for every denied model."""
+        denied: dict[str, str] = self.index.part("denied")
+        return denied
+
+    @property
+    def names(self) -> dict[str, str]:
+        """Other catalogs' names (LiteLLM's keys) → spec."""
+        names: dict[str, str] = self.index.part("names")
+        return names
+
+    @property
+    def excluded(self) -> dict[str, str]:
+        """Spec → the exclude (and its file) that removed it from the catalog: such specs have no record."""
+        excluded: dict[str, str] = self.index.part("excluded")
+        return excluded
+
+    # -- providers -----------------------------------------------------------------------------------------
+
+    @property
+    def providers(self) -> list[Provider]:
+        providers: list[Provider] = self.index.part("providers")
+        return providers
+
+    def provider(self, pid: str) -> Provider | None:
+        found = self._providers
+        if found is None:
+            found = self._providers = {p.id: p for p in self.providers}
+        return found.get(pid)
+
+    @property
+    def provider_alias_map(self) -> dict[str, str]:
+        """Every canonical provider id and alias → canonical id."""
+        aliases: dict[str, str] = self.index.part("provider_aliases")
+        return aliases
+
+    def _range(self, pid: str) -> tuple[int, int]:
+        ranges: dict[str, tuple[int, int]] = self.index.part("provider_ranges")
+        return ranges.get(pid, (0, 0))
+
+    def specs_of_provider(self, pid: str) -> Sequence[str]:
+        start, end = self._range(pid)
+        return self.specs[start:end]
+
+    def provider_bits(self, pid: str) -> int:
+        """The bitset of one provider's models: a contiguous run of ordinals."""
+        start, end = self._range(pid)
+        return ((1 << (end - start)) - 1) << start
 
 
 def spec_fault(spec: str) -> str | None:

@@ -1,0 +1,74 @@
+"""A file's bitsets and columns as the profile it is read as sees them: what filters and orderings read without
+decoding a record. Each bitset becomes an int once; each column's value types are checked on its first use and
+the profile's values patched in."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from llmdb._parts import COLUMN_TYPES
+from llmdb.errors import SnapshotError
+
+if TYPE_CHECKING:
+    from llmdb._snapshot import Snapshot
+
+
+def iter_ordinals(bits: int) -> Iterator[int]:
+    """The set bits' positions, ascending."""
+    text = format(bits, "b")[::-1]
+    i = text.find("1")
+    while i >= 0:
+        yield i
+        i = text.find("1", i + 1)
+
+
+class Columns:
+    """One snapshot's bitsets and columns; `patches` (a profile's column values by spec) apply to columns."""
+
+    def __init__(self, snap: Snapshot) -> None:
+        self._snap = snap
+        self._bits: dict[str, int] = {}
+        self._checked: set[str] = set()
+        self._patched: dict[str, list[Any]] = {}
+        self.patches: dict[str, dict[str, Any]] = {}
+
+    def bits(self, name: str) -> int:
+        """The bitset `name` (a feature, `status:beta`, `input:image`, `allowed`...); 0 for a modality no model has."""
+        found = self._bits.get(name)
+        if found is None:
+            bitsets: dict[str, bytes] = self._snap.index.part("bitsets")
+            raw = bitsets.get(name)
+            found = self._bits[name] = int.from_bytes(raw, "little") if raw is not None else 0
+        return found
+
+    def modes(self) -> list[str]:
+        """The modes some model of this file has (`chat`, `embedding`, ...)."""
+        return sorted(k[5:] for k in self._snap.index.part("bitsets") if k.startswith("mode:"))
+
+    def column(self, name: str) -> list[Any]:
+        """Per-ordinal values (`context`, `output`, `input_cost`, `output_cost`, `release_date`, `family`,
+        `base_id`); each column's value types are checked on its first use (`SnapshotError` naming the value)."""
+        snap = self._snap
+        columns: dict[str, list[Any]] = snap.index.part("columns")
+        found = columns.get(name)
+        if found is None:
+            return [None] * snap.model_count  # a column newer than this file
+        if name not in self._checked:
+            allowed = COLUMN_TYPES.get(name)
+            if allowed is not None and not set(map(type, found)) <= allowed:
+                ordinal, value = next((i, v) for i, v in enumerate(found) if type(v) not in allowed)
+                raise SnapshotError(
+                    f"{snap.path}: index: column {name!r} holds {value!r} for {snap.specs[ordinal]!r}"
+                    f" (expected {' or '.join(sorted(t.__name__ for t in allowed))})"
+                )
+            self._checked.add(name)
+            patch = self.patches.get(name)
+            if patch:
+                found = list(found)
+                for spec, value in patch.items():
+                    at = snap.probe(spec)
+                    if at is not None:  # the index's check found every one
+                        found[at] = value
+                self._patched[name] = found
+        return self._patched.get(name, found)
