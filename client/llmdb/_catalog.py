@@ -104,10 +104,14 @@ class Catalog:
     def _lookup(self, name: str) -> Model:
         """A name not looked up since the mapping changed: resolve and decode it, and remember it for `get`."""
         with self._lock:
-            snap, model = self.handle.attempt(lambda snap: self.resolver.model(snap, name, exact_first=True))
+            snap, model = self.handle.attempt(self._model, name)
             if snap is self._served and len(self.by_name) < snap.model_count + NAME_CACHE:
                 self.by_name[name] = model
             return model
+
+    def _model(self, snap: Snapshot, name: str) -> Model:
+        model = snap.model(name)  # most names asked for are specs: the rules are for the rest
+        return model if model is not None else self.resolver.model(snap, name)
 
     def refresh(self) -> None:
         """Serve a newly published file now, rather than within `CHECK_SECONDS` (after writing one yourself)."""

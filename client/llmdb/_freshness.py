@@ -91,13 +91,13 @@ class SnapshotHandle:
         self._notify(previous)
         return True
 
-    def attempt(self, work: Callable[[Snapshot], _T]) -> tuple[Snapshot, _T]:
-        """`work(current mapping)`; when a record of a new mapping turns out corrupt, go back to the mapping
+    def attempt(self, work: Callable[..., _T], *args: Any) -> tuple[Snapshot, _T]:
+        """`work(current mapping, *args)`; when a record of a new mapping turns out corrupt, go back to the mapping
         served before (`reject`) and do the work there."""
         while True:
             snap = self.current()
             try:
-                return snap, work(snap)
+                return snap, work(snap, *args)
             except SnapshotError as exc:
                 if not self.reject(snap, exc):
                     raise

@@ -8,7 +8,6 @@ import mmap
 import os
 import weakref
 import zlib
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,9 @@ import msgspec
 
 from llmdb import contract as fmt
 from llmdb.errors import SnapshotError
-from llmdb.schema import READABLE_SCHEMAS, SCHEMA_VERSION
+from llmdb.schema import READABLE_SCHEMAS, SCHEMA_VERSION, Model
+
+_MODEL = msgspec.msgpack.Decoder(Model)
 
 _READ_TO_CHECK = frozenset({fmt.LOOKUP, fmt.RECORDS})
 """Sections checksummed with `pread` rather than through the mapping: lookups touch only a few of their pages."""
@@ -113,7 +114,7 @@ class Mapping:
         """Bytes of the file read with `pread`, not through the mapping: the kernel maps ~64 KiB around every
         page a process first touches, so reading 1,000 scattered records through the mapping made ~80 MiB of a
         large file resident in each process; a read copies just the bytes (page cache still shared).
-        Records go through `record_bytes`; this checksums sections that lookups only probe."""
+        Records go through `record`; this checksums sections that lookups only probe."""
         try:
             data = os.pread(self.fd, length, offset)
         except OSError as exc:
@@ -122,26 +123,40 @@ class Mapping:
             raise SnapshotError(f"{self.path}: truncated: {offset + length} bytes needed, the file has fewer")
         return data
 
-    def record_bytes(
-        self, ordinal: int, start: int, end: int, expected: int | None, spec_at: Callable[[int], str]
-    ) -> bytes | memoryview:
-        """A record's bytes, read with `pread` and checked against its checksum `expected`. A mismatch is read
-        again through the mapping before it is blamed on the file: the descriptor may no longer be this file's (a
-        process that closed every descriptor, then opened others under the same number). Files without per-record
-        checksums (`expected` None) are read through the mapping (their records were verified whole at open)."""
-        if expected is None:
-            return self.view[start:end]
-        try:
-            data: bytes | memoryview = os.pread(self.fd, end - start, start)
-        except OSError:
-            data = b""
-        if zlib.crc32(data) != expected:
-            data = self.view[start:end]
-            if zlib.crc32(data) != expected:
-                raise SnapshotError(
-                    f"{self.path}: record {ordinal} ({spec_at(ordinal)!r}) checksum mismatch (corrupt file)"
-                )
-        return data
+    def record(self, ordinal: int, spec: str, start: int, end: int, expected: int | None, data: bytes | None) -> Model:
+        """Record `ordinal` (`start`..`end` of the records section) as the `Model` the index names `spec`, read
+        with `pread` and checked against its checksum `expected` (`data`: a profile's bytes for it instead).
+
+        A checksum mismatch is read again through the mapping before it is blamed on the file: the descriptor may
+        no longer be this file's (a process that closed every descriptor, then opened others under the same
+        number). Files without per-record checksums (`expected` None) are read through the mapping (their records
+        were verified whole at open). A record that does not decode, or holds another spec than the index says at
+        its place, is `SnapshotError` (never another model under this name)."""
+        start += self.records
+        end += self.records
+        if not self.records <= start <= end <= self.records_end:
+            raise SnapshotError(f"{self.path}: index: record {ordinal} ({spec!r}) runs {start}..{end}, off its section")
+        if data is None:
+            if expected is None:
+                data = self.view[start:end]
+            else:
+                try:
+                    data = os.pread(self.fd, end - start, start)
+                except OSError:
+                    data = b""
+                if zlib.crc32(data) != expected:
+                    data = self.view[start:end]
+                    if zlib.crc32(data) != expected:
+                        raise SnapshotError(
+                            f"{self.path}: record {ordinal} ({spec!r}) checksum mismatch (corrupt file)"
+                        )
+        model: Model = self.read(_MODEL, data, f"record {ordinal} ({spec!r})")
+        if model.spec != spec:
+            raise SnapshotError(f"{self.path}: record {ordinal} holds {model.spec!r} where the index says {spec!r}")
+        provider, _, model_id = spec.partition(":")  # the specs read in place are checked here, as they are used
+        if not provider or not model_id:
+            raise SnapshotError(f"{self.path}: record {ordinal}: spec {spec!r} is not 'provider:model'")
+        return model
 
     def _checksum(self, offset: int, length: int) -> int:
         """crc32 of a part of the file, read in chunks (checking a section does not make it resident)."""

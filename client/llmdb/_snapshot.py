@@ -17,11 +17,10 @@ from llmdb._columns import Columns, iter_ordinals
 from llmdb._lookup import FromIndex, InPlace, as_array
 from llmdb._mapping import Mapping
 from llmdb._origins import Origins
-from llmdb._parts import IndexFields, IndexParts, spec_fault
+from llmdb._parts import IndexFields, IndexParts
 from llmdb.errors import SnapshotError, UnknownProfile
 from llmdb.schema import BuildReport, Model, Provenance, Provider
 
-_MODEL = msgspec.msgpack.Decoder(Model)
 _PROVENANCE = msgspec.msgpack.Decoder(fmt.ProvenanceTable)
 _REPORT = msgspec.msgpack.Decoder(BuildReport)
 
@@ -95,7 +94,7 @@ class Snapshot(IndexFields):
             if self.lookup.confirms_misses and spec not in self._hidden and self.ordinal(spec) != ordinal:
                 raise SnapshotError(f"{self.path}: lookup section: {spec!r} is not found at its place")
             if spec not in self._cache:  # a cached record passed these checks when it was decoded
-                self._decode(ordinal, keep=False)
+                self._decode(ordinal, spec, keep=False)
         table = self.origins.table()
         for ordinal, fields in enumerate(table.models):
             self.origins.expand(fields, self.spec_at(ordinal))
@@ -117,35 +116,26 @@ class Snapshot(IndexFields):
             ordinal = self.ordinal(spec)
             if ordinal is None:
                 return None
-            model = self._decode(ordinal)
+            model = self._decode(ordinal, spec)
         return model
 
     def model_at(self, ordinal: int) -> Model:
-        model = self._cache.get(self.spec_at(ordinal))
-        return model if model is not None else self._decode(ordinal)
-
-    def _decode(self, ordinal: int, *, keep: bool = True) -> Model:
-        """Record `ordinal` as a `Model`; a record that does not decode, or names another spec than the index
-        does at its place, is `SnapshotError` (never another model under this name)."""
         spec = self.spec_at(ordinal)
-        file, lookup = self.file, self.lookup
-        start = file.records + lookup.offsets[ordinal]
-        end = file.records + lookup.offsets[ordinal + 1]
-        if not file.records <= start <= end <= file.records_end:
-            raise SnapshotError(f"{self.path}: index: record {ordinal} ({spec!r}) runs {start}..{end}, off its section")
-        data: bytes | memoryview | None = self._overridden.get(spec) if self._overridden else None
-        if data is None:
-            crcs = lookup.record_crcs
-            data = file.record_bytes(ordinal, start, end, crcs[ordinal] if crcs else None, self.spec_at)
-        model: Model = file.read(_MODEL, data, f"record {ordinal} ({spec!r})")
-        if model.spec != spec:
-            raise SnapshotError(f"{self.path}: record {ordinal} holds {model.spec!r} where the index says {spec!r}")
-        fault = spec_fault(spec)  # the specs a listing reads in place are not otherwise checked
-        if fault:
-            raise SnapshotError(f"{self.path}: record {ordinal}: {fault}")
+        model = self._cache.get(spec)
+        return model if model is not None else self._decode(ordinal, spec)
+
+    def _decode(self, ordinal: int, spec: str, *, keep: bool = True) -> Model:
+        """Record `ordinal`, which the index says is `spec`, as a `Model` (`Mapping.record` checks it)."""
+        lookup = self.lookup
+        crcs = lookup.record_crcs
+        data = self._overridden.get(spec) if self._overridden else None
+        offsets = lookup.offsets
+        model = self.file.record(
+            ordinal, spec, offsets[ordinal], offsets[ordinal + 1], crcs[ordinal] if crcs else None, data
+        )
         # Two threads may decode the same record at once; both results are equal, either may stay cached.
         if keep:
-            self._cache[model.spec] = model
+            self._cache[spec] = model
         return model
 
     def ordinal(self, spec: str) -> int | None:
