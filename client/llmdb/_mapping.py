@@ -123,7 +123,9 @@ class Mapping:
             raise SnapshotError(f"{self.path}: truncated: {offset + length} bytes needed, the file has fewer")
         return data
 
-    def record(self, ordinal: int, spec: str, start: int, end: int, expected: int | None, data: bytes | None) -> Model:
+    def record(
+        self, ordinal: int, spec: str, start: int, end: int, expected: int | None, data: bytes | memoryview | None
+    ) -> Model:
         """Record `ordinal` (`start`..`end` of the records section) as the `Model` the index names `spec`, read
         with `pread` and checked against its checksum `expected` (`data`: a profile's bytes for it instead).
 
