@@ -35,16 +35,21 @@ allow = {openai = "gpt-4o"}
 READ = """
 import json, sys, llmdb
 c = llmdb.Catalog(sys.argv[1])
-out = {"profile": c.info()["profile"], "allowed": len(c.models()), "tools": len(c.models(require=["tools"]))}
-m = c.get("openai:gpt-4o")
-out["gpt-4o"] = [m.limits.output, c.supports("openai:gpt-4o", "tools"), c.allowed("openai:gpt-4o")]
-out["mini"] = c.allowed("openai:gpt-4o-mini")
-try:
-    c.get("openai:gpt-4o-2024-05-13")
-    out["dated"] = "found"
-except llmdb.ModelExcluded as exc:
-    out["dated"] = "excluded"
-print(json.dumps(out))
+def answers():
+    out = {"profile": c.info()["profile"], "allowed": len(c.models()), "tools": len(c.models(require=["tools"]))}
+    m = c.get("openai:gpt-4o")
+    out["gpt-4o"] = [m.limits.output, c.supports("openai:gpt-4o", "tools"), c.allowed("openai:gpt-4o")]
+    out["mini"] = c.allowed("openai:gpt-4o-mini")
+    try:
+        c.get("openai:gpt-4o-2024-05-13")
+        out["dated"] = "found"
+    except llmdb.ModelExcluded as exc:
+        out["dated"] = "excluded"
+    return out
+first = answers()
+c.snapshot.shed()  # what a publish does to the file served before: read again, it answers as the profile still
+c._swapped(c.snapshot)
+print(json.dumps(first if answers() == first else {"shed": "answers changed"}))
 """
 
 

@@ -542,3 +542,34 @@ def test_a_model_list_read_across_a_fallback_finishes_from_the_file_served_befor
     assert specs == ["t:m", "t:x0", "t:x1"]
     assert [m.spec for m in catalog.models(provider="t")] == ["t:m", "t:x0", "t:x1"]  # the file served before
     assert catalog.get("t:m").cost.input == 1.0  # type: ignore[union-attr]
+
+
+def test_the_file_served_before_forgets_what_it_decoded_and_answers_the_same_after_a_fallback(
+    tmp_path: Path,
+) -> None:
+    """A publish sheds the previous file's decoded records, index parts, columns and provenance (it is kept only
+    to fall back to); falling back decodes them again, to the same answers."""
+    publish(make_catalog(1.0, extra_models=2), tmp_path)
+    catalog = llmdb.Catalog(tmp_path / "catalog.llmdb")
+    before = (
+        catalog.get("t:m"),
+        catalog.explain("t:m"),
+        [m.spec for m in catalog.models(provider="t")],
+        catalog.supports("t:m", "tools"),
+        catalog.provider("t"),
+    )
+    old = catalog.snapshot
+    bad = tmp_path / "bad.llmdb"
+    write_snapshot(make_catalog(2.0, extra_models=2), bad, epoch=2)
+    bad.write_bytes(_flip_record(bad.read_bytes(), bad, "t:m"))
+    os.replace(bad, tmp_path / "catalog.llmdb")
+    catalog.refresh()
+    assert catalog.snapshot.epoch == 2
+    assert old.model_at(0) is not before[0]  # decoded again: the first decode was forgotten at the publish
+    with pytest.warns(UserWarning, match="back to epoch 1"):
+        again = catalog.get("t:m")
+    assert catalog.snapshot is old
+    assert again == before[0] and again.cost.input == 1.0  # type: ignore[union-attr]
+    assert catalog.explain("t:m") == before[1]
+    assert [m.spec for m in catalog.models(provider="t")] == before[2]
+    assert catalog.supports("t:m", "tools") == before[3] and catalog.provider("t") == before[4]

@@ -98,6 +98,7 @@ class Catalog:
             self._served = None
             self.by_name.clear()
             self.answers.clear()
+            self.resolver.clear()
             self._remembered.cache_clear()
             self._served = snap
 

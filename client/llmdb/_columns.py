@@ -33,6 +33,11 @@ class Columns:
         self._patched: dict[str, list[Any]] = {}
         self.patches: dict[str, dict[str, Any]] = {}
 
+    def shed(self) -> None:
+        self._bits.clear()
+        self._checked.clear()
+        self._patched.clear()
+
     def bits(self, name: str) -> int:
         """The bitset `name` (a feature, `status:beta`, `input:image`, `allowed`...); 0 for a modality no model has."""
         found = self._bits.get(name)

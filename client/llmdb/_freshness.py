@@ -112,6 +112,8 @@ class SnapshotHandle:
             snap = self._open()
             if snap is not before:
                 self._previous = before
+                if before is not None:
+                    before.shed()  # kept to fall back to, not to answer from
         if snap is not before:
             self._notify(snap)
         return snap

@@ -182,6 +182,12 @@ class Mapping:
             self.checked.add(sid)
         return data
 
+    def unmap_pages(self) -> None:
+        """Drop this process's page-table entries for the file (`MADV_DONTNEED`): the pages stay in the page
+        cache, shared, and a later read maps them again; resident memory no longer counts the ones touched."""
+        with contextlib.suppress(OSError, ValueError, AttributeError):  # closed; no MADV_DONTNEED here
+            self.mm.madvise(mmap.MADV_DONTNEED)
+
     @property
     def superseded(self) -> bool:
         """True once the publisher has replaced this file with a newer one (a memory read, no system call)."""

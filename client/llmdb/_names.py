@@ -83,6 +83,11 @@ class Resolver:
         self._folded: tuple[Snapshot, dict[str, list[str]]] | None = None
         self._names: tuple[Snapshot | None, dict[tuple[str, tuple[str, ...] | None], Resolved]] = (None, {})
 
+    def clear(self) -> None:
+        """Forget every mapping's names (a new mapping is served)."""
+        self._bare = self._folded = None
+        self._names = (None, {})
+
     def resolve(self, snap: Snapshot, name: str, scope: list[str] | None = None) -> Resolved:
         """The spec `name` stands for in `snap` and the rule that found it (`resolve` below)."""
         cached = self._names

@@ -25,6 +25,9 @@ class Origins:
         self._snap = snap
         self._table: fmt.ProvenanceTable | None = None
 
+    def shed(self) -> None:
+        self._table = None
+
     def table(self) -> fmt.ProvenanceTable:
         table = self._table
         if table is None:

@@ -64,6 +64,17 @@ class IndexParts:
         self._owner = owner
         self.raw: Any = None
         self.decoded: dict[str, Any] = {}
+        self.pinned: dict[str, Any] = {}
+        """Parts set rather than decoded (a profile's bitsets, denials, exclusions): kept by `shed`."""
+
+    def pin(self, name: str, value: Any) -> None:
+        self.decoded[name] = self.pinned[name] = value
+
+    def shed(self) -> None:
+        """Forget what was decoded (it is decoded again if asked for), keeping what was pinned."""
+        self.raw = None
+        self.decoded.clear()
+        self.decoded.update(self.pinned)
 
     def raw_part(self, name: str) -> Any:
         """Index field `name`, decoded but not yet checked (the index section's checksum verified first)."""

@@ -71,10 +71,9 @@ class Snapshot(IndexFields):
         if found is None:
             have = ", ".join(sorted(self.profiles)) or "none"
             raise UnknownProfile(f"{self.path}: no profile {name!r} (the file's profiles: {have})")
-        decoded = self.index.decoded
-        decoded["bitsets"] = found.bitsets
-        decoded["denied"] = found.denied
-        decoded["excluded"] = {**self.excluded, **found.excluded}
+        self.index.pin("bitsets", found.bitsets)
+        self.index.pin("denied", found.denied)
+        self.index.pin("excluded", {**self.excluded, **found.excluded})
         self._hidden, self._overridden, self.columns.patches = found.excluded, found.records, found.columns
 
     @property
@@ -101,6 +100,17 @@ class Snapshot(IndexFields):
         for pid, fields in table.providers.items():
             self.origins.expand(fields, f"provider {pid}")
         self.origins.report()
+
+    def shed(self) -> None:
+        """Forget every record, index part, column and table decoded from this file and the pages of it touched,
+        keeping the mapping and the profile read: a handle keeps the mapping it served before only to fall back
+        to (decoding again if it does), so a publish does not leave each reader holding two catalogs."""
+        self._cache.clear()
+        self._providers = None
+        self.index.shed()
+        self.columns.shed()
+        self.origins.shed()
+        self.file.unmap_pages()
 
     @property
     def superseded(self) -> bool:

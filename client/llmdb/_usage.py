@@ -128,8 +128,10 @@ def check(u: Usage) -> Usage:
 def from_counts(counts: Mapping[str, Any]) -> Usage:
     """A checked `Usage` from counts by field name. Integers only, the common case, are checked at once; anything
     else goes through msgspec, which enforces each field's type and bounds and names what it refuses."""
-    values = counts.values()
-    if set(map(type, values)) <= {int} and min(values, default=0) >= 0 and max(values, default=0) <= MAX_TOKENS:
+    for n in counts.values():
+        if n.__class__ is not int or not 0 <= n <= MAX_TOKENS:
+            break
+    else:
         try:
             return consistent(Usage(**counts))
         except TypeError:
