@@ -48,6 +48,116 @@ def fresh(code: str, runs: int = 11) -> list[dict[str, Any]]:
     return out
 
 
+HOT = {
+    "dict lookup (ns)": "plain[SPEC]",
+    "llmdb.get, repeated (ns)": "llmdb.get(SPEC)",
+    "Catalog.get, repeated (ns)": "c.get(SPEC)",
+    "llmdb.supports(spec, 'tools') (ns)": "llmdb.supports(SPEC, 'tools')",
+    "llmdb.cost(...) (ns)": "llmdb.cost(SPEC, input_tokens=1000, output_tokens=200)",
+    "llmdb.cost(..., cache_read_tokens=...) (ns)": (
+        "llmdb.cost(SPEC, input_tokens=10000, output_tokens=2000, cache_read_tokens=4000)"
+    ),
+    "llmdb.usage(OpenAI usage dict) (ns)": "llmdb.usage(USAGE)",
+    "llmdb.cost(SPEC, usage=OpenAI usage dict) (ns)": "llmdb.cost(SPEC, usage=USAGE)",
+}
+"""The hot loops, measured in rounds that take each in turn (the floor beside each figure, not minutes apart)."""
+
+
+def interleaved(stmts: dict[str, str], env: dict[str, Any], rounds: int = 7, number: int = 20_000) -> dict[str, float]:
+    """Nanoseconds per call of each statement: the best of `rounds` rounds, each timing every statement once in
+    turn, so that the machine's drift (2x within an hour here) falls on all of them alike."""
+    best = dict.fromkeys(stmts, float("inf"))
+    for _ in range(rounds):
+        for name, stmt in stmts.items():
+            best[name] = min(best[name], min(timeit.repeat(stmt, globals=env, number=number, repeat=3)) / number * 1e9)
+    return best
+
+
+def first_gets(rounds: int = 7) -> tuple[float, float]:
+    """(first `get` of every model after open, msgspec's decode of every model's record), µs per model, in
+    alternating rounds. Both keep what they decode (a first get caches the model), so both pay for new memory."""
+    catalog = Catalog(llmdb.packaged_path())
+    snap = catalog.snapshot
+    start, offsets = snap.file.records, snap.lookup.offsets
+    records = [bytes(snap.file.view[start + offsets[i] : start + offsets[i + 1]]) for i in range(snap.model_count)]
+    decoder = msgspec.msgpack.Decoder(Model)
+    specs = snap.specs
+    gets, decodes = [], []
+    for _ in range(rounds):
+        begin = time.perf_counter()
+        decoded = [decoder.decode(record) for record in records]
+        decodes.append((time.perf_counter() - begin) / len(records) * 1e6)
+        del decoded
+        cold = Catalog(llmdb.packaged_path())
+        cold.snapshot  # noqa: B018  (open and verify outside the timing)
+        begin = time.perf_counter()
+        for spec in specs:
+            cold.get(spec)
+        gets.append((time.perf_counter() - begin) / len(specs) * 1e6)
+        cold.close()
+        del cold
+    return min(gets), min(decodes)
+
+
+def cold_models(rounds: int = 5) -> tuple[float, float, float, int]:
+    """(`models(require=[tools, json_schema])` cold in a just-opened catalog, the same warm, a list comprehension
+    that decodes every model's record and keeps those with both: what a reader without the index's bitsets does),
+    ms, and how many models match."""
+    snap = Catalog(llmdb.packaged_path()).snapshot
+    start, offsets = snap.file.records, snap.lookup.offsets
+    records = [bytes(snap.file.view[start + offsets[i] : start + offsets[i + 1]]) for i in range(snap.model_count)]
+    decoder = msgspec.msgpack.Decoder(Model)
+    colds, warms, scans = [], [], []
+    found = 0
+    for _ in range(rounds):
+        cold = Catalog(llmdb.packaged_path())
+        cold.snapshot  # noqa: B018  (open and verify outside the timing)
+        begin = time.perf_counter()
+        found = len(cold.models(require={"tools": True, "json_schema": True}))
+        colds.append((time.perf_counter() - begin) * 1e3)
+        begin = time.perf_counter()
+        cold.models(require={"tools": True, "json_schema": True})
+        warms.append((time.perf_counter() - begin) * 1e3)
+        cold.close()
+        begin = time.perf_counter()
+        scan = [
+            m
+            for m in (decoder.decode(record) for record in records)
+            if m.capabilities.tools.enabled and m.capabilities.json.schema and m.status != "deprecated"
+        ]
+        scans.append((time.perf_counter() - begin) * 1e3)
+        del scan
+    return statistics.median(colds), statistics.median(warms), statistics.median(scans), found
+
+
+PUBLISHES = """
+import gc, json, os, shutil, sys, tempfile, llmdb
+def rss():
+    return [int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmRSS')][0] / 1024
+path = os.path.join(tempfile.mkdtemp(), "catalog.llmdb")
+shutil.copy(llmdb.packaged_path(), path)
+c = llmdb.Catalog(path)
+specs = c.snapshot.specs
+def work():
+    for spec in specs[::3]:
+        c.get(spec)
+    c.models(require=["tools"]); c.supports("openai:gpt-4o", "tools"); c.get("gpt-4o"); c.explain("openai:gpt-4o")
+work(); gc.collect(); sizes = [rss()]
+for _ in range(4):
+    shutil.copy(llmdb.packaged_path(), path + ".new"); os.replace(path + ".new", path)
+    c.refresh(); work(); gc.collect(); sizes.append(rss())
+print(json.dumps(sizes))
+"""
+"""A reader that asks for a third of the models, a filter, a name and provenance; then 4 publishes of the same
+catalog, each followed by the same questions."""
+
+
+def publishes() -> list[float]:
+    done = subprocess.run([sys.executable, "-c", PUBLISHES], capture_output=True, text=True, check=True)
+    sizes: list[float] = json.loads(done.stdout)
+    return sizes
+
+
 def run() -> dict[str, float]:
     catalog = Catalog(llmdb.packaged_path())
     snap = catalog.snapshot
@@ -67,40 +177,20 @@ def run() -> dict[str, float]:
         "USAGE": USAGE,
     }
     llmdb.default_catalog()
-    results = {
-        "dict lookup (ns)": per_call("plain[SPEC]", env),
-        "msgspec decode of one record (ns)": per_call("decoder.decode(record)", env, 20_000),
-        "llmdb.get, repeated (ns)": per_call("llmdb.get(SPEC)", env),
-        "Catalog.get, repeated (ns)": per_call("c.get(SPEC)", env),
-        "llmdb.supports(spec, 'tools') (ns)": per_call("llmdb.supports(SPEC, 'tools')", env),
-        "llmdb.cost(...) (ns)": per_call("llmdb.cost(SPEC, input_tokens=1000, output_tokens=200)", env, 20_000),
-        "llmdb.cost(..., cache_read_tokens=...) (ns)": per_call(
-            "llmdb.cost(SPEC, input_tokens=10000, output_tokens=2000, cache_read_tokens=4000)", env, 20_000
-        ),
-        "llmdb.usage(OpenAI usage dict) (ns)": per_call("llmdb.usage(USAGE)", env, 20_000),
-        "llmdb.cost(SPEC, usage=OpenAI usage dict) (ns)": per_call("llmdb.cost(SPEC, usage=USAGE)", env, 20_000),
-    }
-    firsts = []
-    for _ in range(5):
-        cold = Catalog(llmdb.packaged_path())
-        specs = cold.snapshot.specs
-        start = time.perf_counter()
-        for spec in specs:
-            cold.get(spec)
-        firsts.append((time.perf_counter() - start) / len(specs) * 1e6)
-    results["first get of every model after open, per model (us)"] = statistics.median(firsts)
-    colds, warms = [], []
-    for _ in range(5):
-        cold = Catalog(llmdb.packaged_path())
-        cold.snapshot  # noqa: B018  (open and verify outside the timing)
-        start = time.perf_counter()
-        found = cold.models(require={"tools": True, "json_schema": True})
-        colds.append((time.perf_counter() - start) * 1e3)
-        start = time.perf_counter()
-        cold.models(require={"tools": True, "json_schema": True})
-        warms.append((time.perf_counter() - start) * 1e3)
-    results[f"models(require tools+json_schema), {len(found)} results, cold (ms)"] = statistics.median(colds)
-    results["models(require tools+json_schema), warm (ms)"] = statistics.median(warms)
+    llmdb.get(SPEC)
+    results = interleaved(HOT, env)
+    results["msgspec decode of one record (ns)"] = per_call("decoder.decode(record)", env, 20_000)
+    first, decode = first_gets()
+    results["first get of every model after open, per model (us)"] = first
+    results["msgspec decode of every model's record, per model (us)"] = decode
+    cold, warm, scan, found = cold_models()
+    results[f"models(require tools+json_schema), {found} results, cold (ms)"] = cold
+    results["models(require tools+json_schema), warm (ms)"] = warm
+    results["list comprehension decoding every record, keeping tools+json_schema (ms)"] = scan
+    sizes = publishes()
+    results["reader RSS before any publish (MiB)"] = sizes[0]
+    results["reader RSS growth at the first publish (MiB)"] = sizes[1] - sizes[0]
+    results["reader RSS growth over the next 3 publishes (MiB)"] = sizes[-1] - sizes[1]
     start = time.perf_counter()
     for _ in range(20):
         catalog.select(require=["tools", "json_schema"], prefer=["anthropic", "openai"])

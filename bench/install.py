@@ -43,8 +43,12 @@ def _wall(python: str, code: str, env: dict[str, str], runs: int) -> float:
 
 
 def measure(python: str, env: dict[str, str], runs: int = 11) -> dict[str, Any]:
-    passed = _wall(python, "pass", env, runs)
-    lookup = _wall(python, f"import llmdb; llmdb.get({SPEC!r})", env, runs)
+    walls: dict[str, list[float]] = {"pass": [], "msgspec": [], "lookup": []}
+    for _ in range(runs):  # in turn, so that drift falls on each alike
+        walls["pass"].append(_wall(python, "pass", env, 1))
+        walls["msgspec"].append(_wall(python, "import msgspec", env, 1))
+        walls["lookup"].append(_wall(python, f"import llmdb; llmdb.get({SPEC!r})", env, 1))
+    passed, msgspec, lookup = (statistics.median(walls[k]) for k in ("pass", "msgspec", "lookup"))
     inside = [
         json.loads(subprocess.run([python, "-c", IN_PROCESS], env=env, check=True, capture_output=True).stdout)
         for _ in range(runs)
@@ -53,6 +57,7 @@ def measure(python: str, env: dict[str, str], runs: int = 11) -> dict[str, Any]:
         "python -c pass (ms)": passed,
         "python -c 'import llmdb; llmdb.get(...)' (ms)": lookup,
         "import + open + first get over python -c pass (ms)": lookup - passed,
+        "python -c 'import msgspec' over python -c pass (ms)": msgspec - passed,
         "import llmdb + open + first get, in-process (ms)": statistics.median(r["wall"] for r in inside) * 1e3,
         "resident memory after import and 1,000 lookups (MiB)": statistics.median(r["rss"] for r in inside) / 1024,
         "typing_extensions imported": float(any(r["extensions"] for r in inside)),

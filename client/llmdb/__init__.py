@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 if not getattr(sys, "_is_gil_enabled", lambda: True)():
     # The name cache and the supports() memo are read and replaced without locks: safe because the GIL runs no
@@ -24,16 +24,8 @@ if not getattr(sys, "_is_gil_enabled", lambda: True)():
     )
 
 from llmdb._catalog import Catalog, Supports, default_path, packaged_path
-from llmdb._compare import Comparison
-from llmdb._cost import CostBreakdown
-from llmdb._features import FEATURES
-from llmdb._history import CatalogDiff, Change, FieldChange, LifecycleDates  # sqlite3 loads on a history's first read
-from llmdb._models import ModelList
-from llmdb._query import Requirements, Selection, TraceStep
-from llmdb._responses import APIS
-from llmdb._responses import usage as _read_usage
+from llmdb._lazy import PUBLIC, load, shown_as_public
 from llmdb._snapshot import Snapshot
-from llmdb._usage import Usage, UsageCounts
 from llmdb.errors import (
     AmbiguousModel,
     HistoryError,
@@ -62,6 +54,17 @@ from llmdb.schema import (
     Provenance,
     Provider,
 )
+
+if TYPE_CHECKING:
+    from llmdb._compare import Comparison
+    from llmdb._cost import CostBreakdown
+    from llmdb._features import FEATURES
+    from llmdb._history import CatalogDiff, Change, FieldChange, LifecycleDates
+    from llmdb._models import ModelList
+    from llmdb._query import Requirements, Selection, TraceStep
+    from llmdb._responses import APIS
+    from llmdb._usage import Usage, UsageCounts
+
 
 __version__ = "0.1.0"
 
@@ -151,33 +154,54 @@ get: Callable[[str], Model] = _default.by_name.__getitem__
 close matches otherwise."""
 supports: Supports = _default.supported
 """`llmdb.supports(spec, *features)`: `Catalog.supports` on the default catalog, answers remembered."""
-cost = _default.cost
 find = _default.find
 resolve = _default.resolve
 parse_spec = _default.parse_spec
-models = _default.models
-select = _default.select
 providers = _default.providers
 provider = _default.provider
 capabilities = _default.capabilities
 allowed = _default.allowed
 explain = _default.explain
-info = _default.info
-history = _default.history
-changes = _default.changes
-diff = _default.diff
-lifecycle = _default.lifecycle
-compare = _default.compare
+if TYPE_CHECKING:
+    cost = _default.cost
+    models = _default.models
+    select = _default.select
+    info = _default.info
+    history = _default.history
+    changes = _default.changes
+    diff = _default.diff
+    lifecycle = _default.lifecycle
+    compare = _default.compare
+_FORWARDED = ("cost", "models", "select", "info", "history", "changes", "diff", "lifecycle", "compare")
+"""The default catalog's methods answered by modules loaded on first use: bound when first asked for."""
 
 
 def usage(obj: Any, *, api: str | None = None) -> Usage:
     """A `Usage` read from a response or its usage part (OpenAI Chat Completions or Responses, Anthropic,
     Gemini, Bedrock Converse, OpenAI-compatible APIs), as a dict or an SDK object; `api=` forces the shape."""
-    return _read_usage(obj, api=api)
+    read: Callable[..., Usage] = load("_responses").usage
+    return read(obj, api=api)
 
 
-for _name in __all__:  # reprs and tracebacks say llmdb.Catalog, llmdb.Model: the names users import
-    _public = globals()[_name]
-    if isinstance(_public, type) and _public.__module__.startswith("llmdb."):
-        _public.__module__ = __name__
-del _name, _public
+if not TYPE_CHECKING:
+
+    def __getattr__(name: str) -> Any:
+        """The public names whose modules load on first use (PEP 562); each is then a plain module attribute."""
+        if name in _FORWARDED:
+            value = getattr(_default, name)
+        elif name in PUBLIC:
+            value = shown_as_public(getattr(load(PUBLIC[name]), name))
+        else:
+            raise AttributeError(f"module 'llmdb' has no attribute {name!r}")
+        globals()[name] = value
+        return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
+
+for _name in __all__:
+    if _name not in PUBLIC and _name not in _FORWARDED:
+        shown_as_public(globals()[_name])
+del _name

@@ -11,38 +11,58 @@ import functools
 import os
 import threading
 from collections.abc import Callable, Sequence
-from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from llmdb import _compare, _cost, _history, _info, _models, contract
-from llmdb._features import check_feature
+from llmdb import contract
 from llmdb._freshness import SnapshotHandle
-from llmdb._names import NAME_CACHE, Resolved, Resolver, provider_of, scope_of
+from llmdb._lazy import Forward, load
 from llmdb._snapshot import Snapshot
 from llmdb._spec import clip, parse_spec
 from llmdb.errors import ModelNotFound, SnapshotError, UnknownProvider
 from llmdb.schema import Capabilities, Model, Provenance, Provider
 
-SYSTEM_PATH = contract.STATE_DIR / contract.CATALOG_FILE
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from llmdb import _compare, _cost, _history, _info, _models
+    from llmdb._names import Resolved, Resolver
+
+SYSTEM_PATH = os.path.join(contract.STATE_DIR, contract.CATALOG_FILE)
 """Where the daemon publishes by default (its state directory)."""
 SUPPORTS_CACHE = 65_536
 """Distinct `supports` questions remembered per mapping (least recently used go first)."""
+OTHER_NAMES = 4096
+"""Names other than specs (LiteLLM keys, bare ids, other forms) the name cache keeps per mapping, beside specs."""
 
 
 def packaged_path() -> Path:
     """The snapshot shipped inside the wheel, built by `llmdbd build` from models.dev."""
-    return Path(__file__).with_name("catalog.llmdb")  # a plain file in the package (no importlib.resources import)
+    from pathlib import Path
+
+    return Path(_packaged())
 
 
 def default_path() -> Path:
     """`$LLMDB_SNAPSHOT`, else the daemon's `catalog.llmdb` if present (in `$LLMDB_STATE_DIR`, default
     /var/lib/llmdb), else the packaged file."""
+    from pathlib import Path
+
+    return Path(_default())
+
+
+def _packaged() -> str:
+    # a plain file in the package (no importlib.resources import)
+    return os.path.join(os.path.dirname(__file__), "catalog.llmdb")
+
+
+def _default() -> str:
+    """`default_path`, as a string (what a catalog opens: no pathlib on the way to a first lookup)."""
     env = os.environ.get(contract.SNAPSHOT_ENV)
     if env:
-        return Path(env)
+        return env
     state = os.environ.get(contract.STATE_DIR_ENV)
-    daemon = Path(state) / contract.CATALOG_FILE if state else SYSTEM_PATH
-    return daemon if daemon.exists() else packaged_path()
+    daemon = os.path.join(state, contract.CATALOG_FILE) if state else SYSTEM_PATH
+    return daemon if os.path.exists(daemon) else _packaged()
 
 
 class Supports(Protocol):
@@ -74,10 +94,8 @@ class Catalog:
         `profile`: answer as that profile of the file does (default `$LLMDB_PROFILE`, else the base catalog);
         `UnknownProfile` at first use, naming the file's profiles, when it has none of that name."""
         self.profile = profile if profile is not None else (os.environ.get(contract.PROFILE_ENV) or None)
-        self.handle = SnapshotHandle(Path(path) if path is not None else default_path, profile=self.profile)
+        self.handle = SnapshotHandle(path if path is not None else _default, profile=self.profile)
         """The file followed: its current mapping, and the one to fall back to (`_freshness`)."""
-        self.resolver = Resolver()
-        self.answers = _models.Answers(self.handle)
         self.by_name = ByName(self._lookup)
         """The name → model cache: `by_name[name]` is `get(name)` without a method call (`llmdb.get` is its
         `__getitem__`)."""
@@ -89,6 +107,18 @@ class Catalog:
         """The mapping `by_name` and `supported` hold answers from (swapped under `_lock`)."""
         self.handle.add_listener(self._swapped)
 
+    @functools.cached_property
+    def resolver(self) -> Resolver:
+        """The names that are not exact specs → specs, by the rules (`_names`, loaded on the first such name)."""
+        resolver: Resolver = load("_names").Resolver()
+        return resolver
+
+    @functools.cached_property
+    def answers(self) -> _models.Answers:
+        """The answers to queries, remembered per mapping (`_models`, loaded on the first query)."""
+        answers: _models.Answers = load("_models").Answers(self.handle)
+        return answers
+
     def _swapped(self, snap: Snapshot) -> None:
         """A new mapping: forget every answer from the old one.
 
@@ -97,8 +127,11 @@ class Catalog:
         with self._lock:
             self._served = None
             self.by_name.clear()
-            self.answers.clear()
-            self.resolver.clear()
+            known = self.__dict__  # the cached properties made so far
+            if "answers" in known:
+                self.answers.clear()
+            if "resolver" in known:
+                self.resolver.clear()
             self._remembered.cache_clear()
             self._served = snap
 
@@ -106,7 +139,7 @@ class Catalog:
         """A name not looked up since the mapping changed: resolve and decode it, and remember it for `get`."""
         with self._lock:
             snap, model = self.handle.attempt(self._model, name)
-            if snap is self._served and len(self.by_name) < snap.model_count + NAME_CACHE:
+            if snap is self._served and len(self.by_name) < snap.model_count + OTHER_NAMES:
                 self.by_name[name] = model
             return model
 
@@ -131,7 +164,7 @@ class Catalog:
     @property
     def history_path(self) -> Path:
         """The history database beside the snapshot being served (`history.sqlite3`)."""
-        return self.handle.current().path.parent / contract.HISTORY_FILE
+        return self.handle.current().path.with_name(contract.HISTORY_FILE)
 
     # -- names ---------------------------------------------------------------------------------------------
 
@@ -154,13 +187,13 @@ class Catalog:
         """Like `get`, also accepting a (provider, model id) tuple, and a bare id limited to `scope`."""
         snap = self.handle.current()
         if isinstance(spec, tuple):
-            spec = f"{provider_of(snap, spec[0])}:{spec[1]}"
-        return self.resolver.model(snap, spec, scope_of(snap, scope))
+            spec = f"{load('_names').provider_of(snap, spec[0])}:{spec[1]}"
+        return self.resolver.model(snap, spec, load("_names").scope_of(snap, scope))
 
     def resolve_name(self, name: str, *, scope: str | Sequence[str] | None = None) -> Resolved:
         """(spec, rule) for a name: which model it stands for and which rule found it (`llmdb resolve`)."""
         snap = self.handle.current()
-        return self.resolver.resolve(snap, name, scope_of(snap, scope))
+        return self.resolver.resolve(snap, name, load("_names").scope_of(snap, scope))
 
     def parse_spec(self, text: str) -> tuple[str, str]:
         """(canonical provider id, model id) from any accepted spec form; see `llmdb.parse_spec`."""
@@ -169,15 +202,24 @@ class Catalog:
     # -- questions -----------------------------------------------------------------------------------------
 
     # Each of these is its module's function of the catalog: a method, named as it is here.
-    models = _models.models
-    select = _models.select
-    cost = _cost.cost
-    compare = _compare.compare
-    info = _info.info
-    history = _history.history
-    lifecycle = _history.lifecycle
-    changes = _history.changes
-    diff = _history.diff
+    # Each module is imported when its first method is looked up (`_lazy.Forward`), not by `import llmdb`.
+    if TYPE_CHECKING:
+        models = _models.models
+        select = _models.select
+        cost = _cost.cost
+        compare = _compare.compare
+        info = _info.info
+        history = _history.history
+        lifecycle = _history.lifecycle
+        changes = _history.changes
+        diff = _history.diff
+    else:
+        models, select = Forward("_models"), Forward("_models")
+        cost = Forward("_cost")
+        compare = Forward("_compare")
+        info = Forward("_info")
+        history, lifecycle = Forward("_history"), Forward("_history")
+        changes, diff = Forward("_history"), Forward("_history")
 
     def providers(self) -> list[Provider]:
         """Every provider, by id."""
@@ -186,7 +228,7 @@ class Catalog:
     def provider(self, id: str) -> Provider:
         """One provider by canonical id or any alias; `UnknownProvider` with suggestions otherwise."""
         snap = self.handle.current()
-        found = snap.provider(provider_of(snap, id))
+        found = snap.provider(load("_names").provider_of(snap, id))
         if found is None:
             raise UnknownProvider(f"unknown provider {clip(id)}")
         return found
@@ -209,8 +251,9 @@ class Catalog:
             if snap is None or self._served is not snap:
                 continue  # not opened yet, or a swap under way
             ordinal = snap.ordinal(key)
+            check = load("_features").check_feature
             answer = ordinal is not None and all(
-                snap.bits(check_feature(feature, modalities=True)) >> ordinal & 1 for feature in features
+                snap.bits(check(feature, modalities=True)) >> ordinal & 1 for feature in features
             )
             if self._served is snap:
                 return answer

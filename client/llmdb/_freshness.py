@@ -18,7 +18,6 @@ import time
 import warnings
 import weakref
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, TypeVar
 
 from llmdb._snapshot import Snapshot
@@ -42,14 +41,15 @@ class SnapshotHandle:
     each new mapping (a catalog drops what it cached from the old one)."""
 
     def __init__(
-        self, path: str | os.PathLike[str] | Callable[[], Path], *, follow: bool = True, profile: str | None = None
+        self, path: str | os.PathLike[str] | Callable[[], str], *, follow: bool = True, profile: str | None = None
     ) -> None:
         """`path`, or a function finding it at first use; `follow=False`: no checker thread, the handle changes
         only when `check()` is called; `profile`: every file is read as that profile sees it. Nothing is
         opened, and no thread started, before the first lookup."""
         self.profile = profile
         self._locate = path if callable(path) else None
-        self.path = Path(path) if not callable(path) else Path()
+        self.path = os.fspath(path) if not callable(path) else ""
+        """The path followed, as given (a string: no pathlib on the path to a first lookup)."""
         self.last_error: SnapshotError | None = None
         self._lock = threading.Lock()
         self._refused: tuple[int, int, int, int] | None = None
@@ -189,7 +189,7 @@ def _check_loop() -> None:
     try:
         while True:
             # No reference to a handle is held across the wait: a catalog dropped meanwhile must be freed.
-            directories = {handle.path.parent for handle in list(_FOLLOWED)}
+            directories = {os.path.dirname(os.path.abspath(handle.path)) for handle in list(_FOLLOWED)}
             if not directories:
                 with _checker_lock:
                     if not _FOLLOWED:

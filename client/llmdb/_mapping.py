@@ -8,7 +8,6 @@ import mmap
 import os
 import weakref
 import zlib
-from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -35,7 +34,7 @@ def _close(fd: int, device: int, inode: int) -> None:
 class Mapping:
     """The file's bytes: mapped and shared, its descriptor kept open as long as the mapping (for `pread`)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: str) -> None:
         self.path = path
         try:
             fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
@@ -152,7 +151,11 @@ class Mapping:
                         raise SnapshotError(
                             f"{self.path}: record {ordinal} ({spec!r}) checksum mismatch (corrupt file)"
                         )
-        model: Model = self.read(_MODEL, data, f"record {ordinal} ({spec!r})")
+        try:  # `read`, without formatting its message for every record
+            model: Model = _MODEL.decode(data)
+        except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+            self.read(_MODEL, data, f"record {ordinal} ({spec!r})")
+            raise
         if model.spec != spec:
             raise SnapshotError(f"{self.path}: record {ordinal} holds {model.spec!r} where the index says {spec!r}")
         provider, _, model_id = spec.partition(":")  # the specs read in place are checked here, as they are used

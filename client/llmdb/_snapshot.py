@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import bisect
 import os
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
@@ -21,6 +20,9 @@ from llmdb._parts import IndexFields, IndexParts
 from llmdb.errors import SnapshotError, UnknownProfile
 from llmdb.schema import BuildReport, Model, Provenance, Provider
 
+if TYPE_CHECKING:
+    from pathlib import Path
+
 _PROVENANCE = msgspec.msgpack.Decoder(fmt.ProvenanceTable)
 _REPORT = msgspec.msgpack.Decoder(BuildReport)
 
@@ -30,8 +32,9 @@ class Snapshot(IndexFields):
 
     def __init__(self, path: str | os.PathLike[str], profile: str | None = None) -> None:
         """`profile`: read the file as that profile sees it (`UnknownProfile` naming the file's profiles)."""
-        self.path = Path(path)
-        self.file = file = Mapping(self.path)
+        self.location = os.fspath(path)
+        """The file's path as given (a string: pathlib is not imported on the way to a first lookup)."""
+        self.file = file = Mapping(self.location)
         self.identity = file.identity
         self.format_version, self.schema_version, self.epoch = file.format_version, file.schema_version, file.epoch
         self.built_at, self.content_hash = file.built_at, file.content_hash
@@ -75,6 +78,12 @@ class Snapshot(IndexFields):
         self.index.pin("denied", found.denied)
         self.index.pin("excluded", {**self.excluded, **found.excluded})
         self._hidden, self._overridden, self.columns.patches = found.excluded, found.records, found.columns
+
+    @property
+    def path(self) -> Path:
+        from pathlib import Path
+
+        return Path(self.location)
 
     @property
     def hidden(self) -> dict[str, str]:

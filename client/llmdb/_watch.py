@@ -9,7 +9,6 @@ from __future__ import annotations
 import ctypes
 import os
 import select
-from pathlib import Path
 
 _IN_CLOSE_WRITE = 0x00000008
 _IN_MOVED_TO = 0x00000080
@@ -24,7 +23,7 @@ class Watcher:
     def __init__(self, fd: int, libc: ctypes.CDLL) -> None:
         self._fd = fd
         self._libc = libc
-        self._dirs: set[Path] = set()
+        self._dirs: set[str] = set()
 
     @classmethod
     def create(cls) -> Watcher | None:
@@ -35,7 +34,7 @@ class Watcher:
             return None
         return cls(fd, libc) if fd >= 0 else None
 
-    def watch(self, directories: set[Path]) -> bool:
+    def watch(self, directories: set[str]) -> bool:
         """Watch every directory in `directories` not watched yet; False if one cannot be (then poll)."""
         for directory in directories - self._dirs:
             if self._libc.inotify_add_watch(self._fd, os.fsencode(directory), _MASK) < 0:

@@ -1,15 +1,19 @@
 """The contract between llmdbd (which publishes) and llmdb (which reads): nothing else crosses between them.
 
 One small module per contract, each re-exported here (`llmdb.contract.X` names what it always did):
-`format` (the snapshot file: header, sections, lookup section, index, provenance table), `columns` (column values
-and bitset names per model), `state` (a state directory: paths, retained snapshots, the typed status file),
-`times` (ISO 8601 times), `history` (the history database's schema, `flatten` and `replay`). llmdbd imports this
-package and public `llmdb` names only; applications use `llmdb` itself.
+`format` (the snapshot file: header, sections, lookup section, index, provenance table), `paths` (a state
+directory: its files, retained snapshots, the environment variables), `state` (the typed status file), `columns`
+(column values and bitset names per model), `times` (ISO 8601 times), `history` (the history database's schema,
+`flatten` and `replay`). llmdbd imports this package and public `llmdb` names only; applications use `llmdb`.
+
+`format` and `paths` load with the package (a reader needs them for its first lookup); the others when one of
+their names is first asked for.
 """
 
 from __future__ import annotations
 
-from llmdb.contract.columns import COLUMNS, bitset_names, column_values
+from typing import TYPE_CHECKING, Any
+
 from llmdb.contract.format import (
     FLAGS_OFFSET,
     FORMAT_MAJOR,
@@ -42,18 +46,7 @@ from llmdb.contract.format import (
     spec_hash,
     spec_starts,
 )
-from llmdb.contract.history import (
-    EVENT_KINDS,
-    HISTORY_FILE,
-    HISTORY_SCHEMA,
-    HISTORY_VERSION,
-    event_value,
-    field_changes,
-    flatten,
-    replay,
-    unflatten,
-)
-from llmdb.contract.state import (
+from llmdb.contract.paths import (
     CATALOG_FILE,
     LOCK_FILE,
     PROFILE_ENV,
@@ -62,25 +55,41 @@ from llmdb.contract.state import (
     STATE_DIR,
     STATE_DIR_ENV,
     STATUS_FILE,
-    Following,
-    FollowStatus,
-    HistoryStatus,
-    LeaderSeen,
-    PublishStatus,
-    RejectedFile,
-    Status,
-    UpstreamStatus,
-    decode_status,
-    fleet_lines,
-    issue_lines,
-    live,
-    liveness,
-    read_status,
     retained_epochs,
     retained_path,
-    status_lines,
 )
-from llmdb.contract.times import iso, unix
+
+if TYPE_CHECKING:
+    from llmdb.contract.columns import COLUMNS, bitset_names, column_values
+    from llmdb.contract.history import (
+        EVENT_KINDS,
+        HISTORY_FILE,
+        HISTORY_SCHEMA,
+        HISTORY_VERSION,
+        event_value,
+        field_changes,
+        flatten,
+        replay,
+        unflatten,
+    )
+    from llmdb.contract.state import (
+        Following,
+        FollowStatus,
+        HistoryStatus,
+        LeaderSeen,
+        PublishStatus,
+        RejectedFile,
+        Status,
+        UpstreamStatus,
+        decode_status,
+        fleet_lines,
+        issue_lines,
+        live,
+        liveness,
+        read_status,
+        status_lines,
+    )
+    from llmdb.contract.times import iso, unix
 
 __all__ = [
     "CATALOG_FILE",
@@ -153,3 +162,17 @@ __all__ = [
     "unflatten",
     "unix",
 ]
+
+_LATER = ("state", "history", "columns", "times")
+"""The contract's modules loaded when one of their names is first asked for (searched in this order)."""
+
+if not TYPE_CHECKING:
+
+    def __getattr__(name: str) -> Any:
+        if name in __all__:
+            for module in _LATER:
+                found = getattr(__import__(f"llmdb.contract.{module}", fromlist=["_"]), name, __getattr__)
+                if found is not __getattr__:
+                    globals()[name] = found
+                    return found
+        raise AttributeError(f"module 'llmdb.contract' has no attribute {name!r}")

@@ -11,12 +11,12 @@ The flags word is the only part of a file ever written after publishing (the sup
 excluded from every checksum.
 """
 
+import os
 import struct
 import zlib
 from array import array
 from collections.abc import Sequence
 from itertools import accumulate
-from pathlib import Path
 from typing import Any
 
 from msgspec import Struct
@@ -135,7 +135,7 @@ def parse_header(data: bytes | memoryview, where: str) -> Header:
     )
 
 
-def read_header(path: str | Path) -> Header:
+def read_header(path: str | os.PathLike[str]) -> Header:
     """The header of the snapshot file at `path`; `SnapshotError` if it is missing or not a snapshot."""
     try:
         with open(path, "rb") as f:

@@ -1,49 +1,17 @@
-"""A daemon's state directory: its default paths, the retained snapshots, and the status file (`Status`, its
-liveness and its lines for people)."""
+"""A daemon's status file: `Status` (what it serves and refused), its liveness, and its lines for people. The
+state directory's paths are `paths`."""
 
 import os
-import re
-from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import msgspec
 from msgspec import Struct
 
+from llmdb.contract.paths import STATUS_FILE
 from llmdb.schema import BuildIssue, SourceInfo
 
-STATE_DIR = Path("/var/lib/llmdb")
-"""The daemon's default state directory."""
-CATALOG_FILE = "catalog.llmdb"
-"""The current snapshot, inside a state directory."""
-STATUS_FILE = "status.json"
-"""What the daemon serves and refused, inside a state directory (JSON, times as `iso` writes them)."""
-LOCK_FILE = "llmdbd.lock"
-"""Held (flock) by the one process that writes a state directory; it holds that process's pid."""
-SNAPSHOTS_DIR = "snapshots"
-"""Retained earlier snapshots, `catalog.<epoch:010d>.llmdb`, inside a state directory."""
-_RETAINED = re.compile(r"^catalog\.(\d+)\.llmdb$")
-SNAPSHOT_ENV = "LLMDB_SNAPSHOT"
-"""Environment variable naming the snapshot file a client reads."""
-PROFILE_ENV = "LLMDB_PROFILE"
-"""The profile a process reads the catalog with (`Catalog(profile=...)` overrides it)."""
-STATE_DIR_ENV = "LLMDB_STATE_DIR"
-"""Environment variable naming the daemon's state directory a client looks in (default `STATE_DIR`)."""
-
-
-def retained_path(state_dir: str | Path, epoch: int) -> Path:
-    """Where a state directory keeps the snapshot it published as `epoch`."""
-    return Path(state_dir) / SNAPSHOTS_DIR / f"catalog.{epoch:010d}.llmdb"
-
-
-def retained_epochs(state_dir: str | Path) -> dict[int, Path]:
-    """Epoch → retained snapshot file of a state directory, oldest first (empty when it has none)."""
-    try:
-        found = [
-            (int(m.group(1)), p) for p in (Path(state_dir) / SNAPSHOTS_DIR).iterdir() if (m := _RETAINED.match(p.name))
-        ]
-    except OSError:
-        return {}
-    return dict(sorted(found))
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 class UpstreamStatus(Struct, kw_only=True, omit_defaults=True):
@@ -223,15 +191,17 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         pass  # exists, owned by another user (the systemd service's dynamic user)
     try:
-        return b"llmdbd" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+            return b"llmdbd" in cmdline.read()
     except OSError:
         return True  # no /proc to tell: trust the pid
 
 
-def read_status(state_dir: str | Path) -> Status | None:
+def read_status(state_dir: "str | Path") -> Status | None:
     """The daemon's status file in `state_dir`, or None when there is none or it is unreadable."""
     try:
-        return decode_status((Path(state_dir) / STATUS_FILE).read_bytes())
+        with open(os.path.join(state_dir, STATUS_FILE), "rb") as file:
+            return decode_status(file.read())
     except (OSError, ValueError):
         return None
 
