@@ -107,3 +107,44 @@ def test_no_client_class_is_over_200_lines_and_no_client_module_over_400() -> No
     assert len(modules) >= 20 and len(classes) >= 20
     assert {name: n for name, n in classes.items() if n > 200} == {}
     assert {name: n for name, n in modules.items() if n > 400} == {}
+
+
+FIRST_GET = """
+import json, sys
+import llmdb
+llmdb.default_catalog().snapshot  # opened: the trace starts at the name
+calls, stacks = [], []
+def profile(frame, event, arg):
+    if event == "call" and frame.f_globals.get("__name__", "").startswith("llmdb"):
+        calls.append(frame.f_globals["__name__"])
+    elif event == "c_call" and getattr(arg, "__name__", "") == "decode":
+        stack, f = [], frame
+        while f is not None:
+            stack.append(f.f_globals.get("__name__", ""))
+            f = f.f_back
+        stacks.append([m for m in reversed(stack) if m.startswith("llmdb")])
+sys.setprofile(profile)
+llmdb.get("openai:gpt-4o")
+sys.setprofile(None)
+print(json.dumps({"calls": calls, "stacks": stacks, "loaded": sorted(m for m in sys.modules if m.startswith("llmdb"))}))
+"""
+
+
+def test_a_first_get_passes_through_each_module_once_and_loads_only_what_a_lookup_needs() -> None:
+    """From the name to the record's decode, in a fresh process: the catalog, the current mapping, the record
+    (probed in the lookup section, read through the mapping): each module once, none of the question modules."""
+    import json
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", FIRST_GET], capture_output=True, text=True, check=True)
+    trace = json.loads(done.stdout)
+    assert len(trace["stacks"]) == 1  # one record decoded
+    stack = [m for i, m in enumerate(trace["stacks"][0]) if i == 0 or trace["stacks"][0][i - 1] != m]
+    assert stack == ["llmdb._catalog", "llmdb._snapshot", "llmdb._mapping"]
+    runs = [m for i, m in enumerate(trace["calls"]) if i == 0 or trace["calls"][i - 1] != m]
+    assert runs == ["llmdb._catalog", "llmdb._freshness", "llmdb._snapshot", "llmdb._lookup", "llmdb._snapshot",
+                    "llmdb._mapping"], runs  # fmt: skip
+    for later in ("_names", "_models", "_query", "_cost", "_usage", "_responses", "_history", "_compare", "_info"):
+        assert f"llmdb.{later}" not in trace["loaded"]
+    assert "llmdb.contract.state" not in trace["loaded"] and "llmdb.contract.history" not in trace["loaded"]

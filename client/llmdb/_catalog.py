@@ -136,16 +136,24 @@ class Catalog:
             self._served = snap
 
     def _lookup(self, name: str) -> Model:
-        """A name not looked up since the mapping changed: resolve and decode it, and remember it for `get`."""
+        """A name not looked up since the mapping changed: resolve and decode it, and remember it for `get`. A
+        record found corrupt sends the handle back to the mapping served before, and the name is looked up there
+        (`SnapshotHandle.attempt`, spelled out: a first get goes through each module once, tests/test_layout.py)."""
+        handle = self.handle
         with self._lock:
-            snap, model = self.handle.attempt(self._model, name)
+            while True:
+                snap = handle.current()
+                try:
+                    model = snap.model(name)
+                    if model is None:
+                        model = self.resolver.model(snap, name)
+                    break
+                except SnapshotError as exc:
+                    if not handle.reject(snap, exc):
+                        raise
             if snap is self._served and len(self.by_name) < snap.model_count + OTHER_NAMES:
                 self.by_name[name] = model
             return model
-
-    def _model(self, snap: Snapshot, name: str) -> Model:
-        model = snap.model(name)  # most names asked for are specs: the rules are for the rest
-        return model if model is not None else self.resolver.model(snap, name)
 
     def refresh(self) -> None:
         """Serve a newly published file now, rather than within `CHECK_SECONDS` (after writing one yourself)."""

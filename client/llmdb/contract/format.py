@@ -15,7 +15,7 @@ import os
 import struct
 import zlib
 from array import array
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from itertools import accumulate
 from typing import Any
 
@@ -63,9 +63,9 @@ def lookup_layout(n: int, slots: int) -> tuple[int, int, int, int, int]:
     return offsets, crcs, spec_offsets, hashes, text
 
 
-def spec_hash(spec: bytes) -> int:
-    """The hash the LOOKUP section's slots use (stable across processes, unlike `hash`)."""
-    return zlib.crc32(spec)
+spec_hash: Callable[[bytes], int] = zlib.crc32
+"""The hash the LOOKUP section's slots use, of a spec's UTF-8 bytes: crc32 (stable across processes, unlike `hash`;
+zlib's own function, so a probe makes no Python call for it)."""
 
 
 def lookup_section(specs: Sequence[str], offsets: bytes, record_crcs: bytes, keys: bytes | None = None) -> bytes:
