@@ -165,3 +165,38 @@ def test_unknown_prices_raise_instead_of_returning_zero() -> None:
 def test_inconsistent_usage_is_refused(counts: dict[str, Any], message: str) -> None:
     with pytest.raises(InvalidUsage, match=re.escape(message)):
         check(Usage(**counts))
+
+
+QUICK_USAGES = [
+    {"input_tokens": 1000, "output_tokens": 200},
+    {"input_tokens": 10000, "output_tokens": 2000, "cache_read_tokens": 4000},
+    {"input_tokens": 5000, "output_tokens": 300, "cache_write_tokens": 1000, "reasoning_tokens": 120},
+    {"input_tokens": 300_000, "output_tokens": 10, "cache_read_tokens": 1, "cache_write_tokens": 2},
+    {"output_tokens": 7},
+]
+
+
+@pytest.mark.parametrize("counts", QUICK_USAGES)
+def test_the_quick_path_answers_as_the_general_one_for_every_packaged_model(counts: dict[str, int]) -> None:
+    """`cost` answers the five common token counts at once; `compute` (the general path) must agree on every
+    model of the packaged catalog: the same breakdown, or the same error."""
+    import llmdb
+
+    catalog = llmdb.Catalog(llmdb.packaged_path())
+    outcomes = {"same answer": 0, "same error": 0}
+    for spec in catalog.snapshot.specs:
+        try:
+            quick: CostBreakdown | Exception = catalog.cost(spec, **counts)  # type: ignore[arg-type]
+        except (PriceUnknown, InvalidUsage) as exc:
+            quick = exc
+        try:
+            general: CostBreakdown | Exception = compute(catalog.get(spec), Usage(**counts))
+        except (PriceUnknown, InvalidUsage) as exc:
+            general = exc
+        if isinstance(general, Exception):
+            assert isinstance(quick, type(general)) and str(quick) == str(general), spec
+            outcomes["same error"] += 1
+        else:
+            assert quick == general, spec
+            outcomes["same answer"] += 1
+    assert outcomes["same answer"] > 1000 and outcomes["same error"] > 100, outcomes  # both kinds, each often

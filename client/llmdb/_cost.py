@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Unpack
 from msgspec import Struct
 
 from llmdb._responses import requested
-from llmdb._usage import SERVICE_TIERS, Usage, UsageCounts, standard_tier
+from llmdb._usage import MAX_TOKENS, SERVICE_TIERS, OtherCounts, Usage, standard_tier
 from llmdb.errors import InvalidUsage, PriceUnknown
 from llmdb.schema import Cost, CostTier, Model, ServicePrices, UnitPrices
 
@@ -247,7 +247,12 @@ def cost(
     service_tier: str | None = None,
     api: str | None = None,
     at: str | date | datetime | float | None = None,
-    **counts: Unpack[UsageCounts],
+    input_tokens: int = 0,
+    output_tokens: int = 0,
+    cache_read_tokens: int = 0,
+    cache_write_tokens: int = 0,
+    reasoning_tokens: int = 0,
+    **counts: Unpack[OtherCounts],
 ) -> CostBreakdown:
     """USD for one request, from a response's usage (`usage=`: any SDK's response or usage, a dict, a
     `Usage`) or from counts: `input_tokens`, `output_tokens`, `cache_read_tokens`, `cache_write_tokens`,
@@ -263,7 +268,50 @@ def cost(
     `at` (ISO text, date, datetime or unix time) prices with the model as the history had it then:
     `PriceUnknown` saying why when it had no such model then. docs/cost.md has the rules and a worked
     example per provider."""
-    wanted = requested(usage, api, counts)
+    i, o, cr, cw, r = input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens
+    if (
+        usage is None
+        and at is None
+        and service_tier is None
+        and not counts
+        and i.__class__ is o.__class__ is cr.__class__ is cw.__class__ is r.__class__ is int
+        and cr >= 0
+        and cw >= 0
+        and cr + cw <= i <= MAX_TOKENS
+        and 0 <= r <= o <= MAX_TOKENS
+        and (i or o)
+    ):
+        # The common question at once (fast paths: docs/architecture.md): these five token counts, sound, for
+        # a model without context tiers at its standard prices. Anything else, or a part with tokens and no
+        # price, goes the general way below (tests/test_cost.py holds the two to the same answers).
+        model = catalog.by_name[spec]
+        table = model.cost
+        if table is not None and not table.tiers:
+            rates = (_RATES.get(id(table)) or _rates(table, None))[0]
+            uncached, text = i - cr - cw, o - r
+            a = uncached * rates[0] if uncached else 0.0
+            b = cr * rates[1] if cr else 0.0
+            c = cw * rates[2] if cw else 0.0
+            f = text * rates[6] if text else 0.0
+            g = r * rates[7] if r else 0.0
+            total = a + b + c + f + g
+            if total == total:
+                u = Usage(
+                    input_tokens=i, output_tokens=o, cache_read_tokens=cr, cache_write_tokens=cw, reasoning_tokens=r
+                )
+                return CostBreakdown(model.spec, a, b, c, 0.0, 0.0, f, g, 0.0, 0.0, {}, total, u, None, None, ())
+    given: dict[str, Any] = {
+        name: n
+        for name, n in (
+            ("input_tokens", i),
+            ("output_tokens", o),
+            ("cache_read_tokens", cr),
+            ("cache_write_tokens", cw),
+            ("reasoning_tokens", r),
+        )
+        if n.__class__ is not int or n  # a 0 is a count not given (True and False are not counts)
+    }
+    wanted = requested(usage, api, {**given, **counts})
     if at is None:
         return compute(catalog.get(spec), wanted, service_tier)
     from llmdb import _history

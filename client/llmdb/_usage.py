@@ -81,19 +81,16 @@ class Usage(Struct, frozen=True, kw_only=True, gc=False, forbid_unknown_fields=T
     """The shape it was read from (`APIS`); None when built by hand."""
 
 
+COUNTS = tuple(name for name in Usage.__struct_fields__ if name not in ("service_tier", "api"))
+"""The counts of a `Usage`, in its order (the keywords of `llmdb.cost`)."""
 PER_UNIT = ("images", "input_images", "audio_seconds", "video_seconds", "characters", "requests", "web_searches")
 """The counts of a `Usage` priced per unit rather than per token: the ones that may come beside a response's usage."""
 
 
-class UsageCounts(TypedDict, total=False):
-    """The counts of a `Usage`, as keywords of `llmdb.cost` (each 0 when not given)."""
+class OtherCounts(TypedDict, total=False):
+    """The counts of a `Usage` other than the five token counts most requests have (`UsageCounts` adds them)."""
 
-    input_tokens: int
-    output_tokens: int
-    cache_read_tokens: int
-    cache_write_tokens: int
     cache_write_1h_tokens: int
-    reasoning_tokens: int
     input_audio_tokens: int
     output_audio_tokens: int
     input_image_tokens: int
@@ -105,6 +102,16 @@ class UsageCounts(TypedDict, total=False):
     characters: int
     requests: int
     web_searches: int
+
+
+class UsageCounts(OtherCounts, total=False):
+    """The counts of a `Usage`, as keywords of `llmdb.cost` (each 0 when not given)."""
+
+    input_tokens: int
+    output_tokens: int
+    cache_read_tokens: int
+    cache_write_tokens: int
+    reasoning_tokens: int
 
 
 _PARTS = (
@@ -141,9 +148,7 @@ def from_counts(counts: Mapping[str, Any]) -> Usage:
     except ValidationError as exc:
         if "unknown field" in str(exc):
             unknown = str(exc).rpartition("field `")[2].rstrip("`")
-            raise InvalidUsage(
-                f"unknown usage count {unknown!r}; expected {', '.join(UsageCounts.__annotations__)}"
-            ) from None
+            raise InvalidUsage(f"unknown usage count {unknown!r}; expected {', '.join(COUNTS)}") from None
         name = str(exc).rpartition("$.")[2].rstrip("`")
         value = counts.get(name)
         if past_limit(name, value):
