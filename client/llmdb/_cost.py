@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 
 __all__ = ["PER_TOKENS", "CostBreakdown", "compute", "cost"]
 
+_ZERO = 0
+"""The int 0 (CPython's one instance): `n is _ZERO` tells a count left at its default from `False`."""
 PER_TOKENS = 1_000_000
 """Catalog prices are USD per 1M tokens."""
 
@@ -300,18 +302,16 @@ def cost(
                     input_tokens=i, output_tokens=o, cache_read_tokens=cr, cache_write_tokens=cw, reasoning_tokens=r
                 )
                 return CostBreakdown(model.spec, a, b, c, 0.0, 0.0, f, g, 0.0, 0.0, {}, total, u, None, None, ())
-    given: dict[str, Any] = {
-        name: n
-        for name, n in (
+    if not (i is o is cr is cw is r is _ZERO):  # some given (a 0 is a count not given; False is not a 0)
+        given = (
             ("input_tokens", i),
             ("output_tokens", o),
             ("cache_read_tokens", cr),
             ("cache_write_tokens", cw),
             ("reasoning_tokens", r),
         )
-        if n.__class__ is not int or n  # a 0 is a count not given (True and False are not counts)
-    }
-    wanted = requested(usage, api, {**given, **counts})
+        counts = {**{name: n for name, n in given if n.__class__ is not int or n}, **counts}  # type: ignore[typeddict-item]
+    wanted = requested(usage, api, counts)
     if at is None:
         return compute(catalog.get(spec), wanted, service_tier)
     from llmdb import _history
