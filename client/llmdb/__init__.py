@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 if not getattr(sys, "_is_gil_enabled", lambda: True)():
     # The name cache and the supports() memo are read and replaced without locks: safe because the GIL runs no
@@ -24,8 +24,16 @@ if not getattr(sys, "_is_gil_enabled", lambda: True)():
     )
 
 from llmdb._catalog import Catalog, Supports, default_path, packaged_path
-from llmdb._lazy import PUBLIC, load, shown_as_public
+from llmdb._compare import Comparison
+from llmdb._cost import CostBreakdown
+from llmdb._features import FEATURES
+from llmdb._history import CatalogDiff, Change, FieldChange, LifecycleDates  # sqlite3 loads on a history's first read
+from llmdb._models import ModelList
+from llmdb._query import Requirements, Selection, TraceStep
+from llmdb._responses import APIS
+from llmdb._responses import usage as _read_usage
 from llmdb._snapshot import Snapshot
+from llmdb._usage import Usage, UsageCounts
 from llmdb.errors import (
     AmbiguousModel,
     HistoryError,
@@ -54,17 +62,6 @@ from llmdb.schema import (
     Provenance,
     Provider,
 )
-
-if TYPE_CHECKING:
-    from llmdb._compare import Comparison
-    from llmdb._cost import CostBreakdown
-    from llmdb._features import FEATURES
-    from llmdb._history import CatalogDiff, Change, FieldChange, LifecycleDates
-    from llmdb._models import ModelList
-    from llmdb._query import Requirements, Selection, TraceStep
-    from llmdb._responses import APIS
-    from llmdb._usage import Usage, UsageCounts
-
 
 __version__ = "0.1.0"
 
@@ -162,46 +159,27 @@ provider = _default.provider
 capabilities = _default.capabilities
 allowed = _default.allowed
 explain = _default.explain
-if TYPE_CHECKING:
-    cost = _default.cost
-    models = _default.models
-    select = _default.select
-    info = _default.info
-    history = _default.history
-    changes = _default.changes
-    diff = _default.diff
-    lifecycle = _default.lifecycle
-    compare = _default.compare
-_FORWARDED = ("cost", "models", "select", "info", "history", "changes", "diff", "lifecycle", "compare")
-"""The default catalog's methods answered by modules loaded on first use: bound when first asked for."""
+cost = _default.cost
+models = _default.models
+select = _default.select
+info = _default.info
+history = _default.history
+changes = _default.changes
+diff = _default.diff
+lifecycle = _default.lifecycle
+compare = _default.compare
 
 
 def usage(obj: Any, *, api: str | None = None) -> Usage:
     """A `Usage` read from a response or its usage part (OpenAI Chat Completions or Responses, Anthropic,
     Gemini, Bedrock Converse, OpenAI-compatible APIs), as a dict or an SDK object; `api=` forces the shape."""
-    read: Callable[..., Usage] = load("_responses").usage
-    return read(obj, api=api)
+    return _read_usage(obj, api=api)
 
 
-if not TYPE_CHECKING:
-
-    def __getattr__(name: str) -> Any:
-        """The public names whose modules load on first use (PEP 562); each is then a plain module attribute."""
-        if name in _FORWARDED:
-            value = getattr(_default, name)
-        elif name in PUBLIC:
-            value = shown_as_public(getattr(load(PUBLIC[name]), name))
-        else:
-            raise AttributeError(f"module 'llmdb' has no attribute {name!r}")
-        globals()[name] = value
-        return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
-
-
-for _name in __all__:
-    if _name not in PUBLIC and _name not in _FORWARDED:
-        shown_as_public(globals()[_name])
-del _name
+# No module `__getattr__` here: CPython 3.11 does not specialize attribute loads on a module that has one, and
+# `llmdb.get(...)` would pay ~17 ns more per call (docs/architecture.md).
+for _name in __all__:  # reprs and tracebacks say llmdb.Catalog, llmdb.Model: the names users import
+    _public = globals()[_name]
+    if isinstance(_public, type) and _public.__module__.startswith("llmdb."):
+        _public.__module__ = __name__
+del _name, _public

@@ -13,21 +13,20 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Protocol
 
-from llmdb import contract
+from llmdb import _compare, _cost, _history, _info, _models, contract
+from llmdb._features import check_feature
 from llmdb._freshness import SnapshotHandle
-from llmdb._lazy import Forward, load
+from llmdb._names import Resolved, Resolver, provider_of, scope_of
 from llmdb._snapshot import Snapshot
 from llmdb._spec import clip, parse_spec
+from llmdb.contract import paths
 from llmdb.errors import ModelNotFound, SnapshotError, UnknownProvider
 from llmdb.schema import Capabilities, Model, Provenance, Provider
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from llmdb import _compare, _cost, _history, _info, _models
-    from llmdb._names import Resolved, Resolver
-
-SYSTEM_PATH = os.path.join(contract.STATE_DIR, contract.CATALOG_FILE)
+SYSTEM_PATH = os.path.join(paths.STATE_DIR, paths.CATALOG_FILE)
 """Where the daemon publishes by default (its state directory)."""
 SUPPORTS_CACHE = 65_536
 """Distinct `supports` questions remembered per mapping (least recently used go first)."""
@@ -57,11 +56,11 @@ def _packaged() -> str:
 
 def _default() -> str:
     """`default_path`, as a string (what a catalog opens: no pathlib on the way to a first lookup)."""
-    env = os.environ.get(contract.SNAPSHOT_ENV)
+    env = os.environ.get(paths.SNAPSHOT_ENV)
     if env:
         return env
-    state = os.environ.get(contract.STATE_DIR_ENV)
-    daemon = os.path.join(state, contract.CATALOG_FILE) if state else SYSTEM_PATH
+    state = os.environ.get(paths.STATE_DIR_ENV)
+    daemon = os.path.join(state, paths.CATALOG_FILE) if state else SYSTEM_PATH
     return daemon if os.path.exists(daemon) else _packaged()
 
 
@@ -93,9 +92,13 @@ class Catalog:
         """`path`: a snapshot file; None: `default_path()` when first used (the file is opened on first use).
         `profile`: answer as that profile of the file does (default `$LLMDB_PROFILE`, else the base catalog);
         `UnknownProfile` at first use, naming the file's profiles, when it has none of that name."""
-        self.profile = profile if profile is not None else (os.environ.get(contract.PROFILE_ENV) or None)
+        self.profile = profile if profile is not None else (os.environ.get(paths.PROFILE_ENV) or None)
         self.handle = SnapshotHandle(path if path is not None else _default, profile=self.profile)
         """The file followed: its current mapping, and the one to fall back to (`_freshness`)."""
+        self.resolver = Resolver()
+        """Names that are not exact specs → specs, by the rules (`_names`)."""
+        self.answers = _models.Answers(self.handle)
+        """The answers to queries, remembered per mapping."""
         self.by_name = ByName(self._lookup)
         """The name → model cache: `by_name[name]` is `get(name)` without a method call (`llmdb.get` is its
         `__getitem__`)."""
@@ -107,18 +110,6 @@ class Catalog:
         """The mapping `by_name` and `supported` hold answers from (swapped under `_lock`)."""
         self.handle.add_listener(self._swapped)
 
-    @functools.cached_property
-    def resolver(self) -> Resolver:
-        """The names that are not exact specs → specs, by the rules (`_names`, loaded on the first such name)."""
-        resolver: Resolver = load("_names").Resolver()
-        return resolver
-
-    @functools.cached_property
-    def answers(self) -> _models.Answers:
-        """The answers to queries, remembered per mapping (`_models`, loaded on the first query)."""
-        answers: _models.Answers = load("_models").Answers(self.handle)
-        return answers
-
     def _swapped(self, snap: Snapshot) -> None:
         """A new mapping: forget every answer from the old one.
 
@@ -127,11 +118,8 @@ class Catalog:
         with self._lock:
             self._served = None
             self.by_name.clear()
-            known = self.__dict__  # the cached properties made so far
-            if "answers" in known:
-                self.answers.clear()
-            if "resolver" in known:
-                self.resolver.clear()
+            self.answers.clear()
+            self.resolver.clear()
             self._remembered.cache_clear()
             self._served = snap
 
@@ -195,13 +183,13 @@ class Catalog:
         """Like `get`, also accepting a (provider, model id) tuple, and a bare id limited to `scope`."""
         snap = self.handle.current()
         if isinstance(spec, tuple):
-            spec = f"{load('_names').provider_of(snap, spec[0])}:{spec[1]}"
-        return self.resolver.model(snap, spec, load("_names").scope_of(snap, scope))
+            spec = f"{provider_of(snap, spec[0])}:{spec[1]}"
+        return self.resolver.model(snap, spec, scope_of(snap, scope))
 
     def resolve_name(self, name: str, *, scope: str | Sequence[str] | None = None) -> Resolved:
         """(spec, rule) for a name: which model it stands for and which rule found it (`llmdb resolve`)."""
         snap = self.handle.current()
-        return self.resolver.resolve(snap, name, load("_names").scope_of(snap, scope))
+        return self.resolver.resolve(snap, name, scope_of(snap, scope))
 
     def parse_spec(self, text: str) -> tuple[str, str]:
         """(canonical provider id, model id) from any accepted spec form; see `llmdb.parse_spec`."""
@@ -210,24 +198,16 @@ class Catalog:
     # -- questions -----------------------------------------------------------------------------------------
 
     # Each of these is its module's function of the catalog: a method, named as it is here.
-    # Each module is imported when its first method is looked up (`_lazy.Forward`), not by `import llmdb`.
-    if TYPE_CHECKING:
-        models = _models.models
-        select = _models.select
-        cost = _cost.cost
-        compare = _compare.compare
-        info = _info.info
-        history = _history.history
-        lifecycle = _history.lifecycle
-        changes = _history.changes
-        diff = _history.diff
-    else:
-        models, select = Forward("_models"), Forward("_models")
-        cost = Forward("_cost")
-        compare = Forward("_compare")
-        info = Forward("_info")
-        history, lifecycle = Forward("_history"), Forward("_history")
-        changes, diff = Forward("_history"), Forward("_history")
+    # Each of these is its module's function of the catalog: a method, named as it is here.
+    models = _models.models
+    select = _models.select
+    cost = _cost.cost
+    compare = _compare.compare
+    info = _info.info
+    history = _history.history
+    lifecycle = _history.lifecycle
+    changes = _history.changes
+    diff = _history.diff
 
     def providers(self) -> list[Provider]:
         """Every provider, by id."""
@@ -236,7 +216,7 @@ class Catalog:
     def provider(self, id: str) -> Provider:
         """One provider by canonical id or any alias; `UnknownProvider` with suggestions otherwise."""
         snap = self.handle.current()
-        found = snap.provider(load("_names").provider_of(snap, id))
+        found = snap.provider(provider_of(snap, id))
         if found is None:
             raise UnknownProvider(f"unknown provider {clip(id)}")
         return found
@@ -259,9 +239,8 @@ class Catalog:
             if snap is None or self._served is not snap:
                 continue  # not opened yet, or a swap under way
             ordinal = snap.ordinal(key)
-            check = load("_features").check_feature
             answer = ordinal is not None and all(
-                snap.bits(check(feature, modalities=True)) >> ordinal & 1 for feature in features
+                snap.bits(check_feature(feature, modalities=True)) >> ordinal & 1 for feature in features
             )
             if self._served is snap:
                 return answer

@@ -8,7 +8,6 @@ import fnmatch
 import time
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -23,6 +22,7 @@ from llmdb.schema import Model
 if TYPE_CHECKING:
     import os
     import sqlite3
+    from pathlib import Path
 
     from llmdb._catalog import Catalog
 
@@ -382,6 +382,8 @@ def diff(
 def _path_of(which: str | os.PathLike[str] | int, served: Snapshot) -> Path | None:
     """A snapshot file, or the file of a retained epoch (None: the one being served)."""
     if not isinstance(which, int):
+        from pathlib import Path
+
         return Path(which)
     if which == served.epoch:
         return None

@@ -8,8 +8,8 @@ import sys
 from array import array
 from typing import Any, Literal
 
-from llmdb import contract as fmt
 from llmdb._mapping import Mapping
+from llmdb.contract import format as fmt
 from llmdb.errors import SnapshotError
 
 

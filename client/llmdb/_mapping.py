@@ -12,7 +12,7 @@ from typing import Any
 
 import msgspec
 
-from llmdb import contract as fmt
+from llmdb.contract import format as fmt
 from llmdb.errors import SnapshotError
 from llmdb.schema import READABLE_SCHEMAS, SCHEMA_VERSION, Model
 

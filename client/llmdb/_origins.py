@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from llmdb import contract as fmt
+from llmdb.contract import format as fmt
 from llmdb.errors import SnapshotError
 from llmdb.schema import BuildReport, Provenance
 

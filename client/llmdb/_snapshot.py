@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from llmdb import contract as fmt
 from llmdb._columns import Columns, iter_ordinals
 from llmdb._lookup import FromIndex, InPlace, as_array
 from llmdb._mapping import Mapping
 from llmdb._origins import Origins
 from llmdb._parts import IndexFields, IndexParts
+from llmdb.contract import format as fmt
 from llmdb.errors import SnapshotError, UnknownProfile
 from llmdb.schema import BuildReport, Model, Provenance, Provider
 
@@ -95,7 +95,9 @@ class Snapshot(IndexFields):
         values, every record, the provenance and the report (for a daemon about to use or republish a file)."""
         for name in fmt.Index.__struct_fields__:
             self.index.part(name)
-        for name in fmt.COLUMNS:
+        from llmdb.contract.columns import COLUMNS
+
+        for name in COLUMNS:
             self.column(name)
         for ordinal in range(self.model_count):
             spec = self.spec_at(ordinal)
