@@ -1,10 +1,10 @@
 """`llmdbd`: build, check and publish the llmdb catalog, and run the daemon.
 
-llmdbd build [--upstream api.json] [--litellm FILE] [--patches DIR]... [--overrides FILE]
-             (--output FILE | --state-dir DIR)
-llmdbd check [--upstream api.json] [--litellm FILE] [--patches DIR]... [--overrides FILE] [--json] [--conflicts]
+llmdbd build [--upstream [NAME=]FILE]... [--patches DIR]... [--overrides FILE] (--output FILE | --state-dir DIR)
+llmdbd check [--upstream [NAME=]FILE]... [--patches DIR]... [--overrides FILE] [--json] [--conflicts]
 
-Without --upstream and --litellm (or their config `file`s), builds start from the packaged catalog.
+--upstream models.dev=api.json --upstream litellm=FILE (FILE alone is models.dev's; --litellm FILE still works).
+Without upstream files (or their config `file`s), builds start from the packaged catalog.
 llmdbd run [--config FILE] [--state-dir DIR]
 llmdbd pull | status [--config FILE] [--state-dir DIR]
 llmdbd history import FILE@DATE... (--state-dir DIR | --output FILE)
@@ -31,7 +31,7 @@ from llmdbd.engine import BuiltCatalog, collector_paused
 from llmdbd.engine.report import render
 from llmdbd.errors import BuildError, ConfigError, DaemonError, FetchError
 from llmdbd.output import lock
-from llmdbd.sources.upstreams import UPSTREAMS, kind_of
+from llmdbd.sources.upstreams import DEFAULT_PRECEDENCE, UPSTREAMS, kind_of
 
 DAEMON_EXTRA = "llmdbd {command} needs the daemon's dependencies: pip install 'llmdbd[daemon]' ({error})"
 
@@ -52,6 +52,13 @@ def entry() -> NoReturn:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if hasattr(args, "upstream"):  # build, check: each --upstream [NAME=]FILE by upstream name
+        try:
+            args.upstream = _by_upstream(args.upstream, "--upstream")
+            args.upstream_origin = _by_upstream(args.upstream_origin, "--upstream-origin")
+        except ValueError as exc:
+            print(f"llmdbd: {exc}", file=sys.stderr)
+            return 2
     try:
         return int(args.run(args))
     except BrokenPipeError:  # `llmdbd check | head`: the reader left; say nothing more
@@ -69,11 +76,26 @@ def _parser() -> argparse.ArgumentParser:
         ("check", _check, "build without publishing and print the report; exit 1 on errors"),
     ):
         p = sub.add_parser(name, help=text, description=text)
+        names = ", ".join(UPSTREAMS)
+        p.add_argument(
+            "--upstream",
+            metavar="[NAME=]FILE",
+            action="append",
+            default=[],
+            help=f"an upstream catalog file, NAME one of {names} (FILE alone: {DEFAULT_PRECEDENCE[0]}); repeatable",
+        )
+        p.add_argument(
+            "--upstream-origin",
+            metavar="[NAME=]URL",
+            action="append",
+            default=[],
+            help="record this as an upstream's file (its URL); repeatable",
+        )
         for kind in UPSTREAMS.values():
-            p.add_argument(f"--{kind.table}", metavar="FILE", help=f"the {kind.name} catalog file")
-            p.add_argument(
-                f"--{kind.table}-origin", metavar="URL", help=f"record this as the {kind.name} file (its URL)"
-            )
+            if kind.legacy_table is not None and kind.legacy_table != "upstream":
+                flag = f"--{kind.legacy_table}"
+                p.add_argument(flag, metavar="FILE", help=f"the same as --upstream {kind.name}=FILE")
+                p.add_argument(f"{flag}-origin", metavar="URL", help=f"the same as --upstream-origin {kind.name}=URL")
         p.add_argument("--patches", metavar="DIR", action="append", default=[], help="patch directory (repeatable)")
         p.add_argument("--overrides", metavar="FILE", help="Python module defining `overrides`")
         p.add_argument("--config", metavar="FILE", help="also use a daemon config: its patch dirs, overrides, rules")
@@ -275,8 +297,13 @@ def _built(args: argparse.Namespace) -> BuiltCatalog | None:
     except ConfigError as exc:
         print(f"llmdbd: {exc}", file=sys.stderr)
         return None
-    files = {name: getattr(args, kind.table.replace("-", "_")) for name, kind in UPSTREAMS.items()}
-    origins = {name: getattr(args, kind.table.replace("-", "_") + "_origin") for name, kind in UPSTREAMS.items()}
+    files: dict[str, str | None] = dict(args.upstream)
+    origins: dict[str, str | None] = dict(args.upstream_origin)
+    for kind in UPSTREAMS.values():  # --litellm FILE, as before --upstream litellm=FILE
+        if kind.legacy_table is not None and kind.legacy_table != "upstream":
+            attribute = kind.legacy_table.replace("-", "_")
+            files.setdefault(kind.name, getattr(args, attribute))
+            origins.setdefault(kind.name, getattr(args, attribute + "_origin"))
     config = config.with_inputs(files, args.patches, args.overrides)
     try:
         with collector_paused():
@@ -287,6 +314,20 @@ def _built(args: argparse.Namespace) -> BuiltCatalog | None:
         return None
     _print_report(args, catalog.report)
     return catalog
+
+
+def _by_upstream(given: list[str], flag: str) -> dict[str, str | None]:
+    """`NAME=VALUE` (or `VALUE` alone, for the first upstream of the default precedence) by upstream name;
+    `ValueError` for an upstream named twice."""
+    out: dict[str, str | None] = {}
+    for value in given:
+        name, sep, rest = value.partition("=")
+        if not sep or name not in UPSTREAMS:
+            name, rest = DEFAULT_PRECEDENCE[0], value
+        if name in out:
+            raise ValueError(f"{flag} names {name} twice")
+        out[name] = rest
+    return out
 
 
 def _print_report(args: argparse.Namespace, report: BuildReport) -> None:

@@ -2,11 +2,12 @@
 
     state_dir = "/var/lib/llmdb"            # LLMDBD_STATE_DIR
     patch_dirs = ["/etc/llmdb/patches.d"]   # LLMDBD_PATCH_DIRS (os.pathsep-separated)
-    upstreams = ["models.dev", "litellm"]   # LLMDBD_UPSTREAMS (comma-separated), highest precedence first
-    [upstream]                              # models.dev
-    poll_interval = 3600                    # LLMDBD_UPSTREAM_POLL_INTERVAL
-    [litellm]                               # LiteLLM's model map: the same settings
-    poll_interval = 3600                    # LLMDBD_LITELLM_POLL_INTERVAL
+    [upstreams]                             # the upstream catalogs (docs/merging.md)
+    precedence = ["models.dev", "litellm"]  # LLMDBD_UPSTREAMS (comma-separated), highest first; the ones used
+    [upstreams."models.dev"]                # one table per upstream, by its registry name
+    poll_interval = 3600                    # LLMDBD_UPSTREAMS_MODELS_DEV_POLL_INTERVAL
+    [upstreams.litellm]                     # LiteLLM's model map: the same settings
+    poll_interval = 3600                    # LLMDBD_UPSTREAMS_LITELLM_POLL_INTERVAL
     [publish]                               # a fleet's leader: upload each snapshot (docs/fleet.md)
     targets = ["s3://bucket/llmdb/"]        # LLMDBD_PUBLISH_TARGETS (comma-separated)
     [follow]                                # a fleet's follower: the leader's catalog replaces the upstreams
@@ -14,7 +15,10 @@
     [s3]
     endpoint = "http://127.0.0.1:9000"      # LLMDBD_S3_ENDPOINT; credentials from AWS_* variables
 
-A missing file means defaults; a bad file or value is refused with a message naming the key.
+The form before `[upstreams]` still reads: `upstreams = [...]` (the precedence list) with `[upstream]` (models.dev)
+and `[litellm]` tables and their `LLMDBD_UPSTREAM_*` / `LLMDBD_LITELLM_*` variables, each table or variable
+with a `ConfigDeprecation` warning naming the new form. A missing file means defaults; a bad file or value is
+refused with a message naming the key.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+import warnings
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -31,14 +36,18 @@ from msgspec import Struct, field
 
 from llmdbd.engine.filters import Globs, Rules
 from llmdbd.errors import ConfigError
-from llmdbd.sources.upstreams import DEFAULT_PRECEDENCE, UPSTREAMS
+from llmdbd.sources.upstreams import DEFAULT_PRECEDENCE, UPSTREAMS, env_of, table_of
 
 DEFAULT_PATH = Path("/etc/llmdb/llmdbd.toml")
 ENV_PREFIX = "LLMDBD_"
 
 
+class ConfigDeprecation(UserWarning):
+    """A configuration form that still works and will not always: the message names the form to write."""
+
+
 class Upstream(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """How the daemon gets one upstream catalog (its table: `[upstream]` for models.dev, `[litellm]`, ...)."""
+    """How the daemon gets one upstream catalog (its table: `[upstreams."models.dev"]`, `[upstreams.litellm]`)."""
 
     url: str
     """Defaults to the upstream's own (`UpstreamKind.default_url`)."""
@@ -98,6 +107,10 @@ class Profile(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, omi
     overrides: dict[str, Any] | None = None
 
 
+_TABLES: dict[str, type[Struct]] = {"publish": Publish, "follow": Follow, "s3": S3}
+"""The other tables whose keys `LLMDBD_<TABLE>_<KEY>` variables set."""
+
+
 class Config(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     state_dir: str = "/var/lib/llmdb"
     patch_dirs: list[str] = field(default_factory=lambda: ["/etc/llmdb/patches.d"])
@@ -111,7 +124,7 @@ class Config(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     upstreams: list[str] = field(default_factory=lambda: list(DEFAULT_PRECEDENCE))
     """Upstream catalogs used, highest precedence first; leave one out to not use it."""
     sources: dict[str, Upstream] = field(default_factory=lambda: _sources({}))
-    """Each upstream's settings by name, read from its table (`UpstreamKind.table`); use `settings(name)`."""
+    """Each upstream's settings by name, read from its table (`[upstreams.<name>]`); use `settings(name)`."""
     allow: dict[str, Globs] | None = None
     deny: dict[str, Globs] = field(default_factory=dict)
     overrides: dict[str, Any] | None = None
@@ -146,18 +159,53 @@ class Config(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
 
 
 def _sources(tables: dict[str, Any], origins: _Origins | None = None) -> dict[str, Upstream]:
-    """Every upstream's settings from its table (the defaults where there is none); `ConfigError` naming the
-    table and key of a bad value."""
+    """Every upstream's settings from its table (by upstream name; the defaults where there is none);
+    `ConfigError` naming the table and key of a bad value."""
     out = {}
     for name, kind in UPSTREAMS.items():
-        table = tables.get(kind.table, {})
+        table = tables.get(name, {})
         try:
             if not isinstance(table, dict):
                 raise msgspec.ValidationError(f"Expected `object`, got `{type(table).__name__}`")
             out[name] = msgspec.convert({"url": kind.default_url, **table}, Upstream, strict=False)
         except msgspec.ValidationError as exc:
-            raise ConfigError(_describe(exc, origins or _Origins(None), kind.table)) from None
+            raise ConfigError(_describe(exc, origins or _Origins(None), f"upstreams.{name}")) from None
     return out
+
+
+def _upstream_tables(doc: dict[str, Any], origins: _Origins) -> dict[str, Any]:
+    """Take the upstreams' tables out of the file's `doc`, by upstream name: `[upstreams.<name>]`, and the older
+    `[upstream]` and `[litellm]` (with a deprecation warning); `[upstreams] precedence` becomes `upstreams`."""
+    tables: dict[str, Any] = {}
+    given = doc.get("upstreams")
+    if isinstance(given, dict):
+        given = dict(given)
+        precedence = given.pop("precedence", None)
+        for name, table in given.items():
+            if name not in UPSTREAMS:
+                raise ConfigError(
+                    f"{origins.of('upstreams.' + name)}: unknown upstream (known: {', '.join(UPSTREAMS)})"
+                )
+            tables[name] = table
+        if precedence is not None:
+            doc["upstreams"] = precedence
+            origins.alias("upstreams", "upstreams.precedence")
+        else:  # the default upstreams, then any other with a table, in the file's order
+            doc["upstreams"] = [*DEFAULT_PRECEDENCE, *(n for n in tables if n not in DEFAULT_PRECEDENCE)]
+    for kind in UPSTREAMS.values():
+        legacy = kind.legacy_table
+        if legacy is None or legacy not in doc:
+            continue
+        if kind.name in tables:
+            raise ConfigError(f"{origins.file}: [{legacy}] and [{table_of(kind.name)}] both set {kind.name}: keep one")
+        tables[kind.name] = doc.pop(legacy)
+        origins.alias(f"upstreams.{kind.name}", legacy)
+        warnings.warn(
+            f"{origins.file}: [{legacy}] is deprecated: write [{table_of(kind.name)}] (the same keys)",
+            ConfigDeprecation,
+            stacklevel=3,
+        )
+    return tables
 
 
 FLAGS = {"state_dir": "--state-dir"}
@@ -190,14 +238,14 @@ def load(
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{file}: invalid TOML: {exc}") from None
     origins = _Origins(file)
-    _apply_env(doc, env, origins)
+    if "sources" in doc:
+        raise ConfigError(_describe(msgspec.ValidationError("Object contains unknown field `sources`"), origins))
+    tables = _upstream_tables(doc, origins)
+    _apply_env(doc, env, origins, tables)
     for key, value in (flags or {}).items():
         if value is not None:
             doc[key] = value
             origins.set(key, f"command-line flag {FLAGS.get(key, key)}")
-    if "sources" in doc:
-        raise ConfigError(_describe(msgspec.ValidationError("Object contains unknown field `sources`"), origins))
-    tables = {kind.table: doc.pop(kind.table) for kind in UPSTREAMS.values() if kind.table in doc}
     try:
         config = msgspec.convert(doc, Config, strict=False)
     except msgspec.ValidationError as exc:
@@ -220,6 +268,12 @@ class _Origins:
     def __init__(self, file: Path | None) -> None:
         self.file = file
         self._by_key: dict[str, str] = {}
+        self._shown: dict[str, str] = {f"upstreams.{name}": table_of(name) for name in UPSTREAMS}
+        """Key prefix → how the file spells it (a quoted table name, an older table)."""
+
+    def alias(self, key: str, shown: str) -> None:
+        """Name the file's `key` (and the keys under it) as `shown` in messages."""
+        self._shown[key] = shown
 
     def set(self, key: str, origin: str) -> None:
         self._by_key[key] = origin
@@ -233,21 +287,36 @@ class _Origins:
         found = self.given(key)
         if found is not None:
             return found
+        for prefix, shown in self._shown.items():
+            if key == prefix or key.startswith(prefix + "."):
+                key = shown + key[len(prefix) :]
+                break
         return f"{self.file}: key {key!r}" if self.file is not None else f"key {key!r}"
 
 
-def _apply_env(doc: dict[str, Any], env: dict[str, str], origins: _Origins) -> None:
-    """`LLMDBD_STATE_DIR` → `state_dir`, `LLMDBD_UPSTREAM_POLL_INTERVAL` → `upstream.poll_interval`, ..."""
-    kinds: list[tuple[str, type[Struct]]] = [(kind.table, Upstream) for kind in UPSTREAMS.values()]
-    kinds += [("publish", Publish), ("follow", Follow), ("s3", S3)]
-    tables = {table: {f.encode_name for f in msgspec.structs.fields(kind)} for table, kind in kinds}
+def _apply_env(doc: dict[str, Any], env: dict[str, str], origins: _Origins, upstreams: dict[str, Any]) -> None:
+    """`LLMDBD_STATE_DIR` → `state_dir`, `LLMDBD_UPSTREAMS_MODELS_DEV_POLL_INTERVAL` → the models.dev upstream's
+    `poll_interval` (into `upstreams`, by upstream name), ..."""
+    settings = {f.encode_name for f in msgspec.structs.fields(Upstream)}
+    by_env = {env_of(name): name for name in UPSTREAMS}
+    legacy = {kind.legacy_table: kind.name for kind in UPSTREAMS.values() if kind.legacy_table}
+    tables = {table: {f.encode_name for f in msgspec.structs.fields(kind)} for table, kind in _TABLES.items()}
     for name, value in env.items():
         if not name.startswith(ENV_PREFIX) or name[len(ENV_PREFIX) :] in _NOT_SETTINGS:
             continue
         key = name[len(ENV_PREFIX) :].lower()
         origin = f"environment variable {name}"
         table, _, setting = key.partition("_")
-        if key == "publish_targets":
+        upstream = _upstream_setting(key, by_env, settings)
+        if upstream is not None:
+            upstreams.setdefault(upstream[0], {})[upstream[1]] = value
+            origins.set(f"upstreams.{upstream[0]}.{upstream[1]}", origin)
+        elif table in legacy and setting in settings:
+            upstreams.setdefault(legacy[table], {})[setting] = value
+            origins.set(f"upstreams.{legacy[table]}.{setting}", origin)
+            new = f"{ENV_PREFIX}UPSTREAMS_{env_of(legacy[table])}_{setting.upper()}"
+            warnings.warn(f"{origin} is deprecated: set {new}", ConfigDeprecation, stacklevel=3)
+        elif key == "publish_targets":
             doc.setdefault("publish", {})["targets"] = [p.strip() for p in value.split(",") if p.strip()]
             origins.set("publish.targets", origin)
         elif setting in tables.get(table, ()):
@@ -262,6 +331,17 @@ def _apply_env(doc: dict[str, Any], env: dict[str, str], origins: _Origins) -> N
         else:
             doc[key] = value
             origins.set(key, origin)
+
+
+def _upstream_setting(key: str, by_env: dict[str, str], settings: set[str]) -> tuple[str, str] | None:
+    """(upstream, setting) of an `upstreams_<name>_<setting>` variable key, or None."""
+    if not key.startswith("upstreams_"):
+        return None
+    rest = key[len("upstreams_") :].upper()
+    for env_name, upstream in by_env.items():
+        if rest.startswith(env_name + "_") and rest[len(env_name) + 1 :].lower() in settings:
+            return upstream, rest[len(env_name) + 1 :].lower()
+    return None
 
 
 def _describe(exc: msgspec.ValidationError, origins: _Origins, table: str = "") -> str:
@@ -297,7 +377,7 @@ def _check(config: Config) -> list[tuple[str, str]]:
     if len(set(config.upstreams)) != len(config.upstreams):
         problems.append(("upstreams", "names an upstream twice"))
     for name, settings in config.sources.items():
-        table = UPSTREAMS[name].table
+        table = f"upstreams.{name}"
         if settings.poll_interval < 0:
             problems.append((f"{table}.poll_interval", "must not be negative"))
         if not 0 < settings.max_shrink <= 1:

@@ -53,29 +53,23 @@ def test_version_is_the_installed_distributions() -> None:
     assert out.returncode == 0 and out.stdout == f"llmdbd {metadata.version('llmdbd')}\n"
 
 
-def test_build_takes_each_upstream_of_the_registry_by_its_table_name(tmp_path: Path) -> None:
-    """`--upstream FILE` (models.dev's table) and `--litellm FILE` come from the registry, origins too."""
+def test_build_takes_each_upstream_of_the_registry_by_name(tmp_path: Path) -> None:
+    """`--upstream NAME=FILE` for every upstream of the registry (FILE alone: models.dev's), origins too; the
+    older `--litellm FILE` still works; an upstream named twice is refused."""
     from catalogs import LITELLM
 
-    from llmdbd.sources.upstreams import UPSTREAMS
-
     out = llmdbd("build", "--help")
-    assert all(
-        f"--{kind.table} FILE" in out.stdout and f"--{kind.table}-origin" in out.stdout for kind in UPSTREAMS.values()
-    )
-    target = tmp_path / "c.llmdb"
-    out = llmdbd(
-        "build",
-        "--upstream",
-        str(API),
-        "--litellm",
-        str(LITELLM),
-        "--litellm-origin",
-        "https://example/map.json",
-        "--output",
-        str(target),
-        "--json",
-    )
-    assert out.returncode == 0, out.stderr
-    sources = {s.name: s.file for s in Snapshot(target).report().sources}
-    assert sources == {"litellm": "https://example/map.json", "models.dev": str(API)}
+    assert "--upstream [NAME=]FILE" in out.stdout and "--upstream-origin [NAME=]URL" in out.stdout
+    for flags in (
+        ["--upstream", f"models.dev={API}", "--upstream", f"litellm={LITELLM}"],
+        ["--upstream", str(API), "--litellm", str(LITELLM)],
+    ):
+        target = tmp_path / "c.llmdb"
+        out = llmdbd(
+            "build", *flags, "--upstream-origin", "litellm=https://example/map.json", "--output", str(target), "--json"
+        )
+        assert out.returncode == 0, out.stderr
+        sources = {s.name: s.file for s in Snapshot(target).report().sources}
+        assert sources == {"litellm": "https://example/map.json", "models.dev": str(API)}
+    out = llmdbd("build", "--upstream", str(API), "--upstream", f"models.dev={API}", "--output", str(tmp_path / "x"))
+    assert out.returncode == 2 and out.stderr == "llmdbd: --upstream names models.dev twice\n"

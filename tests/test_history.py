@@ -52,7 +52,8 @@ def test_january_then_july_through_a_real_daemon(tmp_path: Path) -> None:
     with Upstream() as server:
         server.body = (SHARED / "api-older.json").read_bytes()
         config = (
-            f'upstreams = ["models.dev"]\n[upstream]\nurl = "{server.url}"\npoll_interval = 0.3\nmax_shrink = 1.0\n'
+            '[upstreams]\nprecedence = ["models.dev"]\n[upstreams."models.dev"]\n'
+            f'url = "{server.url}"\npoll_interval = 0.3\nmax_shrink = 1.0\n'
         )
         d = Daemon(tmp_path, config).start()
         try:

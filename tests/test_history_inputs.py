@@ -69,7 +69,7 @@ def _assert_own_history_from_january(d: Daemon) -> None:
 @pytest.mark.slow
 def test_a_daemon_on_an_upstream_file_records_its_own_catalogs_then_a_switch(tmp_path: Path) -> None:
     older, current = SHARED / "api-older.json", SHARED / "api.json"
-    d = Daemon(tmp_path, f'upstreams = ["models.dev"]\n[upstream]\nfile = "{older}"\n')
+    d = Daemon(tmp_path, f'[upstreams]\nprecedence = ["models.dev"]\n[upstreams."models.dev"]\nfile = "{older}"\n')
     assert not d.state.exists()
     d.start()
     try:
@@ -78,7 +78,7 @@ def test_a_daemon_on_an_upstream_file_records_its_own_catalogs_then_a_switch(tmp
         recorded(d, 1)
         _assert_own_history_from_january(d)
 
-        d.write_config(f'upstreams = ["models.dev"]\n[upstream]\nfile = "{current}"\n')
+        d.write_config(f'[upstreams]\nprecedence = ["models.dev"]\n[upstreams."models.dev"]\nfile = "{current}"\n')
         d.signal(signal.SIGHUP)
         wait_for(lambda: price(catalog, DEEPSEEK) == 0.14, "the switch to the current file")
         switched = served_epoch(d)
@@ -109,7 +109,10 @@ def test_a_daemon_starting_on_a_cached_upstream_body_records_its_own_catalogs(tm
         pull = [sys.executable, "-m", "llmdbd", "pull", "--state-dir", str(tmp_path / "state")]
         pulled = subprocess.run(pull, capture_output=True, text=True, timeout=120, env=env)
         assert pulled.returncode == 0, pulled.stderr
-        config = f'upstreams = ["models.dev"]\n[upstream]\nurl = "{server.url}"\npoll_interval = 0.3\n'
+        config = (
+            '[upstreams]\nprecedence = ["models.dev"]\n[upstreams."models.dev"]\n'
+            f'url = "{server.url}"\npoll_interval = 0.3\n'
+        )
         d = Daemon(tmp_path, config).start()
         try:
             catalog = d.state / contract.CATALOG_FILE

@@ -131,4 +131,4 @@ def test_conflicts_from_the_packaged_catalog_are_the_ones_it_records(tmp_path: P
         [sys.executable, "-m", "llmdbd", "check", "--conflicts"], capture_output=True, text=True, env=env, timeout=300
     )
     assert found.stdout.startswith("no conflicts to show: the catalog was built from the packaged snapshot")
-    assert "records models.dev;" in found.stdout and "--litellm FILE" in found.stdout
+    assert "records models.dev;" in found.stdout and "--upstream litellm=FILE" in found.stdout

@@ -100,7 +100,7 @@ def test_cache_round_trip_and_torn_cache_is_ignored(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_daemon_polls_keeps_the_last_good_body_and_reuses_the_cache(tmp_path: Path) -> None:
     with Upstream() as server:
-        config = f'[upstream]\nurl = "{server.url}"\npoll_interval = 0.3\nmax_shrink = 0.8\n'
+        config = f'[upstreams."models.dev"]\nurl = "{server.url}"\npoll_interval = 0.3\nmax_shrink = 0.8\n'
         d = Daemon(tmp_path, config).start()
         try:
             catalog = d.state / "catalog.llmdb"
@@ -155,7 +155,10 @@ def test_daemon_polls_litellm_beside_models_dev_and_serves_both(tmp_path: Path) 
     litellm = SHARED.parent / "litellm" / "model_prices_and_context_window.json"
     with Upstream() as server:
         server.body = litellm.read_bytes()
-        config = f'[upstream]\nfile = "{SHARED / "api.json"}"\n[litellm]\nurl = "{server.url}"\npoll_interval = 0.3\n'
+        config = (
+            f'[upstreams."models.dev"]\nfile = "{SHARED / "api.json"}"\n'
+            f'[upstreams.litellm]\nurl = "{server.url}"\npoll_interval = 0.3\n'
+        )
         d = Daemon(tmp_path, config).start()
         try:
             catalog = d.state / "catalog.llmdb"

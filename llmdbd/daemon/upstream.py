@@ -25,7 +25,7 @@ from llmdbd.engine import Layer, prepare
 from llmdbd.errors import FetchError
 from llmdbd.fetch import check_url, conditional_get
 from llmdbd.output.files import atomic_write
-from llmdbd.sources.upstreams import UPSTREAMS
+from llmdbd.sources.upstreams import UPSTREAMS, table_of
 
 CACHE_DIR = "upstream"
 """In the state directory: each upstream's last good body and its metadata (`UpstreamKind.cache_body`)."""
@@ -88,9 +88,11 @@ def accept(
     return layer
 
 
-async def fetch(settings: Upstream, cached: Cached | None, table: str = "upstream") -> tuple[bytes, Cached] | None:
+async def fetch(
+    settings: Upstream, cached: Cached | None, table: str = 'upstreams."models.dev"'
+) -> tuple[bytes, Cached] | None:
     """The new body and its metadata, or None when upstream says it has not changed (304). `table`: where the
-    settings are in the config (`upstream`, `litellm`), for messages."""
+    settings are in the config (`upstreams.litellm`), for messages."""
     check_url(settings.url, settings.allow_http, f"{table}.allow_http")
     same = cached is not None and cached.url == settings.url
     got = await conditional_get(
@@ -116,7 +118,7 @@ async def fetch(settings: Upstream, cached: Cached | None, table: str = "upstrea
 async def poll(state: UpstreamState, settings: Upstream) -> Cached | None:
     """One poll: the metadata of a new accepted body (now cached and in use), None when upstream has not
     changed; `FetchError` when the fetch fails or the body is refused (the last good one stays)."""
-    got = await fetch(settings, state.meta, UPSTREAMS[state.name].table)
+    got = await fetch(settings, state.meta, table_of(state.name))
     if got is None:
         state.not_modified()
         return None

@@ -12,7 +12,7 @@ from msgspec import Struct
 
 from llmdb.schema import SourceInfo
 from llmdbd.engine.catalog import BuiltCatalog
-from llmdbd.sources.upstreams import UPSTREAMS
+from llmdbd.sources.upstreams import UPSTREAMS, table_of
 
 FIELDS = ("cost.input", "cost.output", "cost.cache_read", "cost.cache_write", "limits.context", "limits.output")
 """The fields compared: what a bill or a request's fit depends on."""
@@ -102,7 +102,8 @@ def render(found: list[Conflict], catalog: BuiltCatalog | None = None) -> str:
             else f"the upstreams read: {read}"
         )
         files = " and ".join(
-            f"{k.name} (--{k.table} FILE, or `file` in the config's [{k.table}])" for k in UPSTREAMS.values()
+            f"{k.name} (--upstream {k.name}=FILE, or `file` in the config's [{table_of(k.name)}])"
+            for k in UPSTREAMS.values()
         )
         head = f"no conflicts to show: {where}; conflicts need two upstream files or more: {files}"
     lines = [head]

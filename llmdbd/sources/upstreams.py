@@ -3,6 +3,7 @@ and its cache read. Adding an upstream is a source module plus one entry here.""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
@@ -15,8 +16,9 @@ class UpstreamKind(NamedTuple):
     """How to read one upstream catalog, where its settings are, and where the daemon caches its last body."""
 
     name: str
-    table: str
-    """Its configuration table (`[upstream]`), `LLMDBD_<TABLE>_*` variables and `llmdbd build --<table> FILE`."""
+    legacy_table: str | None
+    """The configuration table it had before `[upstreams.<name>]` (`[upstream]`, `[litellm]`), still read with a
+    deprecation warning, with its `LLMDBD_<TABLE>_*` variables and `llmdbd build --<table> FILE`."""
     load_path: Callable[..., Layer]
     load_bytes: Callable[..., Layer]
     default_url: str
@@ -54,6 +56,17 @@ UPSTREAMS: dict[str, UpstreamKind] = {
 """Every upstream by name (`models.dev`, `litellm`): the names `upstreams = [...]` in the config accepts."""
 DEFAULT_PRECEDENCE = (modelsdev.NAME, litellm.NAME)
 """Highest first: models.dev's values win, LiteLLM fills what it lacks and adds the models it lacks."""
+
+
+def table_of(name: str) -> str:
+    """The configuration table of upstream `name`, as TOML spells it: `upstreams.litellm`,
+    `upstreams."models.dev"`."""
+    return f"upstreams.{name}" if re.fullmatch(r"[A-Za-z0-9_-]+", name) else f'upstreams."{name}"'
+
+
+def env_of(name: str) -> str:
+    """The part of `LLMDBD_UPSTREAMS_<NAME>_<KEY>` variables that names upstream `name` (`MODELS_DEV`)."""
+    return re.sub(r"[^A-Za-z0-9]", "_", name).upper()
 
 
 def kind_of(path: Path) -> str:
