@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from llmdbd.engine.layer import Layer
-from llmdbd.sources import litellm, modelsdev
+from llmdbd.sources import litellm, modelsdev, openrouter
 
 
 class UpstreamKind(NamedTuple):
@@ -51,11 +51,23 @@ UPSTREAMS: dict[str, UpstreamKind] = {
             "litellm.meta.json",
             litellm.looks_like,
         ),
+        UpstreamKind(
+            openrouter.NAME,
+            None,
+            openrouter.load_path,
+            openrouter.load_bytes,
+            openrouter.DEFAULT_URL,
+            "openrouter.json",
+            "openrouter.meta.json",
+            openrouter.looks_like,
+        ),
     )
 }
-"""Every upstream by name (`models.dev`, `litellm`): the names `upstreams = [...]` in the config accepts."""
-DEFAULT_PRECEDENCE = (modelsdev.NAME, litellm.NAME)
-"""Highest first: models.dev's values win, LiteLLM fills what it lacks and adds the models it lacks."""
+"""Every upstream by name (`models.dev`, `litellm`, `openrouter`): the names `[upstreams]` in the config takes."""
+DEFAULT_PRECEDENCE = (modelsdev.NAME, litellm.NAME, openrouter.NAME)
+"""Highest first: models.dev's values win, LiteLLM fills what it lacks and adds the models it lacks, OpenRouter
+then (its own provider's models and what the others lack of them). An upstream with no data (no file, nothing
+fetched) is left out of a build."""
 
 
 def table_of(name: str) -> str:
