@@ -57,8 +57,11 @@ def upstream_layers(config: Config, origins: Mapping[str, str | None] | None = N
 
 
 def stack(found: Mapping[str, Layer | None], precedence: Sequence[str]) -> list[Layer]:
-    """The upstream layers that exist, lowest precedence first (`precedence` lists the highest first)."""
-    return [layer for name in reversed(precedence) if (layer := found.get(name)) is not None]
+    """The upstream layers that exist, lowest precedence first (`precedence` lists the highest first); a price
+    source's layer placed against the others (`UpstreamKind.place`)."""
+    present = [(name, layer) for name in reversed(precedence) if (layer := found.get(name)) is not None]
+    others = [layer for name, layer in present if UPSTREAMS[name].place is None]
+    return [layer if (place := UPSTREAMS[name].place) is None else place(layer, others) for name, layer in present]
 
 
 def layers(

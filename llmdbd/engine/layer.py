@@ -47,6 +47,9 @@ class Layer(Struct, kw_only=True):
     kept by every build above it, so a follower with nothing of its own rebuilds its leader's content hash."""
     profiles: dict[str, dict[str, Any]] = {}
     """Profile name → definition, of the catalog this layer was read from: compiled again over the new build."""
+    rules: list[Any] = []
+    """A price source's rules, not yet fragments: placed against the other upstreams' models when the layers
+    are stacked (`UpstreamKind.place`, `sources/genai_prices.py`)."""
     atomic: bool = False
     """All or nothing: one error keeps every fragment and exclude of the layer out (patch files)."""
     prepared: bool = False

@@ -28,8 +28,8 @@ def read(path: str | Path, name: str, load_bytes: Callable[..., Layer], origin: 
 
 
 def decode(
-    data: bytes, name: str, *, file: str | None, version: str | None, holding: str
-) -> tuple[Layer, dict[str, Any] | None]:
+    data: bytes, name: str, *, file: str | None, version: str | None, holding: str, kind: type = dict
+) -> tuple[Layer, Any]:
     """An empty layer stamped with `version` (default: the sha256 of `data`) and the decoded JSON object; None
     instead of the object when `data` is not one (the layer then says why; `holding` names what it should hold)."""
     stamp = version or "sha256:" + hashlib.sha256(data).hexdigest()
@@ -39,7 +39,8 @@ def decode(
     except (msgspec.DecodeError, UnicodeDecodeError) as exc:
         layer.issue("load", f"not valid JSON: {exc}")
         return layer, None
-    if not isinstance(doc, dict):
-        layer.issue("load", f"expected an object of {holding}, got {type(doc).__name__}")
+    if not isinstance(doc, kind):
+        what = "an object" if kind is dict else "a list"
+        layer.issue("load", f"expected {what} of {holding}, got {type(doc).__name__}")
         return layer, None
     return layer, doc

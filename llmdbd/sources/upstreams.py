@@ -4,12 +4,12 @@ and its cache read. Adding an upstream is a source module plus one entry here.""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
 from llmdbd.engine.layer import Layer
-from llmdbd.sources import litellm, modelsdev, openrouter
+from llmdbd.sources import genai_prices, litellm, modelsdev, openrouter
 
 
 class UpstreamKind(NamedTuple):
@@ -26,6 +26,8 @@ class UpstreamKind(NamedTuple):
     cache_meta: str
     looks_like: Callable[[bytes], bool]
     """Whether the first 64 KiB of a file are this catalog's (`kind_of`)."""
+    place: Callable[[Layer, Sequence[Layer]], Layer] | None = None
+    """For a source of prices for others' models: its layer placed against the other upstream layers."""
 
 
 UPSTREAMS: dict[str, UpstreamKind] = {
@@ -61,13 +63,25 @@ UPSTREAMS: dict[str, UpstreamKind] = {
             "openrouter.meta.json",
             openrouter.looks_like,
         ),
+        UpstreamKind(
+            genai_prices.NAME,
+            None,
+            genai_prices.load_path,
+            genai_prices.load_bytes,
+            genai_prices.DEFAULT_URL,
+            "genai-prices.json",
+            "genai-prices.meta.json",
+            genai_prices.looks_like,
+            genai_prices.place,
+        ),
     )
 }
-"""Every upstream by name (`models.dev`, `litellm`, `openrouter`): the names `[upstreams]` in the config takes."""
-DEFAULT_PRECEDENCE = (modelsdev.NAME, litellm.NAME, openrouter.NAME)
+"""Every upstream by name (`models.dev`, `litellm`, `openrouter`, `genai-prices`): the names `[upstreams]` in the
+config takes."""
+DEFAULT_PRECEDENCE = (modelsdev.NAME, litellm.NAME, openrouter.NAME, genai_prices.NAME)
 """Highest first: models.dev's values win, LiteLLM fills what it lacks and adds the models it lacks, OpenRouter
-then (its own provider's models and what the others lack of them). An upstream with no data (no file, nothing
-fetched) is left out of a build."""
+then (its own provider's models and what the others lack of them), genai-prices last (prices and context windows
+of the others' models). An upstream with no data (no file, nothing fetched) is left out of a build."""
 
 
 def table_of(name: str) -> str:
@@ -85,8 +99,8 @@ def kind_of(path: Path) -> str:
     """Which upstream a catalog file is (the most specific match first); `ValueError` when none recognizes it."""
     with open(path, "rb") as f:
         head = f.read(1 << 16)
-    if not head.lstrip().startswith(b"{"):
-        raise ValueError("not a JSON object: not an upstream catalog (" + ", ".join(UPSTREAMS) + ")")
+    if not head.lstrip().startswith((b"{", b"[")):
+        raise ValueError("not JSON: not an upstream catalog (" + ", ".join(UPSTREAMS) + ")")
     for kind in sorted(UPSTREAMS.values(), key=lambda k: k.name == modelsdev.NAME):
         if kind.looks_like(head):
             return kind.name

@@ -1,0 +1,238 @@
+"""genai-prices (`prices/new_data/v2/data.json`, Pydantic's hand-checked prices): a price source.
+
+Its entries are not models with llmdb ids: each is a price list with a rule (`match`) saying which model names
+it prices. So the layer is placed against the other upstreams' models (`place`): under the llmdb provider its
+provider maps to (`PROVIDERS`), every model id the rule matches gets the entry's prices and context window (the
+first matching entry of its provider, as genai-prices itself picks). An entry that matches no model is a
+warning naming it, never a guess (docs/merging.md, "genai-prices").
+
+Prices are USD per 1M tokens already (`*_mtok`); `{base, tiers: [{start, price}]}` is a base price and context
+tiers above `start` tokens; a price list with constraints is read as of today: the entry without a constraint,
+then each `start_date` constraint in force; time-of-day prices (DeepSeek's off-peak) are kept in `extra`.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from msgspec import Struct
+
+from llmdb.schema import canonical_provider_id
+from llmdbd.engine.layer import Fragment, Layer
+from llmdbd.sources import upstream_json
+
+NAME = "genai-prices"
+DEFAULT_URL = "https://raw.githubusercontent.com/pydantic/genai-prices/main/prices/new_data/v2/data.json"
+
+PROVIDERS: dict[str, tuple[str, ...]] = {
+    "aws": ("amazon_bedrock",),
+    "google": ("google", "google_vertex"),
+    "fireworks": ("fireworks_ai",),
+    "together": ("togetherai",),
+    "x-ai": ("xai",),
+    "novita": ("novita_ai",),
+    "voyageai": ("voyage",),
+}
+"""genai-prices provider id → the llmdb providers its rules price, where they differ; any other keeps its
+canonical id (`anthropic`, `openai`, `azure`, `mistral`, `deepseek`, `openrouter`, ...). Google's prices are the
+Gemini API's and Vertex AI's alike (its `provider_match` names both). A provider's `fallback_model_providers`
+(Azure: OpenAI's, then Anthropic's) add their rules after its own, as genai-prices looks them up."""
+
+_TOKEN_PRICES = {
+    "input_mtok": "input",
+    "output_mtok": "output",
+    "cache_read_mtok": "cache_read",
+    "cache_write_mtok": "cache_write",
+    "cache_write_1h_mtok": "cache_write_1h",
+    "output_reasoning_mtok": "reasoning",
+    "input_audio_mtok": "input_audio",
+    "output_audio_mtok": "output_audio",
+    "input_image_mtok": "input_image",
+    "output_image_mtok": "output_image",
+}
+_PER_THOUSAND = {"web_searches_kcount": "web_search", "requests_kcount": "request"}
+"""USD per 1,000 → `cost.per_unit` (USD per one)."""
+
+
+class Rule(Struct, frozen=True):
+    """One entry: which llmdb provider, which model names (`match`), what it says of them; `fallback`: another
+    provider's entry, tried after the provider's own (not reported when it matches nothing)."""
+
+    provider: str
+    entry: str
+    match: Any
+    data: dict[str, Any]
+    fallback: bool = False
+
+
+def looks_like(head: bytes) -> bool:
+    """genai-prices' data: providers with a `model_match` and an `api_pattern`."""
+    return b'"api_pattern"' in head and b'"model_match"' in head
+
+
+def load_path(path: str | Path, *, origin: str | None = None) -> Layer:
+    """Read the data from a file; a file that cannot be read becomes a layer holding only the error."""
+    return upstream_json.read(path, NAME, load_bytes, origin)
+
+
+def load_bytes(data: bytes, *, file: str | None = None, version: str | None = None) -> Layer:
+    """The rules of the data, not yet placed (`place` turns them into fragments)."""
+    layer, providers = upstream_json.decode(data, NAME, file=file, version=version, holding="providers", kind=list)
+    if providers is None:
+        return layer
+    today = datetime.date.today().isoformat()
+    own: dict[str, list[tuple[str, Any, dict[str, Any]]]] = {}
+    fallbacks: dict[str, list[str]] = {}
+    for i, raw in enumerate(providers):
+        if not isinstance(raw, dict) or not isinstance(raw.get("id"), str) or not isinstance(raw.get("models"), list):
+            layer.issue("load", "provider is not an object with an `id` and a list of `models`", field=f"[{i}]")
+            continue
+        entries = own[raw["id"]] = []
+        fallbacks[raw["id"]] = [f for f in raw.get("fallback_model_providers") or [] if isinstance(f, str)]
+        for j, model in enumerate(raw["models"]):
+            where = f"{raw['id']}.models[{j}]"
+            if not isinstance(model, dict) or not isinstance(model.get("id"), str) or "match" not in model:
+                said = "model is not an object with an `id` and a `match`"
+                layer.issue("load", said, provider=raw["id"], field=where)
+                continue
+            entries.append((f"{raw['id']}/{model['id']}", model["match"], model_fields(model, today)))
+    layer.rules = [
+        Rule(target, entry, match, data, fallback=source != pid)
+        for pid in own
+        for target in PROVIDERS.get(pid, (canonical_provider_id(pid),))
+        for source in (pid, *fallbacks[pid])
+        for entry, match, data in own.get(source, ())
+    ]
+    return layer
+
+
+def model_fields(raw: dict[str, Any], today: str) -> dict[str, Any]:
+    """What an entry says of the models it matches, in llmdb's names (values unchecked: validate reports)."""
+    out: dict[str, Any] = {}
+    if raw.get("context_window") is not None:
+        out["limits"] = {"context": raw["context_window"]}
+    prices = raw.get("prices")
+    if isinstance(prices, list):  # as of today: no constraint, then each start date reached, latest last
+        current: dict[str, Any] = {}
+        for item in sorted((p for p in prices if isinstance(p, dict)), key=_start):
+            constraint = item.get("constraint")
+            if constraint is None or (set(constraint) == {"start_date"} and str(constraint["start_date"]) <= today):
+                current = item.get("prices") or {}
+            elif "start_date" not in constraint:  # a time of day: no llmdb price says it
+                out.setdefault("extra", {}).setdefault("genai_prices_conditional", []).append(item)
+        prices = current
+    if isinstance(prices, dict):
+        cost = _cost(prices, out)
+        if cost:
+            out["cost"] = cost
+    elif prices is not None:
+        out["extra"] = {"genai_prices": prices}
+    return out
+
+
+def _start(item: dict[str, Any]) -> str:
+    constraint = item.get("constraint")
+    return str(constraint.get("start_date", "")) if isinstance(constraint, dict) else ""
+
+
+def _cost(prices: dict[str, Any], out: dict[str, Any]) -> dict[str, Any]:
+    cost: dict[str, Any] = {}
+    for key, value in prices.items():
+        if key in _TOKEN_PRICES:
+            field = _TOKEN_PRICES[key]
+            if isinstance(value, dict) and "base" in value:
+                cost[field] = value["base"]
+                for tier in value.get("tiers") or []:
+                    if isinstance(tier, dict):
+                        _tier(cost, tier.get("start"))[field] = tier.get("price")
+            else:
+                cost[field] = value
+        elif key in _PER_THOUSAND:
+            unit = value / 1000 if isinstance(value, (int, float)) and not isinstance(value, bool) else value
+            cost.setdefault("per_unit", {})[_PER_THOUSAND[key]] = unit
+        else:
+            out.setdefault("extra", {}).setdefault("genai_prices", {})[key] = value
+    if "tiers" in cost:
+        cost["tiers"].sort(key=lambda t: t["above"] if isinstance(t["above"], int) else 0)
+    return cost
+
+
+def _tier(cost: dict[str, Any], start: Any) -> dict[str, Any]:
+    tiers: list[dict[str, Any]] = cost.setdefault("tiers", [])
+    found = next((t for t in tiers if t["above"] == start), None)
+    if found is None:
+        found = {"above": start}
+        tiers.append(found)
+    return found
+
+
+def matches(clause: Any, name: str) -> bool:
+    """genai-prices' rule semantics: `equals`, `starts_with`, `ends_with`, `contains` ignore case, `regex` is
+    `re.search`, `or` / `and` combine; anything else matches nothing."""
+    if not isinstance(clause, dict) or len(clause) != 1:
+        return False
+    kind, value = next(iter(clause.items()))
+    if kind in ("or", "and") and isinstance(value, list):
+        found = (matches(c, name) for c in value)
+        return any(found) if kind == "or" else all(found)
+    if not isinstance(value, str):
+        return False
+    lower = name.lower()
+    if kind == "equals":
+        return lower == value.lower()
+    if kind == "starts_with":
+        return lower.startswith(value.lower())
+    if kind == "ends_with":
+        return lower.endswith(value.lower())
+    if kind == "contains":
+        return value.lower() in lower
+    if kind == "regex":
+        try:
+            return re.search(value, name) is not None
+        except re.error:
+            return False
+    return False
+
+
+_PLACED: list[tuple[Layer, tuple[Layer, ...], Layer]] = []
+"""The last placement (its inputs kept, so identity is meaningful): a rebuild over the same layers reuses it."""
+
+
+def place(layer: Layer, others: Sequence[Layer]) -> Layer:
+    """`layer`'s rules as fragments on the models the `other` upstream layers define: each model id of a rule's
+    provider that the rule matches gets its fields (the first matching rule of the provider wins). A rule that
+    matches nothing is a warning."""
+    key = tuple(others)
+    if _PLACED and _PLACED[0][0] is layer and list(map(id, _PLACED[0][1])) == list(map(id, key)):
+        return _PLACED[0][2]
+    ids: dict[str, list[str]] = {}
+    for other in others:
+        for fragment in other.fragments:
+            if fragment.model is not None:
+                ids.setdefault(canonical_provider_id(fragment.provider), []).append(fragment.model)
+    placed = Layer(info=layer.info, fragments=[], issues=list(layer.issues))
+    taken: set[tuple[str, str]] = set()
+    for rule in layer.rules:
+        hits = [m for m in dict.fromkeys(ids.get(rule.provider, ())) if matches(rule.match, m)]
+        fresh = [m for m in hits if (rule.provider, m) not in taken]
+        for model in fresh:
+            taken.add((rule.provider, model))
+            placed.fragments.append(
+                Fragment(provider=rule.provider, model=model, data=_copy(rule.data), where=rule.entry)
+            )
+        if not hits and not rule.fallback:
+            placed.issue("place", f"{rule.entry} matches no {rule.provider} model; not placed", severity="warning")
+    _PLACED[:] = [(layer, key, placed)]
+    return placed
+
+
+def _copy(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value

@@ -1,0 +1,110 @@
+"""genai-prices as a price source: its rules read from the real file in ../shared, placed on the models the other
+upstreams define (never a guess: an entry that matches nothing is a warning naming it), so that `check
+--conflicts` shows a third opinion on the cases the issue names."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from catalogs import LITELLM
+
+from llmdbd import inputs
+from llmdbd.config import Config
+from llmdbd.engine import conflicts
+from llmdbd.sources import genai_prices
+from llmdbd.sources.upstreams import kind_of
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "upstream"
+DATA = SHARED / "genai-prices" / "v2" / "data.json"
+API = SHARED / "models.dev" / "api.json"
+
+
+@pytest.mark.parametrize(
+    ("clause", "name", "expected"),
+    [
+        ({"equals": "GPT-4o"}, "gpt-4o", True),
+        ({"starts_with": "claude-opus-4-6"}, "claude-opus-4-6-20260101", True),
+        ({"contains": "au.anthropic.claude-opus-4-6"}, "au.anthropic.claude-opus-4-6-v1", True),
+        ({"ends_with": "-latest"}, "gemini-flash-latest", True),
+        ({"regex": "^o[0-9]"}, "o3-mini", True),
+        ({"regex": "^O[0-9]"}, "o3-mini", False),  # regex keeps case, as genai-prices does
+        ({"or": [{"equals": "a"}, {"equals": "b"}]}, "b", True),
+        ({"and": [{"starts_with": "gpt"}, {"contains": "mini"}]}, "gpt-4o", False),
+        ({"regex": "("}, "x", False),  # a broken pattern matches nothing
+        ({"unknown": "x"}, "x", False),
+    ],
+)
+def test_rules_match_as_genai_prices_does(clause: object, name: str, expected: bool) -> None:
+    assert genai_prices.matches(clause, name) is expected
+
+
+def test_the_file_is_read_into_rules_with_current_prices() -> None:
+    assert kind_of(DATA) == "genai-prices"
+    layer = genai_prices.load_path(DATA)
+    assert layer.issues == [] and layer.fragments == []
+    providers = json.loads(DATA.read_bytes())
+    own = sum(len(p["models"]) for p in providers)
+    assert len([r for r in layer.rules if not r.fallback]) >= own  # google's rules price two llmdb providers
+    opus = next(r for r in layer.rules if r.entry == "anthropic/claude-opus-4-6" and r.provider == "anthropic")
+    assert opus.data["cost"]["input"] == 5 and "tiers" not in opus.data["cost"]  # the 2026-03-13 price is in force
+    chat = next(r for r in layer.rules if r.entry == "deepseek/deepseek-chat")
+    assert chat.data["extra"]["genai_prices_conditional"]  # off-peak hours: kept, not a price
+    searches = next(r for r in layer.rules if "web_search" in r.data.get("cost", {}).get("per_unit", {}))
+    assert searches.data["cost"]["per_unit"]["web_search"] == pytest.approx(0.01)  # USD per 1,000 → per search
+
+
+@pytest.fixture(scope="module")
+def four() -> object:
+    files = {"models.dev": str(API), "litellm": str(LITELLM), "genai-prices": str(DATA)}
+    return inputs.catalog(Config(patch_dirs=[]).with_inputs(files, [], None), None)
+
+
+def test_prices_are_placed_on_the_other_upstreams_models(four: object) -> None:
+    built = four
+    assert not built.report.errors  # type: ignore[attr-defined]
+    found = conflicts.conflicts(built)  # type: ignore[arg-type]
+    by = {(c.spec, c.field): c.values for c in found}
+    assert by[("amazon_bedrock:au.anthropic.claude-opus-4-6-v1", "cost.input")] == {
+        "models.dev": 16.5,
+        "litellm": 5.5,
+        "genai-prices": 5.5,
+    }
+    assert by[("azure:gpt-5", "cost.cache_read")]["genai-prices"] == 0.125  # through Azure's fallback to OpenAI
+    assert by[("azure:gpt-5-nano", "cost.cache_read")]["genai-prices"] == 0.005
+
+
+def test_an_entry_that_matches_nothing_is_a_warning_never_a_guess(four: object) -> None:
+    issues = [i for i in four.report.issues if i.source == "genai-prices"]  # type: ignore[attr-defined]
+    assert issues and all(i.severity == "warning" and i.stage == "place" for i in issues)
+    assert any(i.message == "anthropic/claude-2 matches no anthropic model; not placed" for i in issues)
+    models = four.models  # type: ignore[attr-defined]
+    assert not any(spec.startswith("avian:") for spec in models)  # a provider no other upstream has: no models
+
+
+@pytest.mark.parametrize(
+    ("body", "said"),
+    [
+        (b'{"id": "x"}', "expected a list of providers, got dict"),
+        (b'[{"id": "x"}]', "provider is not an object with an `id` and a list of `models`"),
+        (b'[{"id": "x", "models": [{"id": "m"}]}]', "model is not an object with an `id` and a `match`"),
+    ],
+)
+def test_a_file_of_the_wrong_shape_says_where(body: bytes, said: str) -> None:
+    layer = genai_prices.load_bytes(body)
+    assert [i.message for i in layer.issues] == [said] and layer.rules == []
+
+
+def test_a_bad_price_is_refused_naming_the_field(tmp_path: Path) -> None:
+    providers = json.loads(DATA.read_bytes())
+    openai = next(p for p in providers if p["id"] == "openai")
+    entry = next(m for m in openai["models"] if m["id"] == "gpt-4o")
+    entry["prices"] = {"input_mtok": -2.5, "output_mtok": "ten"}
+    bad = tmp_path / "data.json"
+    bad.write_text(json.dumps(providers))
+    files = {"models.dev": str(API), "genai-prices": str(bad)}
+    built = inputs.catalog(Config(patch_dirs=[]).with_inputs(files, [], None), None)
+    said = [i for i in built.report.issues if i.source == "genai-prices" and i.model == "gpt-4o"]
+    assert {i.field for i in said} >= {"cost.input", "cost.output"}, said
+    assert built.models["openai:gpt-4o"].cost.input == 2.5  # models.dev's, untouched  # type: ignore[union-attr]
