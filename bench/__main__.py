@@ -218,6 +218,7 @@ def main() -> None:
         platform.processor(),
     )
     built = build.run(7)
+    sources = build.upstreams(5)
     installs = install.run()
     clients = client.run()
     daemons = daemon.run(args.drops, args.idle)
@@ -283,6 +284,19 @@ def main() -> None:
         "both with bytecode compiled. The issue's import target is the third row (≤ +30 ms over `python -c pass`).",
         "",
         install.markdown(installs),
+        "",
+    ]
+    ratio = sources["full build, + OpenRouter + genai-prices (ms)"] / sources["full build, models.dev + LiteLLM (ms)"]
+    lines += [
+        "## Sources that check each other (issue 25): four upstreams",
+        "",
+        "`bench.build.upstreams`: `inputs.catalog` from the shared files, two upstreams against four, alternating "
+        "runs, median of 5; the snapshots written from each.",
+        "",
+        "| figure | value | target |",
+        "| --- | ---: | --- |",
+        *(f"| {name} | {value:,.2f} |  |" for name, value in sources.items()),
+        f"| four / two | {ratio:.2f} | ≤ 1.5: {'pass' if ratio <= 1.5 else 'MISS'} |",
         "",
     ]
     lines += [

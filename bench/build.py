@@ -20,6 +20,8 @@ from llmdbd.sources import litellm, modelsdev
 UPSTREAM = Path(__file__).resolve().parents[2] / "shared" / "upstream"
 API = UPSTREAM / "models.dev" / "api.json"
 LITELLM = UPSTREAM / "litellm" / "model_prices_and_context_window.json"
+OPENROUTER = UPSTREAM / "openrouter" / "models.json"
+GENAI_PRICES = UPSTREAM / "genai-prices" / "v2" / "data.json"
 
 PATCHES = 50
 
@@ -68,6 +70,34 @@ def run(repeat: int) -> dict[str, float]:
             samples.setdefault("total", []).append((done - start) * 1000)
         assert catalog.report.errors == (), catalog.report.errors
     return {stage: statistics.median(values) for stage, values in samples.items()}
+
+
+def upstreams(repeat: int) -> dict[str, float]:
+    """`llmdbd build` of the two upstreams against all four (OpenRouter's list and genai-prices too), in
+    alternating runs: median milliseconds, from the files to the built catalog, and the snapshots' sizes."""
+    from llmdbd.output.publish import write_snapshot
+
+    two = {"models.dev": str(API), "litellm": str(LITELLM)}
+    four = {**two, "openrouter": str(OPENROUTER), "genai-prices": str(GENAI_PRICES)}
+    times: dict[str, list[float]] = {"two": [], "four": []}
+    sizes: dict[str, int] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for _ in range(repeat):
+            for name, files in (("two", two), ("four", four)):
+                start = time.perf_counter()
+                with collector_paused():
+                    catalog = inputs.catalog(Config(patch_dirs=[]).with_inputs(files, [], None))
+                times[name].append((time.perf_counter() - start) * 1000)
+                assert catalog.report.errors == (), catalog.report.errors
+                path = Path(tmp) / f"{name}.llmdb"
+                write_snapshot(catalog, path)
+                sizes[name] = path.stat().st_size
+    return {
+        "full build, models.dev + LiteLLM (ms)": statistics.median(times["two"]),
+        "full build, + OpenRouter + genai-prices (ms)": statistics.median(times["four"]),
+        "snapshot, models.dev + LiteLLM (MB)": sizes["two"] / 1e6,
+        "snapshot, four upstreams (MB)": sizes["four"] / 1e6,
+    }
 
 
 def main() -> None:

@@ -108,3 +108,24 @@ def test_a_bad_price_is_refused_naming_the_field(tmp_path: Path) -> None:
     said = [i for i in built.report.issues if i.source == "genai-prices" and i.model == "gpt-4o"]
     assert {i.field for i in said} >= {"cost.input", "cost.output"}, said
     assert built.models["openai:gpt-4o"].cost.input == 2.5  # models.dev's, untouched  # type: ignore[union-attr]
+
+
+def test_four_upstreams_build_to_one_content_hash_whatever_the_hash_seed(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    files = ["models.dev=" + str(API), "litellm=" + str(LITELLM), "genai-prices=" + str(DATA)]
+    flags = [arg for f in files for arg in ("--upstream", f)]
+    hashes = set()
+    for seed in ("1", "2"):
+        out = tmp_path / f"{seed}.llmdb"
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        done = subprocess.run(
+            [sys.executable, "-m", "llmdbd", "build", *flags, "--output", str(out)], env=env, capture_output=True
+        )
+        assert done.returncode == 0
+        from llmdb import Snapshot
+
+        hashes.add(Snapshot(out).content_hash)
+    assert len(hashes) == 1

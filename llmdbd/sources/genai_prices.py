@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -173,29 +173,62 @@ def _tier(cost: dict[str, Any], start: Any) -> dict[str, Any]:
 def matches(clause: Any, name: str) -> bool:
     """genai-prices' rule semantics: `equals`, `starts_with`, `ends_with`, `contains` ignore case, `regex` is
     `re.search`, `or` / `and` combine; anything else matches nothing."""
+    return _compiled(clause)(name.lower(), name)
+
+
+_Test = Callable[[str, str], bool]
+"""A compiled rule: (the name lower-cased, the name as it is) → whether it matches."""
+
+
+def _compiled(clause: Any) -> _Test:
+    """`clause` as a function, built once per rule (placing tries each rule on every id of its provider)."""
     if not isinstance(clause, dict) or len(clause) != 1:
-        return False
+        return _never
     kind, value = next(iter(clause.items()))
     if kind in ("or", "and") and isinstance(value, list):
-        found = (matches(c, name) for c in value)
-        return any(found) if kind == "or" else all(found)
+        parts = [_compiled(c) for c in value]
+        if kind == "or":
+            return lambda lower, name: any(part(lower, name) for part in parts)
+        return lambda lower, name: all(part(lower, name) for part in parts)
     if not isinstance(value, str):
-        return False
-    lower = name.lower()
+        return _never
+    text = value.lower()
     if kind == "equals":
-        return lower == value.lower()
+        return lambda lower, name: lower == text
     if kind == "starts_with":
-        return lower.startswith(value.lower())
+        return lambda lower, name: lower.startswith(text)
     if kind == "ends_with":
-        return lower.endswith(value.lower())
+        return lambda lower, name: lower.endswith(text)
     if kind == "contains":
-        return value.lower() in lower
+        return lambda lower, name: text in lower
     if kind == "regex":
         try:
-            return re.search(value, name) is not None
+            pattern = re.compile(value)
         except re.error:
-            return False
+            return _never
+        return lambda lower, name: pattern.search(name) is not None
+    return _never
+
+
+def _never(lower: str, name: str) -> bool:
     return False
+
+
+def _equals(clause: Any) -> set[str] | None:
+    """The lower-cased names a rule of `equals` clauses alone (or an `or` of them) matches; None for others."""
+    if isinstance(clause, dict) and len(clause) == 1:
+        kind, value = next(iter(clause.items()))
+        if kind == "equals" and isinstance(value, str):
+            return {value.lower()}
+        if kind == "or" and isinstance(value, list):
+            found: set[str] = set()
+            for part in value:
+                names = _equals(part)
+                if names is None:
+                    return None
+                found |= names
+            return found
+    return None
 
 
 _PLACED: list[tuple[Layer, tuple[Layer, ...], Layer]] = []
@@ -209,15 +242,24 @@ def place(layer: Layer, others: Sequence[Layer]) -> Layer:
     key = tuple(others)
     if _PLACED and _PLACED[0][0] is layer and list(map(id, _PLACED[0][1])) == list(map(id, key)):
         return _PLACED[0][2]
-    ids: dict[str, list[str]] = {}
+    ids: dict[str, dict[str, list[str]]] = {}  # provider → lower-cased id → ids
     for other in others:
         for fragment in other.fragments:
             if fragment.model is not None:
-                ids.setdefault(canonical_provider_id(fragment.provider), []).append(fragment.model)
+                named = ids.setdefault(canonical_provider_id(fragment.provider), {})
+                same = named.setdefault(fragment.model.lower(), [])
+                if fragment.model not in same:
+                    same.append(fragment.model)
     placed = Layer(info=layer.info, fragments=[], issues=list(layer.issues))
     taken: set[tuple[str, str]] = set()
     for rule in layer.rules:
-        hits = [m for m in dict.fromkeys(ids.get(rule.provider, ())) if matches(rule.match, m)]
+        named = ids.get(rule.provider, {})
+        exact = _equals(rule.match)
+        if exact is not None:  # most rules: a dict lookup, not a scan
+            hits = [m for name in sorted(exact) for m in named.get(name, ())]
+        else:
+            test = _compiled(rule.match)
+            hits = [m for lower, same in named.items() for m in same if test(lower, m)]
         fresh = [m for m in hits if (rule.provider, m) not in taken]
         for model in fresh:
             taken.add((rule.provider, model))
