@@ -4,6 +4,7 @@
     patch_dirs = ["/etc/llmdb/patches.d"]   # LLMDBD_PATCH_DIRS (os.pathsep-separated)
     [upstreams]                             # the upstream catalogs (docs/merging.md)
     precedence = ["models.dev", "litellm"]  # LLMDBD_UPSTREAMS (comma-separated), highest first; the ones used
+                                            # (default: models.dev, litellm, openrouter, genai-prices)
     [upstreams."models.dev"]                # one table per upstream, by its registry name
     poll_interval = 3600                    # LLMDBD_UPSTREAMS_MODELS_DEV_POLL_INTERVAL
     [upstreams.litellm]                     # LiteLLM's model map: the same settings
@@ -123,6 +124,9 @@ class Config(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     log_format: Literal["auto", "json", "console"] = "auto"
     upstreams: list[str] = field(default_factory=lambda: list(DEFAULT_PRECEDENCE))
     """Upstream catalogs used, highest precedence first; leave one out to not use it."""
+    consensus: bool = True
+    """The upstreams check each other: a price or limit two agree on overrules the one precedence would pick
+    (`engine.agree`); false: plain precedence."""
     sources: dict[str, Upstream] = field(default_factory=lambda: _sources({}))
     """Each upstream's settings by name, read from its table (`[upstreams.<name>]`); use `settings(name)`."""
     allow: dict[str, Globs] | None = None

@@ -39,9 +39,10 @@ def catalog(
         overrides_module=config.overrides_module,
     )
     load_ms = round((time.perf_counter() - started) * 1000, 3)
-    built = build(found, config.rules(), stage_ms={"load": load_ms}, cache=cache)
+    built = build(found, config.rules(), stage_ms={"load": load_ms}, cache=cache, agreement=config.consensus)
     compiled = profiles(config.profile_definitions(), found, config_file)
-    return build_profiles(built, found, compiled, cache.profiles if cache is not None else None)
+    caches = cache.profiles if cache is not None else None
+    return build_profiles(built, found, compiled, caches, agreement=config.consensus)
 
 
 def upstream_layers(config: Config, origins: Mapping[str, str | None] | None = None) -> list[Layer]:

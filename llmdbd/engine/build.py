@@ -14,6 +14,7 @@ from typing import Any
 import msgspec
 
 from llmdb.schema import BuildIssue, BuildReport, Model, Provider, SourceInfo, make_spec
+from llmdbd.engine.agree import agree
 from llmdbd.engine.cache import Entry, ModelCache, upstream_count
 from llmdbd.engine.catalog import BuiltCatalog, content_hash
 from llmdbd.engine.enrich import enrich
@@ -57,10 +58,11 @@ def prepare(layer: Layer) -> Layer:
 class Build:
     """The state one build passes from stage to stage."""
 
-    def __init__(self, layers: list[Layer], rules: Rules, cache: ModelCache | None) -> None:
+    def __init__(self, layers: list[Layer], rules: Rules, cache: ModelCache | None, agreement: bool = True) -> None:
         self.layers = layers
         self.rules = rules
         self.cache = cache
+        self.agreement = agreement
         self.issues: list[BuildIssue] = []
         self.reused: dict[ModelKey, Entry] = {}
         self.touched: set[ModelKey] = set()
@@ -95,9 +97,14 @@ def _merge(b: Build) -> None:
     b.touched = {(f.provider, f.model) for layer in above for f in layer.fragments if f.model is not None}
     to_merge = b.layers
     if b.cache is not None:
-        b.reused, to_merge = b.cache.split(b.layers, b.touched)
+        b.reused, to_merge = b.cache.split(b.layers, b.touched, b.agreement)
     b.merged = merge(to_merge, first_index=1)
     b.issues += b.merged.issues
+
+
+def _agree(b: Build) -> None:
+    if b.agreement:
+        b.issues += agree(b.merged, 1)
 
 
 def _enrich(b: Build) -> None:
@@ -152,6 +159,7 @@ STAGES: tuple[tuple[str, Callable[[Build], None]], ...] = (
     ("normalize", _normalize),
     ("validate", _validate),
     ("merge", _merge),
+    ("agree", _agree),
     ("enrich", _enrich),
     ("convert", _convert),
     ("filters", _filters),
@@ -166,11 +174,13 @@ def build(
     *,
     stage_ms: dict[str, float] | None = None,
     cache: ModelCache | None = None,
+    agreement: bool = True,
 ) -> BuiltCatalog:
     """Build the catalog from `layers` (lowest precedence first); raises `BuildError` if no model survives.
 
-    `stage_ms` carries timings of work done before (loading the inputs); `cache` lets a daemon reuse models."""
-    b = Build(layers, rules or Rules(), cache)
+    `stage_ms` carries timings of work done before (loading the inputs); `cache` lets a daemon reuse models;
+    `agreement`: the upstreams check each other (`engine.agree`), else plain precedence."""
+    b = Build(layers, rules or Rules(), cache, agreement)
     timings = dict(stage_ms or {})
     with collector_paused():
         for name, stage in STAGES:

@@ -28,6 +28,7 @@ class ModelCache:
 
     def __init__(self) -> None:
         self._layers: tuple[Layer, ...] = ()
+        self._agreement = True
         self._entries: dict[ModelKey, Entry] = {}
         self._last: tuple[frozenset[ModelKey], dict[ModelKey, Entry], list[Layer]] | None = None
         """The last split: while the same models are touched and nothing was remembered since, it is the answer
@@ -37,13 +38,16 @@ class ModelCache:
         """The caches of the profiles' builds, by profile name (`engine.profiles`)."""
         """Every built model's snapshot record, remembered for the next build (any model, patched ones too)."""
 
-    def split(self, layers: list[Layer], touched: set[ModelKey]) -> tuple[dict[ModelKey, Entry], list[Layer]]:
-        """The cached entries this build can reuse, and the layers left to merge (the upstreams without them)."""
+    def split(
+        self, layers: list[Layer], touched: set[ModelKey], agreement: bool = True
+    ) -> tuple[dict[ModelKey, Entry], list[Layer]]:
+        """The cached entries this build can reuse, and the layers left to merge (the upstreams without them);
+        none when the upstream layers or the agreement rule changed."""
         count = upstream_count(layers)
         base = tuple(layers[:count])
         same = len(base) == len(self._layers) and all(a is b for a, b in zip(base, self._layers, strict=True))
-        if not base or not same or not all(layer.prepared for layer in base):
-            self._layers, self._entries, self._last = base, {}, None
+        if not base or not same or agreement != self._agreement or not all(layer.prepared for layer in base):
+            self._layers, self._entries, self._last, self._agreement = base, {}, None, agreement
             return {}, layers
         touched_now = frozenset(touched)
         if self._last is not None and self._last[0] == touched_now:

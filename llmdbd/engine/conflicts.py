@@ -10,27 +10,35 @@ from typing import Any
 
 from msgspec import Struct
 
-from llmdb.schema import SourceInfo
+from llmdb.schema import SourceInfo, make_spec
+from llmdbd.engine import agree
 from llmdbd.engine.catalog import BuiltCatalog
 from llmdbd.sources.upstreams import UPSTREAMS, table_of
 
-FIELDS = ("cost.input", "cost.output", "cost.cache_read", "cost.cache_write", "limits.context", "limits.output")
-"""The fields compared: what a bill or a request's fit depends on."""
+FIELDS = agree.FIELDS
+"""The fields compared: what a bill or a request's fit depends on (the ones the upstreams check each other on)."""
 
 
-class Conflict(Struct, frozen=True, kw_only=True):
+class Conflict(Struct, frozen=True, kw_only=True, omit_defaults=True):
     spec: str
     field: str
     values: dict[str, Any]
     """Upstream name → its value."""
     chosen: str
     """The source whose value the catalog serves (an upstream, or a patch above them)."""
+    overruled: str | None = None
+    """Set when two upstreams agreeing overruled the one precedence would pick (`engine.agree`): what and why."""
 
 
 def conflicts(catalog: BuiltCatalog) -> list[Conflict]:
     """Every (model, field) two upstreams give different values, by spec then field."""
     sources = catalog.sources
     upstream = {i for i, s in enumerate(sources) if s.kind == "upstream"}
+    why = {
+        (make_spec(i.provider, i.model), i.field): i.message
+        for i in catalog.report.issues
+        if i.stage == "agree" and i.provider is not None and i.model is not None
+    }
     out = []
     for spec, fields in catalog.model_sources.items():
         model = catalog.models.get(spec)
@@ -48,7 +56,8 @@ def conflicts(catalog: BuiltCatalog) -> list[Conflict]:
                 if index in upstream:
                     values.setdefault(sources[index].name, value)
             if len(values) > 1 and _differ(values, path, model):
-                out.append(Conflict(spec=spec, field=path, values=values, chosen=sources[winner].name))
+                said = why.get((spec, path))
+                out.append(Conflict(spec=spec, field=path, values=values, chosen=sources[winner].name, overruled=said))
     return out
 
 
@@ -109,5 +118,6 @@ def render(found: list[Conflict], catalog: BuiltCatalog | None = None) -> str:
     lines = [head]
     for c in found:
         shown = ", ".join(f"{name}={value}" for name, value in c.values.items())
-        lines.append(f"{c.spec} {c.field}: {shown} (serving {c.chosen})")
+        said = f"; {c.overruled}" if c.overruled else ""
+        lines.append(f"{c.spec} {c.field}: {shown} (serving {c.chosen}{said})")
     return "\n".join(lines)

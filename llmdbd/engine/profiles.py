@@ -34,16 +34,19 @@ def build_profiles(
     layers: list[Layer],
     profiles: Mapping[str, ProfileInput],
     caches: dict[str, ModelCache] | None = None,
+    *,
+    agreement: bool = True,
 ) -> BuiltCatalog:
     """`base` with every profile compiled in, and a content hash that covers them (a changed profile is a new
-    catalog to publish). A profile's build problems join the base's report, named after the profile."""
+    catalog to publish). A profile's build problems join the base's report, named after the profile; each
+    profile's build applies the agreement rule as the base's did (`agreement`)."""
     if not profiles:
         return base
     compiled_: dict[str, CompiledProfile] = {}
     issues: list[BuildIssue] = []
     for name, given in sorted(profiles.items()):
         cache = caches.setdefault(name, ModelCache()) if caches is not None else None
-        catalog = build([*layers, given.layer], given.rules, cache=cache)
+        catalog = build([*layers, given.layer], given.rules, cache=cache, agreement=agreement)
         compiled_[name], found = _compile(name, base, catalog, given.definition)
         issues += [i for i in catalog.report.issues if i.source == f"profile:{name}"]  # its overrides' problems
         issues += found
