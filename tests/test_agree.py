@@ -129,3 +129,38 @@ def test_a_daemons_cache_is_not_reused_across_a_change_of_the_rule() -> None:
 def test_build_timing_names_the_stage() -> None:
     built = build([upstream("b", input=1.0), upstream("a", input=2.0)])
     assert "agree" in built.report.stage_ms
+
+
+@pytest.fixture(scope="module")
+def slipped_litellm(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A copy of LiteLLM's map with one price 1,000 times too high (per-token read as per-thousand)."""
+    doc = json.loads(LITELLM.read_bytes())
+    doc["gpt-4o"]["input_cost_per_token"] *= 1000
+    path = tmp_path_factory.mktemp("slip") / "litellm.json"
+    path.write_text(json.dumps(doc))
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    "precedence", [["models.dev", "litellm", "genai-prices"], ["litellm", "models.dev", "genai-prices"]]
+)
+def test_a_unit_slip_is_refused_naming_the_source_field_and_values(slipped_litellm: str, precedence: list[str]) -> None:
+    files = {"models.dev": str(API), "litellm": slipped_litellm, "genai-prices": str(GENAI)}
+    config = Config(patch_dirs=[], upstreams=precedence, consensus=False).with_inputs(files, [], None)
+    built = inputs.catalog(config, None)
+    cost = built.models["openai:gpt-4o"].cost
+    assert cost is not None and cost.input == 2.5  # whichever precedence: the slip never serves
+    said = [i for i in built.report.issues if i.stage == "agree" and i.model == "gpt-4o"]
+    assert len(said) == 1 and said[0].source == "litellm" and said[0].field == "cost.input"
+    assert said[0].message.startswith("cost.input 2500.0 refused as a unit error"), said[0].message
+
+
+def test_against_one_other_price_a_slip_is_named_not_guessed(slipped_litellm: str) -> None:
+    files = {"models.dev": str(API), "litellm": slipped_litellm}
+    config = Config(patch_dirs=[], upstreams=["litellm", "models.dev"]).with_inputs(files, [], None)
+    built = inputs.catalog(config, None)
+    said = [i for i in built.report.issues if i.stage == "agree" and i.model == "gpt-4o"]
+    assert [i.message for i in said] == [
+        "cost.input 2500.0 and models.dev's 2.5 are more than 100x apart: one is a unit error;"
+        " precedence keeps this one"
+    ]

@@ -35,11 +35,35 @@ def same(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
-def agree(merged: Merged, first_index: int) -> list[BuildIssue]:
-    """Apply the agreement rule to every merged model (in place); one warning per value overruled."""
+SLIP = 100
+"""A price more than this many times, or less than one this-many-th, of two or more other upstreams' for the same
+model is a unit error (per token for per 1M, cents for dollars): refused, whatever the rule and precedence say.
+Against one other price alone, nothing tells which of the two slipped: both are named in a warning."""
+
+
+def agree(merged: Merged, first_index: int, *, consensus: bool = True) -> list[BuildIssue]:
+    """Check every merged model's prices and limits across the upstreams (in place): a price that slipped a unit
+    is refused; with `consensus`, two or more agreeing against the value precedence picked overrule it. One
+    warning per value refused or overruled, naming the source, field and values."""
     sources = merged.sources
     upstream = {first_index + i for i, s in enumerate(sources) if s.kind == "upstream"}
-    issues = []
+    issues: list[BuildIssue] = []
+
+    def warn(key: tuple[str, str], path: str, index: int, message: str) -> None:
+        source = sources[index - first_index]
+        issues.append(
+            BuildIssue(
+                severity="warning",
+                stage="agree",
+                message=message,
+                source=source.name,
+                file=source.file,
+                provider=key[0],
+                model=key[1],
+                field=path,
+            )
+        )
+
     for key, fields in merged.model_sources.items():
         record = merged.models[key]
         for path in FIELDS:
@@ -56,34 +80,78 @@ def agree(merged: Merged, first_index: int) -> list[BuildIssue]:
             for index, old in replaced:
                 if index in upstream and index != winner and old is not None:
                     others[index] = old  # the latest value of each source
-            if len(others) < 2 or any(same(value, v) for v in others.values()):
+            if not others:
                 continue
-            groups: list[list[int]] = []
-            for index, old in sorted(others.items()):
-                group = next((g for g in groups if same(others[g[0]], old)), None)
-                if group is None:
-                    groups.append([index])
-                else:
-                    group.append(index)
-            majority = [g for g in groups if len(g) >= 2]
-            if len(majority) != 1:
-                continue  # no two agree, or two camps: precedence decides
-            camp = majority[0]
+            if section == "cost":
+                for index, old in list(others.items()):
+                    if slipped(old, [value, *(v for i, v in others.items() if i != index)]):
+                        del others[index]
+                        warn(key, path, index, f"{path} {old!r} refused as a unit error: the others give {value!r}")
+                if slipped(value, list(others.values())):
+                    top = max(others)
+                    shown = ", ".join(f"{sources[i - first_index].name} {v!r}" for i, v in sorted(others.items()))
+                    _serve(table, name, fields, path, top, others[top], replaced, winner, value)
+                    warn(key, path, winner, f"{path} {value!r} refused as a unit error: {shown}")
+                    continue
+                if len(others) == 1 and apart(value, *others.values()):
+                    ((index, old),) = others.items()
+                    other = sources[index - first_index].name
+                    said = f"{path} {value!r} and {other}'s {old!r} are more than {SLIP}x apart: one is a unit error"
+                    warn(key, path, winner, said + "; precedence keeps this one")
+            camp = majority(value, others) if consensus else None
+            if camp is None:
+                continue
             top = max(camp)  # the agreeing source with the highest precedence sets the value
-            table[name] = others[top]
-            rest = tuple((i, v) for i, v in replaced if i != top)
-            fields[path] = (top, False, (*rest, (winner, value)))
+            _serve(table, name, fields, path, top, others[top], replaced, winner, value)
             agreed = ", ".join(sources[i - first_index].name for i in sorted(camp, reverse=True))
-            issues.append(
-                BuildIssue(
-                    severity="warning",
-                    stage="agree",
-                    message=f"{path} {value!r} overruled: {agreed} agree on {others[top]!r}",
-                    source=sources[winner - first_index].name,
-                    file=sources[winner - first_index].file,
-                    provider=key[0],
-                    model=key[1],
-                    field=path,
-                )
-            )
+            warn(key, path, winner, f"{path} {value!r} overruled: {agreed} agree on {others[top]!r}")
     return issues
+
+
+def slipped(value: Any, others: list[Any]) -> bool:
+    """`value` is more than `SLIP` times, or less than 1/`SLIP`, of two or more other (positive) prices, all."""
+    prices = [v for v in others if _positive(v)]
+    return len(prices) >= 2 and all(apart(value, v) for v in prices)
+
+
+def apart(a: Any, b: Any) -> bool:
+    """Two positive prices more than `SLIP` times apart."""
+    return _positive(a) and _positive(b) and (a > SLIP * b or a * SLIP < b)
+
+
+def _positive(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0
+
+
+def majority(value: Any, others: dict[int, Any]) -> list[int] | None:
+    """The sources of `others` agreeing on one value that `value` is not, two or more of them and the only such
+    camp; None when precedence should decide (fewer than two others, one agrees with `value`, no camp, two)."""
+    if len(others) < 2 or any(same(value, v) for v in others.values()):
+        return None
+    groups: list[list[int]] = []
+    for index, old in sorted(others.items()):
+        group = next((g for g in groups if same(others[g[0]], old)), None)
+        if group is None:
+            groups.append([index])
+        else:
+            group.append(index)
+    camps = [g for g in groups if len(g) >= 2]
+    return camps[0] if len(camps) == 1 else None
+
+
+def _serve(
+    table: dict[str, Any],
+    name: str,
+    fields: dict[str, Any],
+    path: str,
+    top: int,
+    value: Any,
+    replaced: tuple[tuple[int, Any], ...],
+    winner: int,
+    before: Any,
+) -> None:
+    """Serve `value` from source `top`, keeping what precedence had picked (`before`, from `winner`) among the
+    values the field replaced."""
+    table[name] = value
+    rest = tuple((i, v) for i, v in replaced if i != top)
+    fields[path] = (top, False, (*rest, (winner, before)))

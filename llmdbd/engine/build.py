@@ -103,8 +103,7 @@ def _merge(b: Build) -> None:
 
 
 def _agree(b: Build) -> None:
-    if b.agreement:
-        b.issues += agree(b.merged, 1)
+    b.issues += agree(b.merged, 1, consensus=b.agreement)
 
 
 def _enrich(b: Build) -> None:
