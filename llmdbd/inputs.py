@@ -62,6 +62,8 @@ def stack(found: Mapping[str, Layer | None], precedence: Sequence[str]) -> list[
     source's layer placed against the others (`UpstreamKind.place`)."""
     present = [(name, layer) for name in reversed(precedence) if (layer := found.get(name)) is not None]
     others = [layer for name, layer in present if UPSTREAMS[name].place is None]
+    if not others:
+        return []  # price sources alone price nothing: the packaged catalog, as with no upstream data
     return [layer if (place := UPSTREAMS[name].place) is None else place(layer, others) for name, layer in present]
 
 

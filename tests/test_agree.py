@@ -164,3 +164,27 @@ def test_against_one_other_price_a_slip_is_named_not_guessed(slipped_litellm: st
         "cost.input 2500.0 and models.dev's 2.5 are more than 100x apart: one is a unit error;"
         " precedence keeps this one"
     ]
+
+
+def test_after_a_slip_the_rest_still_agree_and_a_zero_never_serves() -> None:
+    layers = [upstream("a", input=2.0), upstream("b", input=2.0), upstream("c", input=3.0), upstream("w", input=2000.0)]
+    cost, _ = merged_cost(*layers)
+    assert cost["input"] == 2.0  # a and b agree: not c's 3.0 by precedence
+    layers = [upstream("a", input=2.0), upstream("b", input=2.0), upstream("z", input=0.0), upstream("w", input=2000.0)]
+    cost, _ = merged_cost(*layers)
+    assert cost["input"] == 2.0  # z's 0 is no price to fall back on
+
+
+def test_a_follower_rebuilds_its_leaders_content_hash_after_agreement(tmp_path: Path) -> None:
+    """The rule applied again to a leader's recorded provenance changes nothing (a follower's Carried layer)."""
+    from llmdbd.output.publish import write_snapshot
+    from llmdbd.sources import packaged
+
+    for values in ((2.0, 2.0, 3.0, 2000.0), (5.5, 5.5, 16.5), (1.0, 2.0, 3.0)):
+        layers = [upstream(f"u{i}", input=v, output=1.0) for i, v in enumerate(values)]
+        leader = build(layers)
+        path = tmp_path / "leader.llmdb"
+        write_snapshot(leader, path)
+        follower = build([packaged.load(path)])
+        assert follower.content_hash == leader.content_hash, values
+        assert follower.models["p:m"].cost == leader.models["p:m"].cost

@@ -129,3 +129,18 @@ def test_four_upstreams_build_to_one_content_hash_whatever_the_hash_seed(tmp_pat
 
         hashes.add(Snapshot(out).content_hash)
     assert len(hashes) == 1
+
+
+def test_a_fetched_body_is_accepted_counting_its_entries() -> None:
+    from llmdbd.daemon.upstream import accept, entries
+    from llmdbd.errors import FetchError
+
+    layer = accept("genai-prices", DATA.read_bytes(), 0, 0.5, "http://127.0.0.1/data.json")
+    assert entries(layer) == len(layer.rules) > 1000
+    with pytest.raises(FetchError, match="fewer"):  # the shrink check counts entries too
+        accept("genai-prices", DATA.read_bytes(), entries(layer) * 3, 0.5, "http://127.0.0.1/data.json")
+
+
+def test_genai_prices_alone_builds_from_the_packaged_catalog() -> None:
+    built = inputs.catalog(Config(patch_dirs=[]).with_inputs({"genai-prices": str(DATA)}, [], None), None)
+    assert len(built.models) > 9000 and "openai:gpt-4o" in built.models

@@ -73,12 +73,12 @@ def accept(
 ) -> Layer:
     """The body as a prepared layer if it is a usable catalog; `FetchError` naming the reason otherwise."""
     layer = UPSTREAMS[name].load_bytes(body, file=url, version=version)
-    total = sum(1 for f in layer.fragments if f.model is not None) + sum(1 for i in layer.issues if i.model)
+    total = entries(layer) + sum(1 for i in layer.issues if i.model)
     if total == 0:
         reason = next((i.message for i in layer.issues if i.severity == "error"), "no models")
         raise FetchError(f"{url}: rejected body: {reason}")
     prepare(layer)
-    models = sum(1 for f in layer.fragments if f.model is not None)
+    models = entries(layer)
     if models < total / 2:
         raise FetchError(f"{url}: rejected body: only {models} of {total} models are valid (schema drift?)")
     if previous_models and models < previous_models * (1 - max_shrink):
@@ -86,6 +86,11 @@ def accept(
             f"{url}: rejected body: {models} models, down from {previous_models} (more than {max_shrink:.0%} fewer)"
         )
     return layer
+
+
+def entries(layer: Layer) -> int:
+    """The models a body defines, or a price source's entries (its rules): what the shrink check counts."""
+    return sum(1 for f in layer.fragments if f.model is not None) + len(layer.rules)
 
 
 async def fetch(
@@ -189,7 +194,7 @@ class UpstreamState:
 
     def accepted(self, body: bytes, meta: Cached, layer: Layer) -> None:
         """A fetched body passed `accept`: cache it and use its (already prepared) layer from now on."""
-        meta.models = sum(1 for f in layer.fragments if f.model is not None)
+        meta.models = entries(layer)
         write_cache(self.state_dir, self.name, body, meta)
         with self._lock:
             self.meta, self._key, self._layer = meta, ("http", meta.sha256), layer

@@ -88,9 +88,11 @@ def agree(merged: Merged, first_index: int, *, consensus: bool = True) -> list[B
                         del others[index]
                         warn(key, path, index, f"{path} {old!r} refused as a unit error: the others give {value!r}")
                 if slipped(value, list(others.values())):
-                    top = max(others)
-                    shown = ", ".join(f"{sources[i - first_index].name} {v!r}" for i, v in sorted(others.items()))
-                    _serve(table, name, fields, path, top, others[top], replaced, winner, value)
+                    prices = {i: v for i, v in others.items() if _positive(v)}  # slipped() needs two of these
+                    camp = majority(value, prices) if consensus else None
+                    top = max(camp) if camp is not None else max(prices)  # agreement, else precedence
+                    shown = ", ".join(f"{sources[i - first_index].name} {v!r}" for i, v in sorted(prices.items()))
+                    _serve(table, name, fields, path, top, prices[top], replaced, winner, value)
                     warn(key, path, winner, f"{path} {value!r} refused as a unit error: {shown}")
                     continue
                 if len(others) == 1 and apart(value, *others.values()):

@@ -27,7 +27,8 @@ class UpstreamKind(NamedTuple):
     looks_like: Callable[[bytes], bool]
     """Whether the first 64 KiB of a file are this catalog's (`kind_of`)."""
     place: Callable[[Layer, Sequence[Layer]], Layer] | None = None
-    """For a source of prices for others' models: its layer placed against the other upstream layers."""
+    """For a source of prices for others' models: its layer placed against the other upstream layers (with no
+    other upstream, it is left out and the build starts from the packaged catalog)."""
 
 
 UPSTREAMS: dict[str, UpstreamKind] = {
