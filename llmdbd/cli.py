@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import importlib.metadata
 import os
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -322,6 +323,11 @@ def _by_upstream(given: list[str], flag: str) -> dict[str, str | None]:
     out: dict[str, str | None] = {}
     for value in given:
         name, sep, rest = value.partition("=")
+        if sep and name not in UPSTREAMS and re.fullmatch(r"[a-z0-9][a-z0-9._-]*", name):
+            raise ValueError(
+                f"{flag} {value}: no upstream {name!r} (known: {', '.join(UPSTREAMS)}); a file whose name holds "
+                f"'=' needs a directory part ({flag} ./{value})"
+            )
         if not sep or name not in UPSTREAMS:
             name, rest = DEFAULT_PRECEDENCE[0], value
         if name in out:

@@ -73,3 +73,9 @@ def test_build_takes_each_upstream_of_the_registry_by_name(tmp_path: Path) -> No
         assert sources == {"litellm": "https://example/map.json", "models.dev": str(API)}
     out = llmdbd("build", "--upstream", str(API), "--upstream", f"models.dev={API}", "--output", str(tmp_path / "x"))
     assert out.returncode == 2 and out.stderr == "llmdbd: --upstream names models.dev twice\n"
+    out = llmdbd("build", "--upstream", f"litelm={LITELLM}", "--output", str(tmp_path / "x"))
+    assert (
+        out.returncode == 2
+        and out.stderr.startswith("llmdbd: --upstream litelm=")
+        and "no upstream 'litelm'" in out.stderr
+    )
