@@ -24,6 +24,7 @@ from msgspec import Struct
 from llmdb.schema import canonical_provider_id
 from llmdbd.engine.layer import Fragment, Layer
 from llmdbd.sources import upstream_json
+from llmdbd.sources.fields import copy_tables
 
 NAME = "genai-prices"
 DEFAULT_URL = "https://raw.githubusercontent.com/pydantic/genai-prices/main/prices/new_data/v2/data.json"
@@ -264,17 +265,9 @@ def place(layer: Layer, others: Sequence[Layer]) -> Layer:
         for model in fresh:
             taken.add((rule.provider, model))
             placed.fragments.append(
-                Fragment(provider=rule.provider, model=model, data=_copy(rule.data), where=rule.entry)
+                Fragment(provider=rule.provider, model=model, data=copy_tables(rule.data), where=rule.entry)
             )
         if not hits and not rule.fallback:
             placed.issue("place", f"{rule.entry} matches no {rule.provider} model; not placed", severity="warning")
     _PLACED[:] = [(layer, key, placed)]
     return placed
-
-
-def _copy(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _copy(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_copy(v) for v in value]
-    return value
