@@ -206,6 +206,8 @@ def _pull(args: argparse.Namespace) -> int:
                     if meta is None
                     else f"{name}: cached {meta.models} models from {meta.url}"
                 )
+                for held in state.held:
+                    print(f"{name}: held back: {held}")
         finally:
             await fetch.aclose()
         return 1 if failed else 0
@@ -315,6 +317,21 @@ def _built(args: argparse.Namespace) -> BuiltCatalog | None:
         return None
     _print_report(args, catalog.report)
     return catalog
+
+
+def _held(args: argparse.Namespace) -> list[str]:
+    """With `--config`: the prices its daemon holds back (its status file), each with how to release it."""
+    from llmdb.contract import read_status
+
+    try:
+        status = read_status(load(args.config, {})[0].state_dir) if args.config else None
+    except ConfigError:
+        return []  # `_built` said why
+    return [
+        f"held back by the daemon ({name}): {held}; a patch setting {held.field} = {held.after!r} confirms it"
+        for name, up in (status.upstream.items() if status is not None else ())
+        for held in up.held
+    ]
 
 
 def _by_upstream(given: list[str], flag: str) -> dict[str, str | None]:
@@ -442,6 +459,8 @@ def _history_import(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     catalog = _built(args)
+    for line in _held(args):
+        print(line, file=sys.stderr if args.json else sys.stdout)
     if catalog is not None and args.conflicts:
         from llmdbd.engine import conflicts
 

@@ -27,7 +27,7 @@ from llmdbd.config import Config
 from llmdbd.daemon import status
 from llmdbd.daemon.patch_store import PatchStore
 from llmdbd.daemon.upstream import UpstreamState
-from llmdbd.engine import BuiltCatalog, Layer, ModelCache, collector_paused, prepare
+from llmdbd.engine import BuiltCatalog, Layer, ModelCache, collector_paused, holds, prepare
 from llmdbd.engine.catalog import changes
 from llmdbd.engine.report import ordered
 from llmdbd.errors import BuildError
@@ -79,6 +79,8 @@ class Rebuilder:
         self.served: dict[str, Any] = {}
         """Epoch, content hash and build time of the catalog being served (empty before the first publish)."""
         self._trigger = ""
+        self._released: list[str] = []
+        """Holds released since the last `catalog_*` event, for the next one."""
         self._report = BuildReport()
         self._lock = threading.RLock()
         self.history = History(
@@ -125,7 +127,7 @@ class Rebuilder:
         file = str(self.config_file) if self.config_file else None
         try:
             catalog = _to_publish(
-                config, file, self.base, lambda: self.upstream_layers(config), patch_layers, self._cache
+                config, file, self.base, lambda: self.upstream_layers(config, patch_layers), patch_layers, self._cache
             )
         except BuildError as exc:
             self._report = exc.report
@@ -148,6 +150,11 @@ class Rebuilder:
             "issues": [_issue(i) for i in ordered(report)[:ISSUES_IN_EVENT]],
             "content_hash": catalog.content_hash,
         }
+        held = [f"{name}: {h}" for name, state in self.upstreams.items() for h in state.held]
+        if held:
+            fields["held"] = held
+        if self._released:
+            fields["released"], self._released = self._released, []
         self._last = catalog
         served: PublishResult | contract.Header | None = result
         if served is None and not self.served:  # a restart whose content was already published
@@ -165,13 +172,30 @@ class Rebuilder:
         self._write_status(False)
         return ("catalog_published" if result is not None else "catalog_unchanged"), fields, rejections
 
-    def upstream_layers(self, config: Config) -> list[Layer]:
+    def upstream_layers(self, config: Config, patch_layers: list[Layer] | None = None) -> list[Layer]:
         """The configured upstreams that have data, lowest precedence first; the packaged catalog if none has.
-        A follower's builds start from its leader's catalog instead (the packaged one until it has one)."""
+        A follower's builds start from its leader's catalog instead (the packaged one until it has one).
+
+        A held price (`engine.holds`) that a patch file or another upstream now gives the new value of is
+        released first (`released` in the next `catalog_*` event)."""
         if self.base is not None:
             return [self.base.layer() or self._packaged]
         found = {name: self.upstreams[name].layer(config) for name in config.upstreams}
-        return inputs.stack(found, config.upstreams) or [self._packaged]
+        stacked = inputs.stack(found, config.upstreams)
+        released = []
+        for name in config.upstreams:
+            state = self.upstreams[name]
+            if state.held and found.get(name) is not None:
+                reasons = holds.released(state.held, name, [*stacked, *(patch_layers or ())])
+                released += [
+                    f"{name}: {h.model} {h.field} {h.after!r}: {reasons[h.model, h.field]}"
+                    for h in state.release(reasons)
+                ]
+        if released:
+            self._released += released
+            found = {name: self.upstreams[name].layer(config) for name in config.upstreams}
+            stacked = inputs.stack(found, config.upstreams)
+        return stacked or [self._packaged]
 
     @functools.cached_property
     def _packaged(self) -> Layer:

@@ -19,9 +19,9 @@ import httpx
 import msgspec
 from msgspec import Struct
 
-from llmdb.contract import UpstreamStatus, iso
+from llmdb.contract import HeldPrice, UpstreamStatus, iso
 from llmdbd.config import Config, Upstream
-from llmdbd.engine import Layer, prepare
+from llmdbd.engine import Layer, holds, prepare
 from llmdbd.errors import FetchError
 from llmdbd.fetch import check_url, conditional_get
 from llmdbd.output.files import atomic_write
@@ -40,6 +40,8 @@ class Cached(Struct, kw_only=True):
     fetched_at: float = 0.0
     sha256: str = ""
     models: int = 0
+    held: list[HeldPrice] = []
+    """The body's prices held back (`engine.holds`): kept with it, so a restart holds them too."""
 
 
 def read_cache(state_dir: str | os.PathLike[str], name: str) -> tuple[bytes, Cached] | None:
@@ -151,6 +153,8 @@ class UpstreamState:
         self.status = UpstreamStatus(source="none")
         self._key: tuple[object, ...] | None = None
         self._layer: Layer | None = None
+        self._served: Layer | None = None
+        """`_layer` with its held prices back at their last values: what builds get."""
         self._body: bytes | None = None
         self._lock = threading.Lock()
 
@@ -159,12 +163,21 @@ class UpstreamState:
         cached = read_cache(self.state_dir, self.name)
         if cached is not None:
             self._body, self.meta = cached
-            self.status = UpstreamStatus(source="cache", url=self.meta.url, etag=self.meta.etag)
+            self.status = UpstreamStatus(source="cache", url=self.meta.url, etag=self.meta.etag, held=self.meta.held)
+
+    @property
+    def held(self) -> list[HeldPrice]:
+        """The prices of the body in use held back (none for a configured file: only updates jump)."""
+        return self.meta.held if self.meta is not None else []
 
     def layer(self, config: Config) -> Layer | None:
-        """The prepared layer for `config`, reused while its input is unchanged; None with no data."""
+        """The prepared layer for `config` as served (held prices at their last values), reused while its input
+        and holds are unchanged; None with no data."""
         with self._lock:  # `accepted` may run in the poller's thread meanwhile
-            return self._layer_for(config)
+            layer = self._layer_for(config)
+            if layer is not None and self._served is None:
+                self._served = holds.apply(layer, self.held)
+            return self._served if layer is not None else None
 
     def _layer_for(self, config: Config) -> Layer | None:
         file = config.settings(self.name).file
@@ -184,8 +197,16 @@ class UpstreamState:
                 layer = kind.load_bytes(self._body, file=self.meta.url, version=version_of(self.meta))
             else:
                 layer = kind.load_path(file)
-            self._key, self._layer = key, prepare(layer)
+            self._key, self._layer, self._served = key, prepare(layer), None
             self._body = None  # parsed: the layer is all a build needs
+        return self._layer
+
+    def _current(self) -> Layer | None:
+        """The body in use, parsed (the cached one before any build has asked for it); None without one."""
+        if self._layer is None and self.meta is not None and self._body is not None:
+            kind = UPSTREAMS[self.name]
+            layer = kind.load_bytes(self._body, file=self.meta.url, version=version_of(self.meta))
+            self._key, self._layer, self._body = ("http", self.meta.sha256), prepare(layer), None
         return self._layer
 
     def models(self) -> int:
@@ -193,18 +214,38 @@ class UpstreamState:
         return self.meta.models if self.meta is not None else 0
 
     def accepted(self, body: bytes, meta: Cached, layer: Layer) -> None:
-        """A fetched body passed `accept`: cache it and use its (already prepared) layer from now on."""
+        """A fetched body passed `accept`: hold back its prices that jumped from those served, cache it, and use
+        its (already prepared) layer from now on."""
         meta.models = entries(layer)
+        with self._lock:
+            meta.held = holds.jumps(self._current(), layer, self.held, iso(time.time()) or "")
         write_cache(self.state_dir, self.name, body, meta)
         with self._lock:
-            self.meta, self._key, self._layer = meta, ("http", meta.sha256), layer
+            self.meta, self._key, self._layer, self._served = meta, ("http", meta.sha256), layer, None
+        held = f", {len(meta.held)} price(s) held back" if meta.held else ""
         self.status = UpstreamStatus(
             source="http",
             url=meta.url,
             etag=meta.etag,
             last_success=iso(time.time()),
-            last_result=f"new body, {meta.models} models",
+            last_result=f"new body, {meta.models} models{held}",
+            held=meta.held,
         )
+
+    def release(self, reasons: dict[tuple[str, str], str]) -> list[HeldPrice]:
+        """Stop holding the prices `reasons` names (a patch or another upstream confirmed the new value); the
+        holds released. The cache's metadata forgets them, so the confirming patch can go."""
+        with self._lock:
+            if self.meta is None:
+                return []
+            gone = [h for h in self.meta.held if (h.model, h.field) in reasons]
+            if gone:
+                self.meta.held = [h for h in self.meta.held if (h.model, h.field) not in reasons]
+                directory = self.state_dir / CACHE_DIR
+                atomic_write(directory / UPSTREAMS[self.name].cache_meta, msgspec.json.encode(self.meta))
+                self._served = None
+                self.status.held = self.meta.held
+            return gone
 
     def not_modified(self) -> None:
         self.status.last_success, self.status.last_result = iso(time.time()), "not modified"

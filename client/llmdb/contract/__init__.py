@@ -75,6 +75,7 @@ if TYPE_CHECKING:
     from llmdb.contract.state import (
         Following,
         FollowStatus,
+        HeldPrice,
         HistoryStatus,
         LeaderSeen,
         PublishStatus,
@@ -124,6 +125,7 @@ __all__ = [
     "FollowStatus",
     "Following",
     "Header",
+    "HeldPrice",
     "HistoryStatus",
     "Index",
     "LeaderSeen",

@@ -14,6 +14,27 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 
+class HeldPrice(Struct, kw_only=True):
+    """A price an upstream update moved more than tenfold, held back at its last value (`before`) until a patch
+    sets the new one (`after`) or a second upstream gives it (docs/merging.md, "Jumps")."""
+
+    model: str
+    """The model's spec (`openai:gpt-4o`)."""
+    field: str
+    """`cost.input`, `cost.output`, `cost.cache_read`, `cost.cache_write` or `cost.cache_write_1h`."""
+    before: float
+    after: float
+    since: str
+    """When the update that moved it was accepted (ISO 8601)."""
+
+    def __str__(self) -> str:
+        ratio = max(self.after / self.before, self.before / self.after)
+        return (
+            f"{self.model} {self.field}: held at {self.before!r}, the update says {self.after!r} ({ratio:.0f}x),"
+            f" since {self.since}"
+        )
+
+
 class UpstreamStatus(Struct, kw_only=True, omit_defaults=True):
     """One upstream catalog as the daemon last got it."""
 
@@ -25,6 +46,8 @@ class UpstreamStatus(Struct, kw_only=True, omit_defaults=True):
     last_result: str | None = None
     last_failure: str | None = None
     error: str | None = None
+    held: list[HeldPrice] = []
+    """Prices of its last update held back (`HeldPrice`)."""
 
 
 class PublishStatus(Struct, kw_only=True, omit_defaults=True):
@@ -149,7 +172,8 @@ def status_lines(status: Status) -> list[str]:
         f"last build: {status.updated_at} ({status.trigger}), {status.build_issue_count} issue(s)",
     ]
     for name, up in status.upstream.items():
-        lines.append(f"upstream {name}: " + ", ".join(_pairs(up)))
+        lines.append(f"upstream {name}: " + ", ".join(_pairs(up, skip={"held"})))
+        lines += [f"held back ({name}): {held}" for held in up.held]
     return lines + fleet_lines(status) + issue_lines(status)
 
 
