@@ -393,6 +393,7 @@ def _build(args: argparse.Namespace) -> int:
 
 def _history_import(args: argparse.Namespace) -> int:
     import sqlite3
+    import time
     from datetime import UTC, datetime
     from pathlib import Path
 
@@ -415,6 +416,12 @@ def _history_import(args: argparse.Namespace) -> int:
             print(f"llmdbd: {path}: {exc}", file=sys.stderr)
             return 2
         files.append(history.Dated(kind, path, at, origins.get(name)))
+        dates = UPSTREAMS[kind].dates
+        if dates is not None:  # a day its prices change, after the file's own and not in the future: a catalog
+            for day in dates(UPSTREAMS[kind].load_path(path)):
+                when = datetime.fromisoformat(day).replace(tzinfo=UTC).timestamp()
+                if at < when <= time.time():
+                    files.append(history.Dated(kind, path, when, origins.get(name)))
     target = Path(args.output) if args.output else Path(args.state_dir) / contract.HISTORY_FILE
     try:  # into a state directory (created if new; --output's too): not while a daemon writes its history there
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -429,9 +436,12 @@ def _history_import(args: argparse.Namespace) -> int:
     def build_at(latest: dict[str, history.Dated]) -> BuiltCatalog:
         """The catalog of the upstream files as they were on one day: nothing but them."""
         files: dict[str, str | None] = {name: str(f.path) for name, f in latest.items()}
+        day = datetime.fromtimestamp(max(f.at for f in latest.values()), UTC).date().isoformat()
         with collector_paused():
             return inputs.catalog(
-                Config(patch_dirs=[]).with_inputs(files, [], None), origins={n: f.origin for n, f in latest.items()}
+                Config(patch_dirs=[]).with_inputs(files, [], None),
+                origins={n: f.origin for n, f in latest.items()},
+                as_of=day,
             )
 
     try:

@@ -24,15 +24,17 @@ def catalog(
     patch_layers: Sequence[Layer] | None = None,
     cache: ModelCache | None = None,
     origins: Mapping[str, str | None] | None = None,
+    as_of: str | None = None,
 ) -> BuiltCatalog:
     """The catalog `config` describes, with its profiles; `BuildError` when no model survives.
 
     `upstream` and `patch_layers` are read from the configuration's files and patch directories when not given
     (the daemon gives the bodies it fetched and the patch files it accepted); `origins` records an upstream's
-    file as something else (the URL it came from); `cache` lets a daemon reuse what the last build merged."""
+    file as something else (the URL it came from); `cache` lets a daemon reuse what the last build merged;
+    `as_of` reads dated prices as of that day (ISO), not today (`history import`)."""
     started = time.perf_counter()
     found = layers(
-        upstream_layers(config, origins) if upstream is None else upstream,
+        upstream_layers(config, origins, as_of) if upstream is None else upstream,
         patches.load_dirs(config.patch_dirs) if patch_layers is None else patch_layers,
         config_overrides=config.overrides,
         config_file=config_file,
@@ -45,14 +47,16 @@ def catalog(
     return build_profiles(built, found, compiled, caches, agreement=config.consensus)
 
 
-def upstream_layers(config: Config, origins: Mapping[str, str | None] | None = None) -> list[Layer]:
-    """The configured upstreams' files (`file` of each), lowest precedence first; the packaged catalog when
-    none has one."""
+def upstream_layers(
+    config: Config, origins: Mapping[str, str | None] | None = None, as_of: str | None = None
+) -> list[Layer]:
+    """The configured upstreams' files (`file` of each), lowest precedence first, dated prices as of `as_of`
+    (default today); the packaged catalog when none has one."""
     origins = origins or {}
     found = {
-        name: UPSTREAMS[name].load_path(file, origin=origins.get(name))
+        name: kind.load_path(file, origin=origins.get(name), **({"as_of": as_of} if kind.dates and as_of else {}))
         for name in config.upstreams
-        if (file := config.settings(name).file)
+        if (file := config.settings(name).file) and (kind := UPSTREAMS[name])
     }
     return stack(found, config.upstreams) or [packaged.load()]
 

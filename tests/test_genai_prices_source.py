@@ -144,3 +144,62 @@ def test_a_fetched_body_is_accepted_counting_its_entries() -> None:
 def test_genai_prices_alone_builds_from_the_packaged_catalog() -> None:
     built = inputs.catalog(Config(patch_dirs=[]).with_inputs({"genai-prices": str(DATA)}, [], None), None)
     assert len(built.models) > 9000 and "openai:gpt-4o" in built.models
+
+
+def test_a_dated_price_is_read_as_of_a_day() -> None:
+    """Sonnet 5's introductory $2 / $10 ended on 2026-09-01 (genai-prices dates it; Anthropic's announcement
+    says the same): read on the eve it is the undated price, from that day the dated one, with what it replaced."""
+
+    def sonnet(day: str) -> genai_prices.Rule:
+        rules = genai_prices.load_path(DATA, as_of=day).rules
+        return next(r for r in rules if r.entry == "anthropic/claude-sonnet-5" and r.provider == "anthropic")
+
+    eve, day = sonnet("2026-08-31"), sonnet("2026-09-01")
+    assert (eve.data["cost"]["input"], eve.since) == (2, None)
+    assert (day.data["cost"]["input"], day.data["cost"]["output"], day.since) == (3, 15, "2026-09-01")
+    assert day.replaced["input"] == 2 and day.replaced["output"] == 10
+    assert "2026-09-01" in genai_prices.dates(genai_prices.load_path(DATA))
+
+
+def test_a_dated_price_overrules_an_upstream_still_at_the_price_it_replaced(four: object) -> None:
+    """models.dev and LiteLLM (2026-11-12) still give Sonnet 5's introductory price: genai-prices' dated one
+    serves, the overruled value stays in the provenance, and a warning says since when."""
+    built = four
+    model = built.models["anthropic:claude-sonnet-5"]  # type: ignore[attr-defined]
+    assert (model.cost.input, model.cost.output, model.cost.cache_read) == (3, 15, 0.3)
+    source, _, replaced = built.model_sources["anthropic:claude-sonnet-5"]["cost.input"]  # type: ignore[attr-defined]
+    assert built.sources[source].name == "genai-prices"  # type: ignore[attr-defined]
+    assert 2 in [value for _, value in replaced]
+    said = [
+        i.message
+        for i in built.report.issues  # type: ignore[attr-defined]
+        if i.stage == "agree" and i.model == "claude-sonnet-5" and i.field == "cost.input" and i.provider == "anthropic"
+    ]
+    assert said == ["cost.input 2 overruled: genai-prices bills 3 since 2026-09-01, replacing 2"]
+    # a price the upstreams give that is not the one genai-prices says was replaced stays: gpt-4o is undated
+    assert built.models["openai:gpt-4o"].cost.input == 2.5  # type: ignore[attr-defined]
+
+
+@pytest.mark.slow
+def test_history_import_records_a_dated_price_on_its_day_and_cost_at_uses_it(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    import llmdb
+
+    def llmdbd(*args: str) -> None:
+        out = subprocess.run([sys.executable, "-m", "llmdbd", *args], capture_output=True, text=True, timeout=300)
+        assert out.returncode == 0, out.stderr
+
+    snapshot = tmp_path / "catalog.llmdb"
+    llmdbd(
+        "history", "import", f"{API}@2026-07-01", f"{DATA}@2026-08-21", "--output", str(tmp_path / "history.sqlite3")
+    )
+    llmdbd("build", "--upstream", f"models.dev={API}", "--upstream", f"genai-prices={DATA}", "--output", str(snapshot))
+    catalog = llmdb.Catalog(snapshot)
+    spec = "anthropic:claude-sonnet-5"
+    changes = [(c.at[:10], c.old, c.new) for c in catalog.history(spec, "cost.input")]
+    assert ("2026-09-01", 2.0, 3.0) in changes
+    assert catalog.cost(spec, input_tokens=1_000_000, at="2026-08-15").total == 2.0
+    assert catalog.cost(spec, input_tokens=1_000_000, at="2026-10-01").total == 3.0
+    assert catalog.cost(spec, input_tokens=1_000_000).total == 3.0

@@ -79,7 +79,10 @@ def test_january_then_july_through_a_real_daemon(tmp_path: Path) -> None:
     priced = {
         s for s, fields in found["changed"].items() if {f["field"] for f in fields} & {"cost.input", "cost.output"}
     }
-    assert len(priced) == 98
+    # five prices moved more than 10x (helicone:mistral-small's 75 / 200 corrected to 0.075 / 0.2, ...): held back
+    held = {(h["model"], h["field"]) for h in (status_json(d.state) or {})["upstream"]["models.dev"]["held"]}
+    assert len(held) == 5 and ("helicone:mistral-small", "cost.input") in held
+    assert len(priced) == 97 and "helicone:mistral-small" not in priced
     deepseek = {f["field"]: (f["old"], f["new"]) for f in found["changed"]["deepseek:deepseek-chat"]}
     assert deepseek["limits.context"] == (128000, 1000000) and deepseek["limits.output"] == (8192, 384000)
     assert deepseek["cost.input"] == (0.28, 0.14) and deepseek["cost.output"] == (0.42, 0.28)

@@ -41,10 +41,19 @@ model is a unit error (per token for per 1M, cents for dollars): refused, whatev
 Against one other price alone, nothing tells which of the two slipped: both are named in a warning."""
 
 
-def agree(merged: Merged, first_index: int, *, consensus: bool = True) -> list[BuildIssue]:
-    """Check every merged model's prices and limits across the upstreams (in place): a price that slipped a unit
-    is refused; with `consensus`, two or more agreeing against the value precedence picked overrule it. One
-    warning per value refused or overruled, naming the source, field and values."""
+def agree(
+    merged: Merged,
+    first_index: int,
+    *,
+    consensus: bool = True,
+    dated: dict[int, dict[tuple[str, str], tuple[str, dict[str, Any]]]] | None = None,
+) -> list[BuildIssue]:
+    """Check every merged model's prices and limits across the upstreams (in place). A price that slipped a unit
+    is refused. With `consensus`: a price a source dates (`dated`: source index → model → since when and the
+    price it replaced, `Layer.dated`) overrules the value precedence picked while that is still the replaced
+    price, and two or more agreeing against the value precedence picked overrule it. One warning per value
+    refused or overruled, naming the source, field and values."""
+    dated = dated or {}
     sources = merged.sources
     upstream = {first_index + i for i, s in enumerate(sources) if s.kind == "upstream"}
     issues: list[BuildIssue] = []
@@ -83,6 +92,19 @@ def agree(merged: Merged, first_index: int, *, consensus: bool = True) -> list[B
             if not others:
                 continue
             if section == "cost":
+                newer = [
+                    i for i in others if consensus and key in dated.get(i, {}) and key not in dated.get(winner, {})
+                ]
+                if newer:  # out of date: the winner still gives the price a dating source says was replaced
+                    top = max(newer)
+                    since, before = dated[top][key]
+                    if _positive(others[top]) and same(value, before.get(name)) and not same(value, others[top]):
+                        _serve(table, name, fields, path, top, others[top], replaced, winner, value)
+                        said = f"{path} {value!r} overruled: {sources[top - first_index].name} bills {others[top]!r}"
+                        warn(key, path, winner, f"{said} since {since}, replacing {value!r}")
+                        winner, value = top, others.pop(top)
+                        replaced = fields[path][2]
+                        others = {i: v for i, v in others.items() if not same(v, before.get(name))}  # out of date
                 for index, old in list(others.items()):
                     if slipped(old, [value, *(v for i, v in others.items() if i != index)]):
                         del others[index]

@@ -67,6 +67,8 @@ class Build:
         self.reused: dict[ModelKey, Entry] = {}
         self.touched: set[ModelKey] = set()
         self.merged = Merged(providers={}, models={}, provider_sources={}, model_sources={}, issues=[])
+        self.dated: dict[int, dict[ModelKey, tuple[str, dict[str, Any]]]] = {}
+        """Source index → the models whose prices it dates (`Layer.dated`), for the agree stage."""
         self.models: dict[str, Model] = {}
         self.model_sources: dict[ModelKey, dict[str, FieldSource]] = {}
         self.providers: dict[str, Provider] = {}
@@ -99,11 +101,12 @@ def _merge(b: Build) -> None:
     if b.cache is not None:
         b.reused, to_merge = b.cache.split(b.layers, b.touched, b.agreement)
     b.merged = merge(to_merge, first_index=1)
+    b.dated = {1 + i: layer.dated for i, layer in enumerate(to_merge) if layer.dated}
     b.issues += b.merged.issues
 
 
 def _agree(b: Build) -> None:
-    b.issues += agree(b.merged, 1, consensus=b.agreement)
+    b.issues += agree(b.merged, 1, consensus=b.agreement, dated=b.dated)
 
 
 def _enrich(b: Build) -> None:

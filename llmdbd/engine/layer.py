@@ -47,6 +47,10 @@ class Layer(Struct, kw_only=True):
     kept by every build above it, so a follower with nothing of its own rebuilds its leader's content hash."""
     profiles: dict[str, dict[str, Any]] = {}
     """Profile name → definition, of the catalog this layer was read from: compiled again over the new build."""
+    dated: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {}
+    """(provider, model) → the day since which this layer's prices of that model are in force and the prices
+    they replaced, where the source dates them (a price source's `start_date`): an undated price still at the
+    replaced value is out of date (`engine.agree`)."""
     rules: list[Any] = []
     """A price source's rules, not yet fragments: placed against the other upstreams' models when the layers
     are stacked (`UpstreamKind.place`, `sources/genai_prices.py`)."""

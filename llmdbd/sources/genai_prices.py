@@ -7,17 +7,21 @@ first matching entry of its provider, as genai-prices itself picks). An entry th
 warning naming it, never a guess (docs/merging.md, "genai-prices").
 
 Prices are USD per 1M tokens already (`*_mtok`); `{base, tiers: [{start, price}]}` is a base price and context
-tiers above `start` tokens; a price list with constraints is read as of today: the entry without a constraint,
-then each `start_date` constraint in force; time-of-day prices (DeepSeek's off-peak) are kept in `extra`.
+tiers above `start` tokens; a price list with constraints is read as of a day (today, unless `as_of` says): the
+entry without a constraint, then each `start_date` constraint in force; time-of-day prices (DeepSeek's off-peak)
+are kept in `extra`. A price in force since a `start_date` is a dated price: the layer's `dated` names the models
+it prices, whose dated prices overrule the other upstreams' undated ones (`engine.agree`), and `history import`
+records a catalog on each start date (`dates`).
 """
 
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from msgspec import Struct
 
@@ -68,6 +72,12 @@ class Rule(Struct, frozen=True):
     match: Any
     data: dict[str, Any]
     fallback: bool = False
+    since: str | None = None
+    """The start date of the prices in force, when a `start_date` constraint set them."""
+    dates: tuple[str, ...] = ()
+    """Every start date of its price list."""
+    replaced: dict[str, Any] = {}
+    """The prices in force before `since` (llmdb's `cost` names)."""
 
 
 def looks_like(head: bytes) -> bool:
@@ -75,18 +85,19 @@ def looks_like(head: bytes) -> bool:
     return b'"api_pattern"' in head and b'"model_match"' in head
 
 
-def load_path(path: str | Path, *, origin: str | None = None) -> Layer:
+def load_path(path: str | Path, *, origin: str | None = None, as_of: str | None = None) -> Layer:
     """Read the data from a file; a file that cannot be read becomes a layer holding only the error."""
-    return upstream_json.read(path, NAME, load_bytes, origin)
+    return upstream_json.read(path, NAME, functools.partial(load_bytes, as_of=as_of), origin)
 
 
-def load_bytes(data: bytes, *, file: str | None = None, version: str | None = None) -> Layer:
-    """The rules of the data, not yet placed (`place` turns them into fragments)."""
+def load_bytes(data: bytes, *, file: str | None = None, version: str | None = None, as_of: str | None = None) -> Layer:
+    """The rules of the data, not yet placed (`place` turns them into fragments), with the prices in force on
+    day `as_of` (ISO; default today, UTC)."""
     layer, providers = upstream_json.decode(data, NAME, file=file, version=version, holding="providers", kind=list)
     if providers is None:
         return layer
-    today = datetime.date.today().isoformat()
-    own: dict[str, list[tuple[str, Any, dict[str, Any]]]] = {}
+    today = as_of or datetime.datetime.now(datetime.UTC).date().isoformat()
+    own: dict[str, list[tuple[str, Any, Priced]]] = {}
     fallbacks: dict[str, list[str]] = {}
     for i, raw in enumerate(providers):
         if not isinstance(raw, dict) or not isinstance(raw.get("id"), str) or not isinstance(raw.get("models"), list):
@@ -102,27 +113,49 @@ def load_bytes(data: bytes, *, file: str | None = None, version: str | None = No
                 continue
             entries.append((f"{raw['id']}/{model['id']}", model["match"], model_fields(model, today)))
     layer.rules = [
-        Rule(target, entry, match, data, fallback=source != pid)
+        Rule(target, entry, match, priced.data, source != pid, priced.since, priced.dates, priced.replaced)
         for pid in own
         for target in PROVIDERS.get(pid, (canonical_provider_id(pid),))
         for source in (pid, *fallbacks[pid])
-        for entry, match, data in own.get(source, ())
+        for entry, match, priced in own.get(source, ())
     ]
     return layer
 
 
-def model_fields(raw: dict[str, Any], today: str) -> dict[str, Any]:
-    """What an entry says of the models it matches, in llmdb's names (values unchecked: validate reports)."""
+def dates(layer: Layer) -> list[str]:
+    """Every start date the layer's price lists name, in order: the days its prices change."""
+    return sorted({day for rule in layer.rules for day in rule.dates})
+
+
+class Priced(NamedTuple):
+    """What an entry says of the models it matches as of one day, and when its price list changes."""
+
+    data: dict[str, Any]
+    since: str | None
+    dates: tuple[str, ...]
+    replaced: dict[str, Any]
+    """The prices in force before `since` (llmdb's `cost` names)."""
+
+
+def model_fields(raw: dict[str, Any], today: str) -> Priced:
+    """What an entry says of the models it matches on day `today`, in llmdb's names (values unchecked: validate
+    reports)."""
     out: dict[str, Any] = {}
+    since: str | None = None
+    days: tuple[str, ...] = ()
+    before: Any = None
     if raw.get("context_window") is not None:
         out["limits"] = {"context": raw["context_window"]}
     prices = raw.get("prices")
     if isinstance(prices, list):  # as of today: no constraint, then each start date reached, latest last
         current: dict[str, Any] = {}
-        for item in sorted((p for p in prices if isinstance(p, dict)), key=_start):
+        items = sorted((p for p in prices if isinstance(p, dict)), key=_start)
+        days = tuple(sorted({day for item in items if (day := _start(item))}))
+        for item in items:
             constraint = item.get("constraint")
             if constraint is None or (set(constraint) == {"start_date"} and str(constraint["start_date"]) <= today):
-                current = item.get("prices") or {}
+                before, current = current, item.get("prices") or {}
+                since = _start(item) or None
             elif "start_date" not in constraint:  # a time of day: no llmdb price says it
                 out.setdefault("extra", {}).setdefault("genai_prices_conditional", []).append(item)
         prices = current
@@ -132,7 +165,9 @@ def model_fields(raw: dict[str, Any], today: str) -> dict[str, Any]:
             out["cost"] = cost
     elif prices is not None:
         out["extra"] = {"genai_prices": prices}
-    return out
+    if since is None or "cost" not in out or not isinstance(before, dict):
+        return Priced(out, None, days, {})
+    return Priced(out, since, days, _cost(before, {}))
 
 
 def _start(item: dict[str, Any]) -> str:
@@ -251,7 +286,7 @@ def place(layer: Layer, others: Sequence[Layer]) -> Layer:
                 same = named.setdefault(fragment.model.lower(), [])
                 if fragment.model not in same:
                     same.append(fragment.model)
-    placed = Layer(info=layer.info, fragments=[], issues=list(layer.issues))
+    placed = Layer(info=layer.info, fragments=[], issues=list(layer.issues), dated={})
     taken: set[tuple[str, str]] = set()
     for rule in layer.rules:
         named = ids.get(rule.provider, {})
@@ -267,6 +302,8 @@ def place(layer: Layer, others: Sequence[Layer]) -> Layer:
             placed.fragments.append(
                 Fragment(provider=rule.provider, model=model, data=copy_tables(rule.data), where=rule.entry)
             )
+            if rule.since is not None:
+                placed.dated[(rule.provider, model)] = (rule.since, rule.replaced)
         if not hits and not rule.fallback:
             placed.issue("place", f"{rule.entry} matches no {rule.provider} model; not placed", severity="warning")
     _PLACED[:] = [(layer, key, placed)]

@@ -29,6 +29,9 @@ class UpstreamKind(NamedTuple):
     place: Callable[[Layer, Sequence[Layer]], Layer] | None = None
     """For a source of prices for others' models: its layer placed against the other upstream layers (with no
     other upstream, it is left out and the build starts from the packaged catalog)."""
+    dates: Callable[[Layer], list[str]] | None = None
+    """For a source of dated prices: the days its prices change (ISO). Its `load_path` then takes `as_of`, and
+    `llmdbd history import` records a catalog on each of those days."""
 
 
 UPSTREAMS: dict[str, UpstreamKind] = {
@@ -74,6 +77,7 @@ UPSTREAMS: dict[str, UpstreamKind] = {
             "genai-prices.meta.json",
             genai_prices.looks_like,
             genai_prices.place,
+            genai_prices.dates,
         ),
     )
 }
