@@ -87,6 +87,16 @@ def test_the_cases_the_issue_names_come_out_as_billed(shared: dict[str, str]) ->
     assert {i.field for i in said} == {"cost.input", "cost.output", "cost.cache_read", "cost.cache_write"}
     listed = {(c.spec, c.field): c for c in conflicts(built)}
     assert all(listed[(AU, i.field)].overruled == i.message for i in said)  # check --conflicts says why
+    for spec in ("deepseek:deepseek-v4-flash", "deepseek:deepseek-v4-pro"):  # LiteLLM's 0 would make writes free
+        cost = built.models[spec].cost
+        assert cost is not None and cost.input > 0 and cost.cache_write == cost.input, spec
+        winner, _, replaced = built.model_sources[spec]["cost.cache_write"]
+        assert built.sources[winner].name == "enrich"  # derived: billed as input
+        assert (built.sources[replaced[-1][0]].name, replaced[-1][1]) == ("litellm", 0.0)
+        (warning,) = [i for i in built.report.issues if i.stage == "agree" and i.model == spec.split(":")[1]]
+        assert warning.source == "litellm" and "writes bill as input" in warning.message
+    dearer = built.models["deepseek:deepseek-v4-flash"]
+    assert dearer.cost is not None and dearer.cost.cache_write == 0.14
 
 
 def test_consensus_false_is_plain_precedence(shared: dict[str, str], tmp_path: Path) -> None:
@@ -100,6 +110,8 @@ def test_consensus_false_is_plain_precedence(shared: dict[str, str], tmp_path: P
     au = built.models[AU].cost
     assert au is not None and au.input == 16.5
     assert not [i for i in built.report.issues if i.stage == "agree"]
+    deepseek = built.models["deepseek:deepseek-v4-flash"].cost
+    assert deepseek is not None and deepseek.cache_write == 0  # plain precedence: LiteLLM's zero
 
 
 def test_a_patch_is_never_overruled(shared: dict[str, str], tmp_path: Path) -> None:

@@ -75,6 +75,11 @@ def agree(
 
     for key, fields in merged.model_sources.items():
         record = merged.models[key]
+        if consensus:
+            free = free_writes(record, fields, upstream)
+            if free is not None:
+                other = sources[free[1] - first_index].name
+                warn(key, "cost.cache_write", free[0], f"cost.cache_write 0 overruled: {other} {WRITES_AS_INPUT}")
         for path in FIELDS:
             found = fields.get(path)
             if found is None or found[1] or found[0] not in upstream:
@@ -130,6 +135,40 @@ def agree(
             agreed = ", ".join(sources[i - first_index].name for i in sorted(camp, reverse=True))
             warn(key, path, winner, f"{path} {value!r} overruled: {agreed} agree on {others[top]!r}")
     return issues
+
+
+WRITES_AS_INPUT = "prices input and cache reads with no separate cache-write price: writes bill as input"
+
+
+def free_writes(record: dict[str, Any], fields: dict[str, Any], upstream: set[int]) -> tuple[int, int] | None:
+    """A cache-write price of 0 from one upstream while input costs money, and another upstream that prices
+    the model's input and cache reads gives no cache-write price (DeepSeek bills every token that is not a cache
+    hit at the input price; LiteLLM's 0 would make writes free): the 0 is no price, and writes are billed as
+    input. Served as the input price, from `enrich` (source 0, derived); (the zero's source, the other) when
+    it applies."""
+    cost = record.get("cost")
+    found = fields.get("cost.cache_write")
+    if not isinstance(cost, dict) or found is None or found[1] or found[0] not in upstream:
+        return None
+    price, given = cost.get("input"), cost.get("cache_write")
+    if not _positive(price) or isinstance(given, bool) or given != 0:
+        return None
+    writes = {found[0], *(i for i, _ in found[2])}
+    priced = [fields[p] for p in ("cost.input", "cost.cache_read") if p in fields]
+    if len(priced) < 2:
+        return None
+    both = {i for i in _sources(priced[0]) & _sources(priced[1]) if i in upstream}
+    others = sorted(both - writes, reverse=True)
+    if not others:
+        return None
+    cost["cache_write"] = price
+    fields["cost.cache_write"] = (0, False, (*found[2], (found[0], given)))
+    return found[0], others[0]
+
+
+def _sources(found: Any) -> set[int]:
+    """Every source that gave a field: the winner and those it replaced."""
+    return {found[0], *(i for i, _ in found[2])}
 
 
 def slipped(value: Any, others: list[Any]) -> bool:
