@@ -106,7 +106,9 @@ def _merge(b: Build) -> None:
 
 
 def _agree(b: Build) -> None:
-    b.issues += agree(b.merged, 1, consensus=b.agreement, dated=b.dated)
+    found = agree(b.merged, 1, consensus=b.agreement, dated=b.dated)
+    b.merged.issues += found  # a model's own: remembered with it when cached
+    b.issues += found
 
 
 def _enrich(b: Build) -> None:
