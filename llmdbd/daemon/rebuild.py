@@ -26,8 +26,8 @@ from llmdbd import inputs
 from llmdbd.config import Config
 from llmdbd.daemon import status
 from llmdbd.daemon.patch_store import PatchStore
-from llmdbd.daemon.upstream import UpstreamState
-from llmdbd.engine import BuiltCatalog, Layer, ModelCache, collector_paused, holds, prepare
+from llmdbd.daemon.upstream import UpstreamState, release_holds
+from llmdbd.engine import BuiltCatalog, Layer, ModelCache, collector_paused, prepare
 from llmdbd.engine.catalog import changes
 from llmdbd.engine.report import ordered
 from llmdbd.errors import BuildError
@@ -150,11 +150,8 @@ class Rebuilder:
             "issues": [_issue(i) for i in ordered(report)[:ISSUES_IN_EVENT]],
             "content_hash": catalog.content_hash,
         }
-        held = [f"{name}: {h}" for name, state in self.upstreams.items() for h in state.held]
-        if held:
-            fields["held"] = held
-        if self._released:
-            fields["released"], self._released = self._released, []
+        fields.update(_holds(self.upstreams, self._released))
+        self._released = []
         self._last = catalog
         served: PublishResult | contract.Header | None = result
         if served is None and not self.served:  # a restart whose content was already published
@@ -174,23 +171,13 @@ class Rebuilder:
 
     def upstream_layers(self, config: Config, patch_layers: list[Layer] | None = None) -> list[Layer]:
         """The configured upstreams that have data, lowest precedence first; the packaged catalog if none has.
-        A follower's builds start from its leader's catalog instead (the packaged one until it has one).
-
-        A held price (`engine.holds`) that a patch file or another upstream now gives the new value of is
-        released first (`released` in the next `catalog_*` event)."""
+        A follower's builds start from its leader's catalog instead (the packaged one until it has one). Held
+        prices a patch or another upstream confirms are released first (`release_holds`)."""
         if self.base is not None:
             return [self.base.layer() or self._packaged]
         found = {name: self.upstreams[name].layer(config) for name in config.upstreams}
         stacked = inputs.stack(found, config.upstreams)
-        released = []
-        for name in config.upstreams:
-            state = self.upstreams[name]
-            if state.held and found.get(name) is not None:
-                reasons = holds.released(state.held, name, [*stacked, *(patch_layers or ())])
-                released += [
-                    f"{name}: {h.model} {h.field} {h.after!r}: {reasons[h.model, h.field]}"
-                    for h in state.release(reasons)
-                ]
+        released = release_holds(self.upstreams, found, [*stacked, *(patch_layers or ())])
         if released:
             self._released += released
             found = {name: self.upstreams[name].layer(config) for name in config.upstreams}
@@ -263,6 +250,12 @@ def _to_publish(
     if adopted is not None:
         return adopted
     return inputs.catalog(config, config_file, upstream=upstream(), patch_layers=patch_layers, cache=cache)
+
+
+def _holds(upstreams: dict[str, UpstreamState], released: list[str]) -> dict[str, list[str]]:
+    """A `catalog_*` event's `held` (every price held back now) and `released` (since the last event)."""
+    held = [f"{name}: {h}" for name, state in upstreams.items() for h in state.held]
+    return {k: v for k, v in (("held", held), ("released", released)) if v}
 
 
 def _issue(issue: BuildIssue) -> dict[str, Any]:

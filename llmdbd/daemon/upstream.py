@@ -12,6 +12,7 @@ import hashlib
 import os
 import threading
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import anyio
@@ -135,6 +136,22 @@ async def poll(state: UpstreamState, settings: Upstream) -> Cached | None:
     )
     await anyio.to_thread.run_sync(state.accepted, body, meta, layer)
     return meta
+
+
+def release_holds(
+    states: Mapping[str, UpstreamState], found: Mapping[str, Layer | None], others: Sequence[Layer]
+) -> list[str]:
+    """Release each held price (`engine.holds`) of the upstreams in `found` that one of `others` (the stacked
+    upstream layers, the patch layers) gives the new value of; a line per release, for the `catalog_*` event."""
+    out = []
+    for name, layer in found.items():
+        state = states[name]
+        if state.held and layer is not None:
+            reasons = holds.released(state.held, name, others)
+            out += [
+                f"{name}: {h.model} {h.field} {h.after!r}: {reasons[h.model, h.field]}" for h in state.release(reasons)
+            ]
+    return out
 
 
 def version_of(meta: Cached) -> str:
