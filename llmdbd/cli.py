@@ -101,6 +101,12 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--overrides", metavar="FILE", help="Python module defining `overrides`")
         p.add_argument("--config", metavar="FILE", help="also use a daemon config: its patch dirs, overrides, rules")
         p.add_argument("--json", action="store_true", help="print the build report as JSON")
+        p.add_argument(
+            "--as-of",
+            metavar="DATE",
+            type=_day,
+            help="read dated prices (genai-prices' start dates) as of this day, not today (a reproducible build)",
+        )
         if name == "check":
             p.add_argument(
                 "--conflicts",
@@ -310,7 +316,7 @@ def _built(args: argparse.Namespace) -> BuiltCatalog | None:
     config = config.with_inputs(files, args.patches, args.overrides)
     try:
         with collector_paused():
-            catalog = inputs.catalog(config, args.config, origins=origins)
+            catalog = inputs.catalog(config, args.config, origins=origins, as_of=args.as_of)
     except BuildError as exc:
         _print_report(args, exc.report)
         print(f"llmdbd: {exc}", file=sys.stderr)
@@ -332,6 +338,16 @@ def _held(args: argparse.Namespace) -> list[str]:
         for name, up in (status.upstream.items() if status is not None else ())
         for held in up.held
     ]
+
+
+def _day(text: str) -> str:
+    """An ISO day (`2026-12-07`), for `--as-of`."""
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a day (2026-12-07)") from None
 
 
 def _by_upstream(given: list[str], flag: str) -> dict[str, str | None]:
@@ -393,7 +409,6 @@ def _build(args: argparse.Namespace) -> int:
 
 def _history_import(args: argparse.Namespace) -> int:
     import sqlite3
-    import time
     from datetime import UTC, datetime
     from pathlib import Path
 
@@ -416,12 +431,14 @@ def _history_import(args: argparse.Namespace) -> int:
             print(f"llmdbd: {path}: {exc}", file=sys.stderr)
             return 2
         files.append(history.Dated(kind, path, at, origins.get(name)))
-        dates = UPSTREAMS[kind].dates
-        if dates is not None:  # a day its prices change, after the file's own and not in the future: a catalog
-            for day in dates(UPSTREAMS[kind].load_path(path)):
+    newest = max((f.at for f in files), default=0.0)
+    for dated in list(files):
+        dates = UPSTREAMS[dated.upstream].dates
+        if dates is not None:  # each day its prices change after the file's own, up to the newest file's: a catalog
+            for day in dates(UPSTREAMS[dated.upstream].load_path(dated.path)):
                 when = datetime.fromisoformat(day).replace(tzinfo=UTC).timestamp()
-                if at < when <= time.time():
-                    files.append(history.Dated(kind, path, when, origins.get(name)))
+                if dated.at < when <= newest:
+                    files.append(history.Dated(dated.upstream, dated.path, when, dated.origin))
     target = Path(args.output) if args.output else Path(args.state_dir) / contract.HISTORY_FILE
     try:  # into a state directory (created if new; --output's too): not while a daemon writes its history there
         target.parent.mkdir(parents=True, exist_ok=True)

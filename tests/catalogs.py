@@ -15,6 +15,9 @@ API_OLDER = UPSTREAM / "api-older.json"
 LITELLM = UPSTREAM.parent / "litellm" / "model_prices_and_context_window.json"
 """LiteLLM's model map (litellm 1.109.1, 2026-11-12)."""
 
+PACKAGED_AS_OF = "2026-12-07"
+"""The day the packaged snapshot's dated prices are read as of (README: `llmdbd build --as-of`)."""
+
 SOURCE = SourceInfo(name="test", kind="upstream", file="test.json", version="sha256:00")
 
 

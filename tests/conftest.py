@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from catalogs import API, LITELLM
+from catalogs import API, LITELLM, PACKAGED_AS_OF
 from daemon_helpers import Daemon
 from object_store import S3Server
 
@@ -44,9 +44,15 @@ def api_catalog() -> BuiltCatalog:
 
 @pytest.fixture(scope="session")
 def both_catalog() -> BuiltCatalog:
-    """models.dev's api.json above LiteLLM's map, no patches: what the packaged snapshot holds (read-only)."""
-    files: dict[str, str | None] = {"models.dev": str(API), "litellm": str(LITELLM)}
-    return inputs.catalog(Config(patch_dirs=[]).with_inputs(files, [], None))
+    """The four shared upstreams in the default precedence, no patches, dated prices as of the day it was built:
+    what the packaged snapshot holds (read-only)."""
+    files: dict[str, str | None] = {
+        "models.dev": str(API),
+        "litellm": str(LITELLM),
+        "openrouter": str(API.parents[1] / "openrouter" / "models.json"),
+        "genai-prices": str(API.parents[1] / "genai-prices" / "v2" / "data.json"),
+    }
+    return inputs.catalog(Config(patch_dirs=[]).with_inputs(files, [], None), as_of=PACKAGED_AS_OF)
 
 
 @pytest.fixture

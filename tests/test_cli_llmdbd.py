@@ -36,7 +36,7 @@ def test_check_uses_a_config_and_fails_on_errors(tmp_path: Path) -> None:
     good = llmdbd("check", "--config", str(config), "--json")
     assert good.returncode == 0, good.stderr
     report = json.loads(good.stdout)
-    assert report["models"] == len(Snapshot(llmdb.packaged_path()).specs) == 9073 and report["denied"] == 1
+    assert report["models"] == len(Snapshot(llmdb.packaged_path()).specs) == 9227 and report["denied"] == 1
     assert [s["name"] for s in report["sources"]] == ["packaged", "patch:ok.json"]
     (patches / "bad.toml").write_text("[[models]]\nspec = 'openai:gpt-4o'\ncots = 1\n")
     bad = llmdbd("check", "--config", str(config))

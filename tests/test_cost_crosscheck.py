@@ -16,22 +16,25 @@ context tier any of the three catalogs has (272k for gpt-5.4/5.5, 200k for gemin
 
 | | cases |
 |---|---:|
-| (model, usage) cases | 232 |
-| three-way equal (to 1e-9) | 193 |
-| ... of which the three catalogs hold the same prices | 192 |
-| totals differ, each with a data reason | 39 |
+| (model, usage) cases | 233 |
+| three-way equal (to 1e-9) | 196 |
+| ... of which the three catalogs hold the same prices | 195 |
+| totals differ, each with a data reason | 37 |
 | totals differ although the three catalogs hold the same prices | 0 |
 
-Every difference comes from the catalogs' data, none from how the three compute a cost:
+Every difference comes from the catalogs' data, none from how the three compute a cost (since the upstreams check
+each other, llmdb serves the agreed price for Bedrock's `us.` profile, gemini-2.5-flash-image's output and Vertex
+gemini-2.5-flash's cache read, which were three classes of difference before):
 
 | difference | cases | odd one out |
 |---|---:|---|
-| Bedrock `us.` profile: models.dev global 3/15, peers +10%; genai-prices no tier | 5 | llmdb (4), genai-prices (1) |
+| Bedrock `us.` profile above 200k: genai-prices has no tier (below it, +10% is agreed) | 1 | genai-prices |
 | Bedrock in-Region Claude ids: genai-prices matches its `regional.` (+10%) entry, no >200k tier | 9 | genai-prices |
 | deepseek-chat / deepseek-reasoner: three different price lists | 6 | all three |
 | grok-code-fast-1: genai-prices 0.2/1.5, LiteLLM 1/2 (llmdb's only source) | 4 | genai-prices |
-| gemini-2.5-flash-image: models.dev gives output 30 (image-output price), peers 2.5 | 3 | llmdb (2), all three (1) |
-| Vertex gemini-2.5-flash: models.dev cache_read 0.075 (peers 0.03), cache_write 0.383 (peers none) | 2 | llmdb |
+| gemini-2.5-flash-image cache read: models.dev 0.075, LiteLLM 0.03, genai-prices none | 1 | all three |
+| Vertex gemini-2.5-flash cache write: models.dev 0.383, peers none (the cache read is agreed now: 0.03) | 1 | llmdb |
+| claude-sonnet-5: 2/10 ended 2026-09-01; llmdb 3/15, peers still 2/10 | 4 | llmdb (on purpose) |
 | mistral-large-latest: genai-prices matches its older mistral-large (2/6) | 2 | genai-prices |
 | open-mistral-nemo: LiteLLM 0.3/0.3, models.dev and genai-prices 0.15/0.15 | 2 | LiteLLM (1), all three (1) |
 | magistral-medium-latest: LiteLLM 1.5/7.5, models.dev and genai-prices 2/5 | 2 | LiteLLM (1), all three (1) |
@@ -189,20 +192,20 @@ EXPECTED_DIFFERENCES: dict[str | tuple[str, str], str] = {
         "models.dev gives cache_read 0 (free) for a model without prompt caching; genai-prices and LiteLLM have no "
         "cache read price and bill cached tokens as input (0.5)"
     ),
-    "google:gemini-2.5-flash-image": (
-        "models.dev gives output 30 (its image-output price) where genai-prices and LiteLLM give the text output 2.5; "
-        "cache_read: models.dev 0.075, LiteLLM 0.03, genai-prices none"
+    ("google:gemini-2.5-flash-image", "cache_read"): (
+        "cache_read: models.dev 0.075, LiteLLM 0.03, genai-prices none (the output price is agreed: LiteLLM and "
+        "genai-prices' 2.5 overrule models.dev's image-output 30)"
     ),
-    (
-        "google_vertex:gemini-2.5-flash",
-        "cache_read",
-    ): "models.dev gives cache_read 0.075, LiteLLM and genai-prices 0.03",
     ("google_vertex:gemini-2.5-flash", "cache_write"): (
         "models.dev gives cache_write 0.383; LiteLLM and genai-prices have none and bill writes as input (0.3)"
     ),
-    "amazon_bedrock:us.anthropic.claude-sonnet-4-5-20250929-v1:0": (
-        "models.dev prices the us. cross-Region profile at the global 3/15, LiteLLM and genai-prices at +10% "
-        "(3.3/16.5); above 200k llmdb takes LiteLLM's 6.6/24.75 tier, genai-prices has no tier"
+    ("amazon_bedrock:us.anthropic.claude-sonnet-4-5-20250929-v1:0", "above_tier"): (
+        "above 200k llmdb takes LiteLLM's 6.6/24.75 tier, genai-prices has no tier (below it LiteLLM's and "
+        "genai-prices' +10% 3.3/16.5 overrule models.dev's global 3/15)"
+    ),
+    "anthropic:claude-sonnet-5": (
+        "the introductory 2/10 ended 2026-09-01: llmdb serves 3/15 (genai-prices' data.json dates the change, as "
+        "Anthropic announced it); the genai-prices 0.2.3 package and LiteLLM still give 2/10"
     ),
     # genai-prices holds other prices than models.dev and LiteLLM
     ("openai:gpt-4o-search-preview", "cache_read"): (

@@ -192,10 +192,17 @@ def test_history_import_records_a_dated_price_on_its_day_and_cost_at_uses_it(tmp
         assert out.returncode == 0, out.stderr
 
     snapshot = tmp_path / "catalog.llmdb"
-    llmdbd(
-        "history", "import", f"{API}@2026-07-01", f"{DATA}@2026-08-21", "--output", str(tmp_path / "history.sqlite3")
+    dated = (f"{API}@2026-07-01", f"{DATA}@2026-08-21", f"{LITELLM}@2026-11-12")  # LiteLLM: still the old price
+    llmdbd("history", "import", *dated, "--output", str(tmp_path / "history.sqlite3"))
+    files = (
+        "--upstream",
+        f"models.dev={API}",
+        "--upstream",
+        f"genai-prices={DATA}",
+        "--upstream",
+        f"litellm={LITELLM}",
     )
-    llmdbd("build", "--upstream", f"models.dev={API}", "--upstream", f"genai-prices={DATA}", "--output", str(snapshot))
+    llmdbd("build", *files, "--as-of", "2026-12-07", "--output", str(snapshot))
     catalog = llmdb.Catalog(snapshot)
     spec = "anthropic:claude-sonnet-5"
     changes = [(c.at[:10], c.old, c.new) for c in catalog.history(spec, "cost.input")]

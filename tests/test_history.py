@@ -383,18 +383,36 @@ def _rows(path: Path) -> tuple[list[Any], list[Any]]:
         conn.close()
 
 
+GENAI_ORIGIN = (
+    "https://raw.githubusercontent.com/pydantic/genai-prices/47df840a5ab10bbcffb8e5ac01b9899032245d1b"
+    "/prices/new_data/v2/data.json"
+)
+
+
 @pytest.mark.slow
 def test_history_import_rebuilds_the_packaged_history(tmp_path: Path) -> None:
     """The command docs/history.md gives rebuilds the shipped history, row for row; a failed import leaves an
     existing --output as it was."""
     litellm = SHARED.parent / "litellm" / "model_prices_and_context_window.json"
     older, newer = SHARED / "api-older.json", SHARED / "api.json"
+    openrouter, genai = (
+        SHARED.parent / "openrouter" / "models.json",
+        SHARED.parent / "genai-prices" / "v2" / "data.json",
+    )
     origins = {
         older: "https://models.dev/api.json",
         newer: "https://models.dev/api.json",
+        openrouter: "https://openrouter.ai/api/v1/models?output_modalities=all",
+        genai: GENAI_ORIGIN,
         litellm: "pypi:litellm==1.109.1/litellm/model_prices_and_context_window_backup.json",
     }
-    dated = [f"{older}@2026-01-01", f"{newer}@2026-07-01", f"{litellm}@2026-11-12"]
+    dated = [
+        f"{older}@2026-01-01",
+        f"{newer}@2026-07-01",
+        f"{openrouter}@2026-08-05",
+        f"{genai}@2026-08-21",
+        f"{litellm}@2026-11-12",
+    ]
     given = [arg for path, url in origins.items() for arg in ("--origin", f"{path}={url}")]
     output = tmp_path / "history.sqlite3"
 

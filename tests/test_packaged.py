@@ -25,7 +25,10 @@ def test_packaged_snapshot_is_the_build_of_both_shared_upstreams(both_catalog: B
 
 
 def test_packaged_provenance_names_a_stable_origin_not_a_build_machine_path() -> None:
-    litellm, modelsdev = Snapshot(llmdb.packaged_path()).report().sources  # lowest precedence first
+    genai, openrouter, litellm, modelsdev = Snapshot(llmdb.packaged_path()).report().sources  # lowest first
+    assert (genai.name, openrouter.name) == ("genai-prices", "openrouter")
+    assert genai.file is not None and genai.file.startswith("https://raw.githubusercontent.com/pydantic/genai-prices/")
+    assert openrouter.file == "https://openrouter.ai/api/v1/models?output_modalities=all"
     assert (modelsdev.name, modelsdev.file) == ("models.dev", "https://models.dev/api.json")
     assert modelsdev.version == "sha256:" + hashlib.sha256(API.read_bytes()).hexdigest()
     assert litellm.name == "litellm" and litellm.file is not None and litellm.file.startswith("pypi:litellm==")
@@ -89,7 +92,8 @@ def test_packaged_history_ends_at_the_packaged_snapshot() -> None:
         rows = conn.execute("SELECT epoch, content_hash, at FROM versions ORDER BY id").fetchall()
     finally:
         conn.close()
-    assert [contract.iso(at)[:10] for _, _, at in rows] == ["2026-01-01", "2026-07-01", "2026-11-12"]
+    days = ["2026-01-01", "2026-07-01", "2026-08-05", "2026-08-21", "2026-09-01", "2026-11-12"]
+    assert [contract.iso(at)[:10] for _, _, at in rows] == days  # 2026-09-01: a genai-prices start date
     assert rows[-1][1] == Snapshot(llmdb.packaged_path()).content_hash
     assert all(epoch is None for epoch, _, _ in rows)
 
@@ -120,8 +124,9 @@ def test_conflicts_from_the_packaged_catalog_are_the_ones_it_records(tmp_path: P
     found = _command("-m", "llmdbd", "check", "--conflicts")
     assert found.returncode == 0, found.stderr
     head, *lines = found.stdout.splitlines()
-    assert head.startswith("721 conflict(s) between upstreams, as recorded in the packaged snapshot")
-    assert len(lines) == 721 and all("models.dev=" in line and "litellm=" in line for line in lines)
+    assert head.startswith("1627 conflict(s) between upstreams, as recorded in the packaged snapshot")
+    assert len(lines) == 1627 and all(line.count("=") >= 2 for line in lines)  # two upstreams' values, at least
+    assert sum("genai-prices=" in line for line in lines) and sum("openrouter=" in line for line in lines)
 
     only = tmp_path / "modelsdev.llmdb"
     built = _command("-m", "llmdbd", "build", "--upstream", str(API), "--output", str(only))

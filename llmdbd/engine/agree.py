@@ -55,7 +55,7 @@ def agree(
     refused or overruled, naming the source, field and values."""
     dated = dated or {}
     sources = merged.sources
-    upstream = {first_index + i for i, s in enumerate(sources) if s.kind == "upstream"}
+    upstream = {first_index + i for i, s in enumerate(sources) if s.kind == "upstream"} - merged.carried
     issues: list[BuildIssue] = []
 
     def warn(key: tuple[str, str], path: str, index: int, message: str) -> None:

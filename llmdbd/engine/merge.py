@@ -51,6 +51,9 @@ class Merged(Struct, kw_only=True):
     sources: list[SourceInfo] = []
     """What the field sources number from `first_index` on: each layer, and after a `Carried` one the sources
     it carries (all but its `enrich`, which stays the build's source 0)."""
+    carried: set[int] = set()
+    """The field source numbers of the sources `Carried` layers carry: the build they come from has already
+    checked them against each other (`engine.agree` leaves them as they are)."""
 
 
 def merge(layers: list[Layer], *, first_index: int = 0) -> Merged:
@@ -65,6 +68,10 @@ def merge(layers: list[Layer], *, first_index: int = 0) -> Merged:
     index = first_index
     for layer in layers:
         carried = layer if isinstance(layer, Carried) else None
+        if carried is not None:
+            out.carried.update(
+                range(first_index + len(out.sources) + 1, first_index + len(out.sources) + len(carried.origins))
+            )
         out.sources += [layer.info, *(carried.origins[1:] if carried is not None else ())]
         seen: set[tuple[str, str | None]] = set()
         for frag in sorted(layer.fragments, key=_fragment_order):
