@@ -70,10 +70,35 @@ def test_modalities_modes_parameters_and_what_has_no_field(fields: dict[str, dic
     qwen = fields["qwen/qwen3.7-flash"]["capabilities"]
     assert qwen["tools"]["enabled"] and qwen["reasoning"]["enabled"] and qwen["temperature"]
     with_efforts = [f for f in fields.values() if "reasoning_efforts" in f.get("extra", {})]
-    with_scores = [f for f in fields.values() if "benchmarks" in f.get("extra", {})]
-    assert len(with_scores) == 176 and with_efforts
+    arena = [f for f in fields.values() if "design_arena" in f.get("extra", {}).get("benchmarks", {})]
+    assert len(arena) == 121 and with_efforts
     assert fields["openai/gpt-5.2-chat"]["lifecycle"]["retirement_date"] == "2026-08-10"
     assert fields["~anthropic/claude-haiku-latest"]["extra"]["alias_target"] == "anthropic/claude-haiku-4.5"
+
+
+def test_artificial_analysis_indices_are_benchmarks(fields: dict[str, dict[str, Any]]) -> None:
+    listed = json.loads(LIST.read_bytes())["data"]
+    measured = [m["id"] for m in listed if (m.get("benchmarks") or {}).get("artificial_analysis")]
+    assert len(measured) == 118 and sorted(m for m, f in fields.items() if "benchmarks" in f) == sorted(measured)
+    assert fields["qwen/qwen3.8-max"]["benchmarks"] == {
+        "intelligence": 53.4,
+        "coding": 68.9,
+        "agentic": 49.9,
+        "source": "artificial_analysis",
+    }
+
+
+def test_an_index_outside_0_to_100_is_dropped_naming_it(tmp_path: Path) -> None:
+    doc = json.loads(LIST.read_bytes())
+    model = next(m for m in doc["data"] if m["id"] == "qwen/qwen3.8-max")
+    model["benchmarks"]["artificial_analysis"]["coding_index"] = 689  # a slipped decimal point
+    bad = tmp_path / "models.json"
+    bad.write_text(json.dumps(doc))
+    built = inputs.catalog(Config(patch_dirs=[]).with_inputs({"openrouter": str(bad)}, [], None), None)
+    (issue,) = [i for i in built.report.issues if i.model == "qwen/qwen3.8-max" and i.source == "openrouter"]
+    assert issue.field == "benchmarks.coding" and "<= 100" in issue.message
+    kept = built.models["openrouter:qwen/qwen3.8-max"].benchmarks
+    assert kept is not None and (kept.coding, kept.intelligence) == (None, 53.4)
 
 
 def test_built_beside_models_dev_and_litellm(tmp_path: Path) -> None:

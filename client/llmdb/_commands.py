@@ -10,7 +10,7 @@ from typing import Any
 
 import msgspec
 
-from llmdb import _render, contract
+from llmdb import _models, _render, contract
 from llmdb._catalog import Catalog, default_path
 from llmdb.errors import InvalidUsage, SnapshotError
 
@@ -34,7 +34,7 @@ def not_a_directory(path: Path) -> None:
 
 def _filter_args(args: argparse.Namespace) -> dict[str, Any]:
     """`cli._filters`' values as `models()` and `select()` take them."""
-    names = ("input", "output", "mode", "min_context", "min_output", "max_input_cost", "max_output_cost")
+    names = ("input", "output", "mode", *_models.Limits._fields)
     return {name: getattr(args, name) for name in names} | {
         "require": args.require,
         "forbid": args.forbid,

@@ -33,18 +33,18 @@ def models(
     min_output: int | None = None,
     max_input_cost: float | None = None,
     max_output_cost: float | None = None,
+    min_intelligence: float | None = None,
+    min_coding: float | None = None,
+    min_agentic: float | None = None,
     include_deprecated: bool = False,
     order_by: str | None = None,
 ) -> ModelList:
-    """Allowed models matching every condition (`mode`: any of these, e.g. `embedding`); ordered by spec
-    unless `order_by` is cost, context or release_date (newest first). Filters run on precomputed bitsets
-    and columns: only results are decoded."""
-    check_limits(
-        min_context=min_context,
-        min_output=min_output,
-        max_input_cost=max_input_cost,
-        max_output_cost=max_output_cost,
-    )
+    """Allowed models matching every condition (`mode`: any of these, e.g. `embedding`; `min_intelligence=`,
+    `min_coding=`, `min_agentic=`: a benchmark index at least this, `Model.benchmarks`); ordered by spec unless
+    `order_by` is cost, context, release_date (newest first) or intelligence, coding, agentic (highest first,
+    unmeasured last). Filters run on precomputed bitsets and columns: only results are decoded."""
+    limits = Limits(min_context, min_output, max_input_cost, max_output_cost, min_intelligence, min_coding, min_agentic)
+    check_limits(**limits._asdict())
     snap = catalog.handle.current()
     needs = _query.requirements(require, forbid)
     providers = scope_of(snap, provider)
@@ -54,10 +54,7 @@ def models(
         frozen(input),
         frozen(output),
         frozen(mode),
-        min_context,
-        min_output,
-        max_input_cost,
-        max_output_cost,
+        limits,
         include_deprecated,
         order_by,
     )
@@ -80,19 +77,20 @@ def select(
     min_output: int | None = None,
     max_input_cost: float | None = None,
     max_output_cost: float | None = None,
+    min_intelligence: float | None = None,
+    min_coding: float | None = None,
+    min_agentic: float | None = None,
     include_deprecated: bool = False,
 ) -> _query.Selection:
     """The first allowed model meeting the requirements from: the `prefer` providers in order, then the
-    family of `like`, then any model (in `scope`). Newest first within a step unless `order_by` says.
-    `input=` ... `include_deprecated=` filter as in `models()`, at every step.
+    family of `like`, then any model (in `scope`). Newest first within a step unless `order_by` says
+    (`order_by="cost"` with `min_coding=60`: the cheapest model good enough). `input=` ... `include_deprecated=`
+    filter as in `models()`, at every step.
 
     Raises `NoMatch` carrying the trace of every step."""
-    limits = {
-        "min_context": min_context,
-        "min_output": min_output,
-        "max_input_cost": max_input_cost,
-        "max_output_cost": max_output_cost,
-    }
+    limits = Limits(
+        min_context, min_output, max_input_cost, max_output_cost, min_intelligence, min_coding, min_agentic
+    )._asdict()
     check_limits(**limits)
     needs = _query.requirements(require, forbid)
 
@@ -124,6 +122,18 @@ def check_limits(**limits: float | None) -> None:
             raise InvalidQuery(f"{name}={value!r}: expected a number >= 0")
 
 
+class Limits(NamedTuple):
+    """The numeric filters of `models()` and `select()` (`_query.LIMITS`' names, in its order)."""
+
+    min_context: int | None = None
+    min_output: int | None = None
+    max_input_cost: float | None = None
+    max_output_cost: float | None = None
+    min_intelligence: float | None = None
+    min_coding: float | None = None
+    min_agentic: float | None = None
+
+
 class Query(NamedTuple):
     """One `models()` question, hashable: the key its answer is remembered under."""
 
@@ -132,10 +142,7 @@ class Query(NamedTuple):
     input: tuple[str, ...] | None
     output: tuple[str, ...] | None
     mode: tuple[str, ...] | None
-    min_context: int | None
-    min_output: int | None
-    max_input_cost: float | None
-    max_output_cost: float | None
+    limits: Limits
     include_deprecated: bool
     order_by: str | None
 
@@ -152,20 +159,9 @@ def found(snap: Snapshot, q: Query) -> tuple[int, ...] | int:
         mode=q.mode,
         include_deprecated=q.include_deprecated,
     )
-    limits = (q.min_context, q.min_output, q.max_input_cost, q.max_output_cost)
-    if q.order_by is None and all(limit is None for limit in limits):
+    if q.order_by is None and all(limit is None for limit in q.limits):
         return bits
-    return tuple(
-        _query.ordinals(
-            snap,
-            bits,
-            min_context=q.min_context,
-            min_output=q.min_output,
-            max_input_cost=q.max_input_cost,
-            max_output_cost=q.max_output_cost,
-            order_by=q.order_by,
-        )
-    )
+    return tuple(_query.ordinals(snap, bits, order_by=q.order_by, **q.limits._asdict()))
 
 
 class Answers:

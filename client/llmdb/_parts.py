@@ -27,6 +27,9 @@ COLUMN_TYPES: dict[str, set[type]] = {
     "release_date": {str, type(None)},
     "family": {str, type(None)},
     "base_id": {str, type(None)},
+    "intelligence": {int, float, type(None)},
+    "coding": {int, float, type(None)},
+    "agentic": {int, float, type(None)},
 }
 """What a column's values may be: the queries compare and sort them."""
 _INDEX_DEFAULTS = {

@@ -12,7 +12,9 @@ from llmdb._spec import clip, did_you_mean
 from llmdb.errors import InvalidQuery, NoMatch
 from llmdb.schema import MODALITIES, MODES, Model
 
-ORDERS = ("spec", "cost", "context", "release_date")
+ORDERS = ("spec", "cost", "context", "release_date", "intelligence", "coding", "agentic")
+BENCHMARKS = ("intelligence", "coding", "agentic")
+"""`Benchmarks` indices: columns, `min_<name>=` filters and orders (highest first, unmeasured last)."""
 Requirements = Mapping[str, bool] | Iterable[str] | None
 """`{"tools": True, "reasoning": False}`, or just the names that must hold (`["tools", "json_schema"]`)."""
 
@@ -103,6 +105,7 @@ LIMITS = (
     ("min_output", "output", "output >="),
     ("max_input_cost", "input_cost", "input cost <="),
     ("max_output_cost", "output_cost", "output cost <="),
+    *((f"min_{name}", name, f"{name} >=") for name in BENCHMARKS),
 )
 """Numeric filter → its column and how a trace names it."""
 
@@ -157,27 +160,15 @@ def provider_bits(snap: Snapshot, providers: Iterable[str]) -> int:
     return bits
 
 
-def ordinals(
-    snap: Snapshot,
-    bits: int,
-    *,
-    min_context: int | None = None,
-    min_output: int | None = None,
-    max_input_cost: float | None = None,
-    max_output_cost: float | None = None,
-    order_by: str | None = None,
-) -> list[int]:
-    """Ordinals in `bits` that pass the numeric limits, in the requested order (default: by spec)."""
+def ordinals(snap: Snapshot, bits: int, *, order_by: str | None = None, **limits: float | None) -> list[int]:
+    """Ordinals in `bits` that pass the numeric `limits` (`LIMITS`' names), in the requested order (default: by
+    spec)."""
     found = list(snap.iter_ordinals(bits))
-    for column, bound, is_min in (
-        ("context", min_context, True),
-        ("output", min_output, True),
-        ("input_cost", max_input_cost, False),
-        ("output_cost", max_output_cost, False),
-    ):
+    for name, column, _ in LIMITS:
+        bound = limits.get(name)
         if bound is None:
             continue
-        values = snap.column(column)
+        values, is_min = snap.column(column), name.startswith("min_")
         found = [i for i in found if (v := values[i]) is not None and (v >= bound if is_min else v <= bound)]
     order = order_by or "spec"
     if order not in ORDERS:
@@ -191,6 +182,9 @@ def ordinals(
     elif order == "release_date":
         dates = snap.column("release_date")
         found.sort(key=lambda i: (_negate(dates[i] or ""), i))
+    elif order in BENCHMARKS:
+        scores = snap.column(order)
+        found.sort(key=lambda i: (scores[i] is None, -(scores[i] or 0.0), i))
     return found
 
 

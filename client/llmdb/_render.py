@@ -52,6 +52,12 @@ def model_card(m: Model, denied_by: str | None) -> str:
     if reasoning.enabled:
         budget = (reasoning.token_budget_min, reasoning.token_budget_max)
         rows.append(("reasoning budget", "-" if budget == (None, None) else f"{num(budget[0])}..{num(budget[1])}"))
+    bench = m.benchmarks
+    if bench is not None:
+        scores = [
+            f"{k} {num(v)}" for k in ("intelligence", "coding", "agentic") if (v := getattr(bench, k)) is not None
+        ]
+        rows.append(("benchmarks", ", ".join(scores) + (f" ({bench.source})" if bench.source else "")))
     rows += [("released", m.release_date), ("knowledge", m.knowledge)]
     return "\n".join(f"{k:<17}{'-' if v is None or v == '' else v}" for k, v in rows)
 

@@ -271,7 +271,9 @@ def _filters(p: argparse.ArgumentParser) -> None:
     keys = ", ".join(FEATURES)
     p.add_argument("--require", type=_csv, help=f"features that must hold (comma-separated: {keys})")
     p.add_argument("--forbid", type=_csv, help="features that must not hold")
-    p.add_argument("--order-by", choices=["spec", "cost", "context", "release_date"])
+    p.add_argument(
+        "--order-by", choices=["spec", "cost", "context", "release_date", "intelligence", "coding", "agentic"]
+    )
     p.add_argument("--input", action="append", metavar="MODALITY", help="required input modality (repeatable)")
     p.add_argument("--output", action="append", metavar="MODALITY", help="required output modality (repeatable)")
     p.add_argument("--mode", type=_csv, help="any of these modes (chat, embedding, image_generation, rerank, ...)")
@@ -279,6 +281,8 @@ def _filters(p: argparse.ArgumentParser) -> None:
     p.add_argument("--min-output", type=_count, metavar="TOKENS")
     p.add_argument("--max-input-cost", type=_amount, metavar="USD", help="per 1M input tokens")
     p.add_argument("--max-output-cost", type=_amount, metavar="USD", help="per 1M output tokens")
+    for index in ("intelligence", "coding", "agentic"):
+        p.add_argument(f"--min-{index}", type=_amount, metavar="INDEX", help=f"{index} index at least (0-100)")
     p.add_argument("--include-deprecated", action="store_true")
 
 

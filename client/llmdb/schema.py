@@ -14,6 +14,7 @@ __all__ = [
     "MODES",
     "SCHEMA_VERSION",
     "STATUSES",
+    "Benchmarks",
     "BuildIssue",
     "BuildReport",
     "Capabilities",
@@ -38,12 +39,12 @@ __all__ = [
     "make_spec",
 ]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """Bumped on any change to the structs below; stored in every snapshot header. 2 added `Model.mode`,
 `Model.lifecycle`, `Model.names`, `Cost.input_image`/`output_image`, service tiers (`Cost.batch`/`flex`/`priority`) and
-`Cost.per_unit`; 3 added `cache_write_1h` and `UnitPrices.web_search`. Every new field has a default, so a reader of 3
-opens schema 1 and 2 files (`READABLE_SCHEMAS`)."""
-READABLE_SCHEMAS = (1, 2, 3)
+`Cost.per_unit`; 3 added `cache_write_1h` and `UnitPrices.web_search`; 4 added `Model.benchmarks`. Every new field has
+a default, so a reader of 4 opens schema 1 to 3 files (`READABLE_SCHEMAS`)."""
+READABLE_SCHEMAS = (1, 2, 3, 4)
 
 STATUSES = ("active", "alpha", "beta", "deprecated", "retired")
 MODALITIES = ("text", "image", "audio", "video", "pdf", "embedding")
@@ -211,6 +212,17 @@ class Lifecycle(Struct, frozen=True, kw_only=True, gc=False):
     """The spec or model id the provider names as successor."""
 
 
+class Benchmarks(Struct, frozen=True, kw_only=True, gc=False):
+    """How good the model is, as indices from 0 to 100 (higher is better), where a source measured it:
+    Artificial Analysis' intelligence, coding and agentic indices (as OpenRouter lists them)."""
+
+    intelligence: float | None = None
+    coding: float | None = None
+    agentic: float | None = None
+    source: str | None = None
+    """Who measured them (`artificial_analysis`)."""
+
+
 class Capabilities(Struct, frozen=True, kw_only=True, gc=False):
     chat: bool = True
     embeddings: bool = False
@@ -246,6 +258,7 @@ class Model(Struct, frozen=True, kw_only=True, gc=False):
     cost: Cost | None = None
     modalities: Modalities = field(default_factory=Modalities)
     capabilities: Capabilities = field(default_factory=Capabilities)
+    benchmarks: Benchmarks | None = None
     aliases: tuple[str, ...] = ()
     names: tuple[str, ...] = ()
     """Names other catalogs use for this model (LiteLLM's keys: `gpt-4o`, `vertex_ai/gemini-2.5-pro`), which

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from msgspec import Meta, field
 
 from llmdb.schema import (
+    Benchmarks,
     Capabilities,
     Cost,
     CostTier,
@@ -127,6 +128,16 @@ class CheckedCapabilities(Capabilities, frozen=True, kw_only=True):
     reasoning: CheckedReasoning = field(default_factory=CheckedReasoning)
 
 
+Index = Annotated[float, Meta(ge=0, le=100)]
+
+
+class CheckedBenchmarks(Benchmarks, frozen=True, kw_only=True):
+    intelligence: Index | None = None
+    coding: Index | None = None
+    agentic: Index | None = None
+    source: Text | None = None
+
+
 class CheckedModel(Model, frozen=True, kw_only=True):
     spec: Name
     id: Name
@@ -144,6 +155,7 @@ class CheckedModel(Model, frozen=True, kw_only=True):
     cost: CheckedCost | None = None
     modalities: CheckedModalities = field(default_factory=CheckedModalities)
     capabilities: CheckedCapabilities = field(default_factory=CheckedCapabilities)
+    benchmarks: CheckedBenchmarks | None = None
     aliases: tuple[Text, ...] = ()
     names: tuple[Text, ...] = ()
     tags: tuple[Text, ...] = ()

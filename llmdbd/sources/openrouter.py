@@ -7,7 +7,8 @@ that writes text, and unknown for one that writes images, video or speech (those
 list does not say). `pricing.overrides[{min_prompt_tokens, ...}]` are context tiers; `context_length: 0` is an
 unknown context; a `~maker/name-latest` entry is a model as OpenRouter lists it (models.dev lists it too), its
 `alias_target` kept as `extra.alias_target` (the target's id).
-Fields without an llmdb counterpart (reasoning efforts, benchmarks, the Hugging Face id, ...) go to `extra`.
+Artificial Analysis' indices become `benchmarks`; fields without an llmdb counterpart (reasoning efforts, Design
+Arena's ranks, the Hugging Face id, ...) go to `extra`.
 """
 
 from __future__ import annotations
@@ -118,7 +119,8 @@ def model_fields(raw: dict[str, Any]) -> dict[str, Any]:
             extra["reasoning_efforts"] = reasoning["supported_efforts"]
         if reasoning.get("mandatory") is True:
             put(out, ("capabilities", "reasoning", "enabled"), True)
-    for key in ("benchmarks", "hugging_face_id", "canonical_slug", "per_request_limits"):
+    _benchmarks(out, extra, raw.get("benchmarks"))
+    for key in ("hugging_face_id", "canonical_slug", "per_request_limits"):
         if raw.get(key):
             extra[key] = raw[key]
     target = raw.get("alias_target")
@@ -129,6 +131,26 @@ def model_fields(raw: dict[str, Any]) -> dict[str, Any]:
     if extra:
         out["extra"] = extra
     return out
+
+
+_INDICES = {"intelligence_index": "intelligence", "coding_index": "coding", "agentic_index": "agentic"}
+"""Artificial Analysis' indices → `benchmarks` fields."""
+
+
+def _benchmarks(out: dict[str, Any], extra: dict[str, Any], raw: Any) -> None:
+    """`benchmarks.artificial_analysis` → `benchmarks` (values unchecked: validate reports); the rest (Design
+    Arena's per-category ranks) → `extra.benchmarks`."""
+    if not isinstance(raw, dict):
+        return
+    rest = {k: v for k, v in raw.items() if k != "artificial_analysis" and v}
+    analysis = raw.get("artificial_analysis")
+    if isinstance(analysis, dict) and analysis:
+        found = {_INDICES[k]: v for k, v in analysis.items() if k in _INDICES and v is not None}
+        if found:
+            out["benchmarks"] = {**found, "source": "artificial_analysis"}
+        rest.update({f"artificial_analysis.{k}": v for k, v in analysis.items() if k not in _INDICES})
+    if rest:
+        extra["benchmarks"] = rest
 
 
 def _modalities(out: dict[str, Any], architecture: Any) -> str | None:

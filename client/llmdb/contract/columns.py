@@ -5,13 +5,24 @@ from typing import Any
 from llmdb._features import features_of
 from llmdb.schema import Model
 
-COLUMNS = ("context", "output", "input_cost", "output_cost", "release_date", "family", "base_id")
+COLUMNS = (
+    "context",
+    "output",
+    "input_cost",
+    "output_cost",
+    "release_date",
+    "family",
+    "base_id",
+    "intelligence",
+    "coding",
+    "agentic",
+)
 """`Index.columns`' keys: what numeric limits, orderings and `select(like=...)` read without decoding a record."""
 
 
 def column_values(model: Model) -> tuple[Any, ...]:
     """A model's value in each of `COLUMNS`."""
-    cost = model.cost
+    cost, bench = model.cost, model.benchmarks
     return (
         model.limits.context,
         model.limits.output,
@@ -20,6 +31,9 @@ def column_values(model: Model) -> tuple[Any, ...]:
         model.release_date,
         model.family,
         model.base_id,
+        bench.intelligence if bench is not None else None,
+        bench.coding if bench is not None else None,
+        bench.agentic if bench is not None else None,
     )
 
 
