@@ -179,3 +179,28 @@ def test_daemon_polls_litellm_beside_models_dev_and_serves_both(tmp_path: Path) 
         finally:
             d.stop()
         assert upstream.read_cache(d.state, "litellm") is not None
+
+
+@pytest.mark.parametrize(
+    ("name", "body"),
+    [
+        ("openrouter", SHARED.parent / "openrouter" / "models.json"),
+        ("genai-prices", SHARED.parent / "genai-prices" / "v2" / "data.json"),
+    ],
+)
+def test_a_new_upstream_over_its_byte_limit_keeps_its_last_good_body(
+    server: Upstream, tmp_path: Path, name: str, body: Path
+) -> None:
+    """The registry gives every upstream the same fetch: a body past the default 64 MiB (the server streams
+    125 MB without a length) is refused naming the limit, and the body accepted before stays in use."""
+    server.body = body.read_bytes()
+    state = upstream.UpstreamState(tmp_path, name)
+    settings = Settings(url=server.url)
+    meta = anyio.run(upstream.poll, state, settings)
+    assert meta is not None and meta.models > 100
+    server.mode = "huge"
+    with pytest.raises(FetchError, match="byte limit"):
+        anyio.run(upstream.poll, state, settings)
+    assert state.meta is not None and state.meta.sha256 == meta.sha256 and state.models() == meta.models
+    cached = upstream.read_cache(tmp_path, name)
+    assert cached is not None and cached[0] == server.body
