@@ -431,14 +431,19 @@ def _history_import(args: argparse.Namespace) -> int:
             print(f"llmdbd: {path}: {exc}", file=sys.stderr)
             return 2
         files.append(history.Dated(kind, path, at, origins.get(name)))
-    newest = max((f.at for f in files), default=0.0)
-    for dated in list(files):
+    newest, given = max((f.at for f in files), default=0.0), list(files)
+    for dated in given:
         dates = UPSTREAMS[dated.upstream].dates
-        if dates is not None:  # each day its prices change after the file's own, up to the newest file's: a catalog
-            for day in dates(UPSTREAMS[dated.upstream].load_path(dated.path)):
-                when = datetime.fromisoformat(day).replace(tzinfo=UTC).timestamp()
-                if dated.at < when <= newest:
-                    files.append(history.Dated(dated.upstream, dated.path, when, dated.origin))
+        if dates is None:
+            continue
+        # each day its prices change, after the file's own and before the next file of that upstream (up to the
+        # newest file's day): a catalog built with its prices as of that day
+        later = [f.at for f in given if f.upstream == dated.upstream and f.at > dated.at]
+        until = min([*later, newest + 1])
+        for day in dates(UPSTREAMS[dated.upstream].load_path(dated.path)):
+            when = datetime.fromisoformat(day).replace(tzinfo=UTC).timestamp()
+            if dated.at < when < until and when <= newest:
+                files.append(history.Dated(dated.upstream, dated.path, when, dated.origin))
     target = Path(args.output) if args.output else Path(args.state_dir) / contract.HISTORY_FILE
     try:  # into a state directory (created if new; --output's too): not while a daemon writes its history there
         target.parent.mkdir(parents=True, exist_ok=True)

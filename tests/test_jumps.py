@@ -16,7 +16,7 @@ from upstream_server import Upstream
 
 from llmdbd.config import Config
 from llmdbd.daemon.rebuild import Rebuilder
-from llmdbd.daemon.upstream import Cached, version_of
+from llmdbd.daemon.upstream import Cached
 from llmdbd.engine import Layer, holds, prepare
 from llmdbd.sources import litellm, modelsdev, patches
 
@@ -105,7 +105,6 @@ def test_a_rebuilder_releases_a_hold_a_second_upstream_confirms(tmp_path: Path) 
         layer = layer_of(body)
         meta = Cached(url="http://127.0.0.1/api.json", sha256=str(hash(body)))
         state.accepted(body, meta, layer)
-        assert version_of(meta)
         rebuilder.rebuild("upstream_changed")
     assert [h.after for h in state.held] == [50.0]
     assert rebuilder._last is not None and rebuilder._last.models[SPEC].cost.input == 2.5  # type: ignore[union-attr]
@@ -173,3 +172,31 @@ def test_a_real_daemon_holds_a_jump_across_polls_and_a_restart_and_a_patch_relea
             wait_for(lambda: client_read(catalog, SPEC)["model"]["cost"]["input"] == 50.0, "the new price served")
         finally:
             d.stop()
+
+
+def test_two_upstreams_that_moved_the_same_way_release_each_other(served: Layer, tmp_path: Path) -> None:
+    """A real price change both upstreams pick up is held in both: each gives the other's new value, so neither
+    waits for a patch."""
+    from llmdb.contract import HeldPrice
+    from llmdbd.daemon.upstream import UpstreamState, release_holds
+
+    states = {name: UpstreamState(tmp_path, name) for name in ("models.dev", "litellm")}
+    for state in states.values():
+        held = [HeldPrice(model=SPEC, field="cost.input", before=2.5, after=50.0, since="2026-12-07T00:00:00Z")]
+        state.meta = Cached(url="http://127.0.0.1/x", sha256="00", held=held)
+    lone = UpstreamState(tmp_path, "openrouter")
+    lone.meta = Cached(
+        url="http://127.0.0.1/y",
+        sha256="01",
+        held=[HeldPrice(model=SPEC, field="cost.input", before=2.5, after=40.0, since="2026-12-07T00:00:00Z")],
+    )
+    states["openrouter"] = lone
+    released = release_holds(states, {name: served for name in states}, [])
+    assert sorted(released) == [
+        f"litellm: {SPEC} cost.input 50.0: models.dev gives 50.0 too",
+        f"models.dev: {SPEC} cost.input 50.0: litellm gives 50.0 too",
+    ]
+    assert states["models.dev"].held == [] and states["litellm"].held == []
+    assert [h.after for h in lone.held] == [40.0]  # another new value: still held
+    on_disk = json.loads((tmp_path / "upstream" / "meta.json").read_text())
+    assert on_disk.get("held", []) == []

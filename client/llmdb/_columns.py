@@ -52,8 +52,8 @@ class Columns:
         return sorted(k[5:] for k in self._snap.index.part("bitsets") if k.startswith("mode:"))
 
     def column(self, name: str) -> list[Any]:
-        """Per-ordinal values (`context`, `output`, `input_cost`, `output_cost`, `release_date`, `family`,
-        `base_id`); each column's value types are checked on its first use (`SnapshotError` naming the value)."""
+        """Per-ordinal values of one of `contract.COLUMNS` (`context`, `input_cost`, `intelligence`, ...); each
+        column's value types are checked on its first use (`SnapshotError` naming the value)."""
         snap = self._snap
         columns: dict[str, list[Any]] = snap.index.part("columns")
         found = columns.get(name)

@@ -8,6 +8,7 @@ A body is parsed and prepared once, when it is accepted; builds reuse that layer
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import os
 import threading
@@ -142,16 +143,22 @@ def release_holds(
     states: Mapping[str, UpstreamState], found: Mapping[str, Layer | None], others: Sequence[Layer]
 ) -> list[str]:
     """Release each held price (`engine.holds`) of the upstreams in `found` that one of `others` (the stacked
-    upstream layers, the patch layers) gives the new value of; a line per release, for the `catalog_*` event."""
-    out = []
-    for name, layer in found.items():
-        state = states[name]
-        if state.held and layer is not None:
-            reasons = holds.released(state.held, name, others)
-            out += [
-                f"{name}: {h.model} {h.field} {h.after!r}: {reasons[h.model, h.field]}" for h in state.release(reasons)
-            ]
-    return out
+    upstream layers, the patch layers) gives the new value of, or that another upstream holds at the same new
+    value (both moved the same way); a line per release, for the `catalog_*` event."""
+    active = {name: states[name] for name, layer in found.items() if layer is not None and states[name].held}
+    moved = {(name, h.model, h.field, h.after) for name, state in active.items() for h in state.held}
+    decided = {}
+    for name, state in active.items():  # every reason first: a release must not hide a twin's hold
+        reasons = holds.released(state.held, name, others)
+        for other, model, field, after in sorted(moved):
+            if other != name and any((h.model, h.field, h.after) == (model, field, after) for h in state.held):
+                reasons.setdefault((model, field), f"{other} gives {after!r} too")
+        decided[name] = reasons
+    return [
+        f"{name}: {h.model} {h.field} {h.after!r}: {reasons[h.model, h.field]}"
+        for name, reasons in decided.items()
+        for h in active[name].release(reasons)
+    ]
 
 
 def version_of(meta: Cached) -> str:
@@ -199,11 +206,11 @@ class UpstreamState:
     def _layer_for(self, config: Config) -> Layer | None:
         file = config.settings(self.name).file
         if self.meta is not None:
-            key: tuple[object, ...] = ("http", self.meta.sha256)
+            key: tuple[object, ...] = self._http_key(self.meta)
         elif file:
             try:
                 st = os.stat(file)
-                key = ("file", file, st.st_mtime_ns, st.st_size)
+                key = ("file", file, st.st_mtime_ns, st.st_size, *self._day())
             except OSError:
                 key = ("file", file)  # the load reports the missing file in the build
         else:
@@ -215,7 +222,7 @@ class UpstreamState:
             else:
                 layer = kind.load_path(file)
             self._key, self._layer, self._served = key, prepare(layer), None
-            self._body = None  # parsed: the layer is all a build needs
+            self._keep_body()
         return self._layer
 
     def _current(self) -> Layer | None:
@@ -223,8 +230,21 @@ class UpstreamState:
         if self._layer is None and self.meta is not None and self._body is not None:
             kind = UPSTREAMS[self.name]
             layer = kind.load_bytes(self._body, file=self.meta.url, version=version_of(self.meta))
-            self._key, self._layer, self._body = ("http", self.meta.sha256), prepare(layer), None
+            self._key, self._layer = self._http_key(self.meta), prepare(layer)
+            self._keep_body()
         return self._layer
+
+    def _day(self) -> tuple[object, ...]:
+        """For a source of dated prices, today (UTC): its layer is read again when the day changes."""
+        return (datetime.datetime.now(datetime.UTC).date(),) if UPSTREAMS[self.name].dates is not None else ()
+
+    def _http_key(self, meta: Cached) -> tuple[object, ...]:
+        return ("http", meta.sha256, *self._day())
+
+    def _keep_body(self) -> None:
+        """Parsed: the layer is all a build needs, unless dated prices are read again another day."""
+        if UPSTREAMS[self.name].dates is None:
+            self._body = None
 
     def models(self) -> int:
         """Models in the last good body (0 before any): the base the shrink check compares against."""
@@ -234,11 +254,12 @@ class UpstreamState:
         """A fetched body passed `accept`: hold back its prices that jumped from those served, cache it, and use
         its (already prepared) layer from now on."""
         meta.models = entries(layer)
-        with self._lock:
+        with self._lock:  # one step: a release in the rebuild thread sees the old body and holds, or the new
             meta.held = holds.jumps(self._current(), layer, self.held, iso(time.time()) or "")
-        write_cache(self.state_dir, self.name, body, meta)
-        with self._lock:
-            self.meta, self._key, self._layer, self._served = meta, ("http", meta.sha256), layer, None
+            write_cache(self.state_dir, self.name, body, meta)
+            self.meta, self._key, self._layer, self._served = meta, self._http_key(meta), layer, None
+            self._body = body
+            self._keep_body()
         held = f", {len(meta.held)} price(s) held back" if meta.held else ""
         self.status = UpstreamStatus(
             source="http",
@@ -256,12 +277,12 @@ class UpstreamState:
             if self.meta is None:
                 return []
             gone = [h for h in self.meta.held if (h.model, h.field) in reasons]
-            if gone:
-                self.meta.held = [h for h in self.meta.held if (h.model, h.field) not in reasons]
-                directory = self.state_dir / CACHE_DIR
-                atomic_write(directory / UPSTREAMS[self.name].cache_meta, msgspec.json.encode(self.meta))
-                self._served = None
-                self.status.held = self.meta.held
+            if gone:  # on disk first: a failed write leaves memory and file as they were
+                kept = msgspec.structs.replace(self.meta, held=[h for h in self.meta.held if h not in gone])
+                (self.state_dir / CACHE_DIR).mkdir(parents=True, exist_ok=True)
+                atomic_write(self.state_dir / CACHE_DIR / UPSTREAMS[self.name].cache_meta, msgspec.json.encode(kept))
+                self.meta, self._served = kept, None
+                self.status.held = kept.held
             return gone
 
     def not_modified(self) -> None:

@@ -1,8 +1,9 @@
 """Agree stage: the upstreams check each other. Where the upstream that wins a price or a limit by precedence
 disagrees with two or more upstreams that agree with each other, their value wins; the overruled value stays in
-the field's provenance (what `explain` lists as overridden) and the build report says why. A value a patch or an
-override set is never touched. `consensus = false` in the configuration turns this off (docs/merging.md,
-"Agreement").
+the field's provenance (what `explain` lists as overridden) and the build report says why. A dated price
+overrules an upstream still at the price it replaced, and a cache-write price of 0 that another upstream does not
+give bills writes as input. A value a patch or an override set is never touched. `consensus = false` in the
+configuration turns all this off but the unit-slip check (docs/merging.md, "Agreement").
 """
 
 from __future__ import annotations
@@ -51,8 +52,9 @@ def agree(
     """Check every merged model's prices and limits across the upstreams (in place). A price that slipped a unit
     is refused. With `consensus`: a price a source dates (`dated`: source index → model → since when and the
     price it replaced, `Layer.dated`) overrules the value precedence picked while that is still the replaced
-    price, and two or more agreeing against the value precedence picked overrule it. One warning per value
-    refused or overruled, naming the source, field and values."""
+    price; two or more agreeing against the value precedence picked overrule it; a cache-write price of 0 that
+    another upstream does not give bills writes as input (`free_writes`). One warning per value refused or
+    overruled, naming the source, field and values."""
     dated = dated or {}
     sources = merged.sources
     upstream = {first_index + i for i, s in enumerate(sources) if s.kind == "upstream"} - merged.carried
@@ -75,11 +77,6 @@ def agree(
 
     for key, fields in merged.model_sources.items():
         record = merged.models[key]
-        if consensus:
-            free = free_writes(record, fields, upstream)
-            if free is not None:
-                other = sources[free[1] - first_index].name
-                warn(key, "cost.cache_write", free[0], f"cost.cache_write 0 overruled: {other} {WRITES_AS_INPUT}")
         for path in FIELDS:
             found = fields.get(path)
             if found is None or found[1] or found[0] not in upstream:
@@ -134,6 +131,10 @@ def agree(
             _serve(table, name, fields, path, top, others[top], replaced, winner, value)
             agreed = ", ".join(sources[i - first_index].name for i in sorted(camp, reverse=True))
             warn(key, path, winner, f"{path} {value!r} overruled: {agreed} agree on {others[top]!r}")
+        free = free_writes(record, fields, upstream) if consensus else None  # on the input price now served
+        if free is not None:
+            other = sources[free[1] - first_index].name
+            warn(key, "cost.cache_write", free[0], f"cost.cache_write 0 overruled: {other} {WRITES_AS_INPUT}")
     return issues
 
 

@@ -2,7 +2,7 @@
 state directory's paths are `paths`."""
 
 import os
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import msgspec
 from msgspec import Struct
@@ -22,8 +22,8 @@ class HeldPrice(Struct, kw_only=True):
     """The model's spec (`openai:gpt-4o`)."""
     field: str
     """`cost.input`, `cost.output`, `cost.cache_read`, `cost.cache_write` or `cost.cache_write_1h`."""
-    before: float
-    after: float
+    before: Annotated[float, msgspec.Meta(gt=0)]
+    after: Annotated[float, msgspec.Meta(gt=0)]
     since: str
     """When the update that moved it was accepted (ISO 8601)."""
 
