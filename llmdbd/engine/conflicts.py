@@ -68,12 +68,14 @@ def _value(model: Any, path: str) -> Any:
 
 
 def _differ(values: dict[str, Any], path: str, model: Any) -> bool:
-    distinct = {round(v, 9) if isinstance(v, float) else v for v in values.values()}
-    if len(distinct) < 2:
+    """Two of `values` disagree, as the agree stage judges it (`agree.same`: float noise is no disagreement)."""
+    first, *rest = values.values()
+    if all(agree.same(first, v) for v in rest):
         return False
     if path == "limits.context" and model.limits.input is not None:
         # LiteLLM's max_input_tokens is the prompt budget: models.dev's `limit.input`, where it has one.
-        return len(distinct - {model.limits.input, model.limits.context}) > 0
+        limits = model.limits
+        return any(not agree.same(v, limits.input) and not agree.same(v, limits.context) for v in values.values())
     return True
 
 
