@@ -182,3 +182,34 @@ def test_an_empty_model_id_is_an_invalid_spec_in_every_form(catalog: Catalog) ->
     for name in ("openai:", "@openai", "azure/"):
         with pytest.raises(llmdb.InvalidSpec, match="empty model id"):
             catalog.get(name)
+
+
+def test_an_alias_a_patch_adds_resolves_bare(tmp_path: Path) -> None:
+    """The README's own example: `"aliases": ["gpt4o"]` answers to `gpt4o`, not only to `openai:gpt4o`; an alias
+    two providers' models share is ambiguous, as a shared id is."""
+    patches = tmp_path / "patches"
+    patches.mkdir()
+    (patches / "a.json").write_text(
+        json.dumps(
+            {
+                "models": [
+                    {"spec": "openai:gpt-4o", "aliases": ["gpt4o", "the-flagship"]},
+                    {"spec": "anthropic:claude-sonnet-4-5", "aliases": ["the-flagship"]},
+                ]
+            }
+        )
+    )
+    out = tmp_path / "c.llmdb"
+    built = subprocess.run(
+        [sys.executable, "-m", "llmdbd", "build", "--patches", str(patches), "--output", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert built.returncode == 0, built.stderr
+    catalog = Catalog(out)
+    assert catalog.resolve_name("gpt4o") == ("openai:gpt-4o", "unique")
+    assert catalog.get("gpt4o").spec == catalog.get("openai:gpt4o").spec == "openai:gpt-4o"
+    with pytest.raises(llmdb.AmbiguousModel) as raised:
+        catalog.get("the-flagship")
+    assert raised.value.candidates == ["anthropic:claude-sonnet-4-5", "openai:gpt-4o"]

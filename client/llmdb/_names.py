@@ -10,7 +10,7 @@ The rules, in order (each names itself in `Resolved.rule`; docs/names.md):
 4. `provider`: `provider:id`, `id@provider` or `provider/id`, the provider being a canonical id or any alias
    (LiteLLM's provider names are aliases: `bedrock`, `vertex_ai`, `gemini`, `together_ai`, …); `alias` when
    the id is one of the provider's model aliases; `route` after a LiteLLM route word (`bedrock/converse/…`).
-5. `unique`: a bare id exactly one provider lists.
+5. `unique`: a bare id (or model alias) exactly one provider lists.
 6. `case`: after a miss, any of these ignoring case and surrounding spaces, when exactly one name matches
    (`GPT-4O` → `gpt-4o` → `openai:gpt-4o`); an exact name never pays for it.
 
@@ -113,12 +113,17 @@ class Resolver:
         return model
 
     def bare_ids(self, snap: Snapshot) -> dict[str, list[str]]:
-        """Model id → specs having it, built once per mapping (only for bare-id resolution)."""
+        """Model id or model alias → specs having it, built once per mapping (only for bare-id resolution): an
+        alias a patch adds (`"aliases": ["gpt4o"]`) resolves bare as the id does."""
         bare = self._bare
         if bare is None or bare[0] is not snap:
             index: dict[str, list[str]] = {}
             for spec in snap.specs:
                 index.setdefault(spec.split(":", 1)[1], []).append(spec)
+            for alias, spec in snap.model_aliases.items():
+                specs = index.setdefault(alias.split(":", 1)[1], [])
+                if spec not in specs:
+                    specs.append(spec)
             bare = self._bare = (snap, index)
         return bare[1]
 
