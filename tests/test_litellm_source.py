@@ -194,6 +194,15 @@ def test_deprecation_date(raw: dict[str, Any], sole: dict[str, str], lite: Built
         assert model_of(lite, sole, key).lifecycle.deprecation_date == raw[key]["deprecation_date"], key
 
 
+def test_a_successor_is_the_replacement(lite: BuiltCatalog) -> None:
+    """LiteLLM's `metadata.successor` (three Together AI entries) is `lifecycle.replacement`, as a spec that exists."""
+    kimi = lite.models["togetherai:moonshotai/Kimi-K2-Instruct"]
+    assert kimi.lifecycle.replacement == "togetherai:moonshotai/Kimi-K3"
+    replaced = {m.spec: m.lifecycle.replacement for m in lite.models.values() if m.lifecycle.replacement}
+    litellm_ones = {s: r for s, r in replaced.items() if s.startswith("togetherai:")}
+    assert len(litellm_ones) == 3 and all(r in lite.models for r in litellm_ones.values())
+
+
 @pytest.mark.parametrize("flag", [True, False])
 def test_function_calling_is_tools(raw: dict[str, Any], sole: dict[str, str], lite: BuiltCatalog, flag: bool) -> None:
     for key in pick(raw, sole, lambda e: e.get("supports_function_calling") is flag):

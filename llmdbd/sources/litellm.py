@@ -265,6 +265,10 @@ def model_fields(raw: dict[str, Any], key: str) -> dict[str, Any]:
     _modalities(out, raw, mode)
     if "deprecation_date" in raw:
         put(out, ("lifecycle", "deprecation_date"), raw["deprecation_date"])
+    metadata, provider = raw.get("metadata"), raw.get("litellm_provider")
+    successor = metadata.get("successor") if isinstance(metadata, dict) else None
+    if isinstance(successor, str) and successor and isinstance(provider, str):  # a key of the same provider's
+        put(out, ("lifecycle", "replacement"), f"{provider_of(provider)}:{model_id(successor, provider)}")
     return out
 
 
