@@ -104,13 +104,13 @@ def test_compare_does_not_report_an_order_only_modality_difference() -> None:
 
 
 def test_compare_differences_json_holds_only_the_differing_fields() -> None:
-    full = json.loads(run("compare", "openai:gpt-5", "anthropic:claude-sonnet-4-5", "--json").stdout)
-    out = run("compare", "openai:gpt-5", "anthropic:claude-sonnet-4-5", "--differences", "--json")
+    full = json.loads(run("compare", "openai:gpt-5", "anthropic:claude-sonnet-4-6", "--json").stdout)
+    out = run("compare", "openai:gpt-5", "anthropic:claude-sonnet-4-6", "--differences", "--json")
     only = json.loads(out.stdout)
     assert out.returncode == 0 and only["differs"] == full["differs"]
     assert list(only["fields"]) == full["differs"] and len(only["fields"]) < len(full["fields"])
     assert all(only["fields"][p] == full["fields"][p] for p in only["fields"])
-    table = run("compare", "openai:gpt-5", "anthropic:claude-sonnet-4-5", "--differences").stdout
+    table = run("compare", "openai:gpt-5", "anthropic:claude-sonnet-4-6", "--differences").stdout
     assert "status " not in table and f"{len(full['differs'])} of {len(full['fields'])} field(s) differ" in table
 
 

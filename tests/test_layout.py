@@ -150,7 +150,8 @@ def test_a_first_get_passes_through_each_module_once() -> None:
     stack = [m for i, m in enumerate(trace["stacks"][0]) if i == 0 or trace["stacks"][0][i - 1] != m]
     assert stack == ["llmdb._catalog", "llmdb._snapshot", "llmdb._mapping"]
     runs = [m for i, m in enumerate(trace["calls"]) if i == 0 or trace["calls"][i - 1] != m]
+    # the decoded model, then its status as of today (`_calendar`: a date reached reads deprecated or retired)
     assert runs == ["llmdb._catalog", "llmdb._freshness", "llmdb._snapshot", "llmdb._lookup", "llmdb._snapshot",
-                    "llmdb._mapping"], runs  # fmt: skip
+                    "llmdb._mapping", "llmdb._calendar"], runs  # fmt: skip
     assert "llmdb.contract.state" not in trace["loaded"] and "llmdb.contract.history" not in trace["loaded"]
     assert "pathlib" not in trace["loaded"]

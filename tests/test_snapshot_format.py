@@ -461,7 +461,7 @@ def test_opening_and_exact_lookups_decode_no_index_part_and_a_filter_only_its_bi
     assert catalog.get("openai:gpt-4o").spec == "openai:gpt-4o"
     assert snap.index.raw is None and snap.index.decoded == {}  # the index section was not even checksummed
     found = catalog.models(require=["tools", "json_schema"])
-    assert set(snap.index.decoded) == {"bitsets"}  # no specs, names or columns decoded
+    assert set(snap.index.decoded) == {"bitsets", "dates"}  # no specs, names or columns; the lifecycle dates
     assert len(found) > 1000 and all(m.capabilities.tools.enabled for m in found[:50])
     snap.verify()  # and the packaged file passes every check there is
     assert set(snap.index.decoded) == set(fmt.Index.__struct_fields__)

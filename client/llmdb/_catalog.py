@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Protocol
 
-from llmdb import _compare, _cost, _history, _info, _models, contract
+from llmdb import _calendar, _compare, _cost, _history, _info, _models, contract
 from llmdb._features import check_feature
 from llmdb._freshness import SnapshotHandle
 from llmdb._names import Resolved, Resolver, provider_of, scope_of
@@ -135,6 +135,7 @@ class Catalog:
                     model = snap.model(name)
                     if model is None:
                         model = self.resolver.model(snap, name)
+                    model = _calendar.as_of(model, _calendar.today())
                     break
                 except SnapshotError as exc:
                     if not handle.reject(snap, exc):
@@ -184,7 +185,7 @@ class Catalog:
         snap = self.handle.current()
         if isinstance(spec, tuple):
             spec = f"{provider_of(snap, spec[0])}:{spec[1]}"
-        return self.resolver.model(snap, spec, scope_of(snap, scope))
+        return _calendar.as_of(self.resolver.model(snap, spec, scope_of(snap, scope)), _calendar.today())
 
     def resolve_name(self, name: str, *, scope: str | Sequence[str] | None = None) -> Resolved:
         """(spec, rule) for a name: which model it stands for and which rule found it (`llmdb resolve`)."""

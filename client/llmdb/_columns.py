@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from llmdb._parts import COLUMN_TYPES
+from llmdb.contract.format import DATE_COLUMNS
 from llmdb.errors import SnapshotError
 
 if TYPE_CHECKING:
@@ -31,12 +32,18 @@ class Columns:
         self._bits: dict[str, int] = {}
         self._checked: set[str] = set()
         self._patched: dict[str, list[Any]] = {}
+        self._dated: dict[str, list[tuple[int, str]]] = {}
+        """`DATE_COLUMNS` as (ordinal, date) pairs, checked (`dated`)."""
+        self._dense: dict[str, list[Any]] = {}
+        """`DATE_COLUMNS` as per-ordinal columns, made when a column of them is asked for."""
         self.patches: dict[str, dict[str, Any]] = {}
 
     def shed(self) -> None:
         self._bits.clear()
         self._checked.clear()
         self._patched.clear()
+        self._dated.clear()
+        self._dense.clear()
 
     def bits(self, name: str) -> int:
         """The bitset `name` (a feature, `status:beta`, `input:image`, `allowed`...); 0 for a modality no model has."""
@@ -51,12 +58,40 @@ class Columns:
         """The modes some model of this file has (`chat`, `embedding`, ...)."""
         return sorted(k[5:] for k in self._snap.index.part("bitsets") if k.startswith("mode:"))
 
+    def dated(self, name: str, *, patched: bool = True) -> list[tuple[int, str]]:
+        """(ordinal, date) of every model that has date column `name` (`DATE_COLUMNS`), checked once (a pair
+        that is not an ordinal of this file and a date is `SnapshotError`); as the profile sees it."""
+        if patched and self.patches.get(name):
+            return [(i, v) for i, v in enumerate(self.column(name)) if v is not None]
+        found = self._dated.get(name)
+        if found is None:
+            snap = self._snap
+            pairs: Any = snap.index.part("dates").get(name, [])
+            count = snap.model_count
+            for pair in pairs:
+                if not (
+                    isinstance(pair, (list, tuple))
+                    and len(pair) == 2
+                    and type(pair[0]) is int
+                    and 0 <= pair[0] < count
+                    and type(pair[1]) is str
+                ):
+                    raise SnapshotError(f"{snap.path}: index: dates {name!r} holds {pair!r} (expected [ordinal, date])")
+            found = self._dated[name] = [(i, v) for i, v in pairs]
+        return found
+
     def column(self, name: str) -> list[Any]:
         """Per-ordinal values of one of `contract.COLUMNS` (`context`, `input_cost`, `intelligence`, ...); each
         column's value types are checked on its first use (`SnapshotError` naming the value)."""
         snap = self._snap
-        columns: dict[str, list[Any]] = snap.index.part("columns")
-        found = columns.get(name)
+        if name in DATE_COLUMNS:
+            found: list[Any] | None = self._dense.get(name)
+            if found is None:
+                found = self._dense[name] = [None] * snap.model_count
+                for ordinal, date in self.dated(name, patched=False):
+                    found[ordinal] = date
+        else:
+            found = snap.index.part("columns").get(name)
         if found is None:
             return [None] * snap.model_count  # a column newer than this file
         if name not in self._checked:

@@ -6,8 +6,9 @@ directory (then `stat`s the handles there: a new file is served within milliseco
 `FALLBACK_CHECK_SECONDS` to read each handle's superseded bit (set by the publisher in the old file's header)
 and `stat` its path. Without inotify it polls every `CHECK_SECONDS`. So a new file is served within
 `CHECK_SECONDS` at worst (`refresh()` makes it at once); lookups in between never lock and make no system
-call. A file that fails verification is refused and the handle falls back to the one it served. The thread is
-restarted in a forked child, and ends when no handle is left.
+call. When the day changes, the checker tells each catalog to forget what it cached: lifecycle is answered as
+of today (`_calendar`). A file that fails verification is refused and the handle falls back to the one it
+served. The thread is restarted in a forked child, and ends when no handle is left.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import weakref
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from llmdb import _calendar
 from llmdb._snapshot import Snapshot
 from llmdb._watch import Watcher  # at import, never in the checker thread: a fork mid-import would deadlock
 from llmdb.errors import SnapshotError
@@ -209,9 +211,20 @@ def _check_loop() -> None:
             watcher.close()
 
 
+_day = _calendar.today()
+"""The day the last check ran on (`_calendar.today`), from the import on: answers cached before a check are
+from this day or later."""
+
+
 def _check_all(changed: bool) -> None:
+    global _day
+    day = _calendar.today()
+    passed, _day = day != _day, day
     for handle in list(_FOLLOWED):
         try:
+            snap = handle._snap
+            if passed and snap is not None:  # midnight: what was cached yesterday may be deprecated today
+                handle._notify(snap)
             handle.check(force=changed)
         except SnapshotError:
             pass  # not opened yet and not openable: the next lookup says why

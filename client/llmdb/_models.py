@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, NamedTuple, overload
 
-from llmdb import _query
+from llmdb import _calendar, _query
 from llmdb._freshness import SnapshotHandle
 from llmdb._names import scope_of
 from llmdb._snapshot import Snapshot
@@ -57,6 +57,7 @@ def models(
         limits,
         include_deprecated,
         order_by,
+        _calendar.today(),
     )
     return catalog.answers.answer(snap, query)
 
@@ -145,6 +146,8 @@ class Query(NamedTuple):
     limits: Limits
     include_deprecated: bool
     order_by: str | None
+    day: str
+    """Today (`_calendar`): deprecated and retired as of this day; an answer holds for its day."""
 
 
 def found(snap: Snapshot, q: Query) -> tuple[int, ...] | int:
@@ -158,6 +161,7 @@ def found(snap: Snapshot, q: Query) -> tuple[int, ...] | int:
         output=q.output,
         mode=q.mode,
         include_deprecated=q.include_deprecated,
+        day=q.day,
     )
     if q.order_by is None and all(limit is None for limit in q.limits):
         return bits
@@ -181,7 +185,7 @@ class Answers:
         if known is not None and known[0] is snap:
             return known[1]
         snap, ordinals = self._handle.attempt(lambda snap: found(snap, query))
-        answer = ModelList(snap, ordinals, lambda bad, exc: self._again(bad, exc, query))
+        answer = ModelList(snap, ordinals, lambda bad, exc: self._again(bad, exc, query), query.day)
         if len(queries) >= QUERY_CACHE:
             queries.clear()
         queries[query] = (snap, answer)
@@ -202,15 +206,21 @@ class ModelList(Sequence[Model]):
     file served before (as `get` does) and the list answers the same question from there on (an iteration under
     way goes on from the same position in that answer)."""
 
-    __slots__ = ("_again", "_state")
+    __slots__ = ("_again", "_day", "_state")
 
     def __init__(
-        self, snap: Snapshot, found: tuple[int, ...] | int, again: Callable[[Snapshot, SnapshotError], ModelList]
+        self,
+        snap: Snapshot,
+        found: tuple[int, ...] | int,
+        again: Callable[[Snapshot, SnapshotError], ModelList],
+        day: str,
     ) -> None:
         self._state = (snap, found)
         """The mapping and the ordinals, or the bitset they are the set bits of (made into ordinals when first
         read); one attribute, replaced whole, so a thread never pairs one mapping with another's ordinals."""
         self._again = again
+        self._day = day
+        """The day the question was asked: its models read as of it (`_calendar`)."""
 
     def _ordinals(self) -> tuple[Snapshot, tuple[int, ...]]:
         snap, found = self._state
@@ -233,7 +243,7 @@ class ModelList(Sequence[Model]):
         snap, ordinals = self._ordinals()
         ordinal = ordinals[index]
         try:
-            return snap.model_at(ordinal)
+            return _calendar.as_of(snap.model_at(ordinal), self._day)
         except SnapshotError as exc:
             self._state = self._again(snap, exc)._state  # the answer from the mapping served before, or raises
             return self[index]

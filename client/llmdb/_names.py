@@ -121,9 +121,11 @@ class Resolver:
             for spec in snap.specs:
                 index.setdefault(spec.split(":", 1)[1], []).append(spec)
             for alias, spec in snap.model_aliases.items():
-                specs = index.setdefault(alias.split(":", 1)[1], [])
-                if spec not in specs:
-                    specs.append(spec)
+                _, colon, alias_id = alias.partition(":")
+                if colon:  # an alias spec (`openai:gpt4o`); anything else is no name a bare id could be
+                    specs = index.setdefault(alias_id, [])
+                    if spec not in specs:
+                        specs.append(spec)
             bare = self._bare = (snap, index)
         return bare[1]
 

@@ -30,6 +30,8 @@ COLUMN_TYPES: dict[str, set[type]] = {
     "intelligence": {int, float, type(None)},
     "coding": {int, float, type(None)},
     "agentic": {int, float, type(None)},
+    "deprecation_date": {str, type(None)},
+    "retirement_date": {str, type(None)},
 }
 """What a column's values may be: the queries compare and sort them."""
 _INDEX_DEFAULTS = {

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable, Mapping, Sequence
 
 from msgspec import Struct
 
+from llmdb import _calendar
 from llmdb._features import check_feature
 from llmdb._snapshot import Snapshot
 from llmdb._spec import clip, did_you_mean
@@ -68,11 +70,17 @@ def mask(
     mode: str | Iterable[str] | None = None,
     include_deprecated: bool = False,
     include_denied: bool = False,
+    day: str | None = None,
+    include_retired: bool = True,
 ) -> int:
-    """The bitset of models passing every boolean condition (`mode`: any of the modes named)."""
+    """The bitset of models passing every boolean condition (`mode`: any of the modes named); deprecated and
+    retired models are those the file marks and those whose date is reached on `day` (`_calendar`)."""
     bits = snap.all_bits if include_denied else snap.bits("allowed")
+    deprecated_on, retired_on = dated_bits(snap, day) if day is not None else (0, 0)
     if not include_deprecated:
-        bits &= ~snap.bits("deprecated")
+        bits &= ~(snap.bits("deprecated") | snap.bits("status:retired") | deprecated_on | retired_on)
+    if not include_retired:
+        bits &= ~(snap.bits("status:retired") | retired_on)
     if providers is not None:
         bits &= provider_bits(snap, providers)
     for key, wanted in needs:
@@ -83,6 +91,27 @@ def mask(
     if mode is not None:
         bits &= mode_bits(snap, _words(mode))
     return bits
+
+
+_DATED: list[tuple[weakref.ref[Snapshot], str, tuple[int, int]]] = []
+"""The last `dated_bits` answer: (the mapping, held weakly, day, answer)."""
+
+
+def dated_bits(snap: Snapshot, day: str) -> tuple[int, int]:
+    """(models whose deprecation date is reached on `day`, models whose retirement date is): from the date
+    columns, once per file and day."""
+    if _DATED and _DATED[0][0]() is snap and _DATED[0][1] == day:
+        return _DATED[0][2]
+    found = []
+    for column in ("deprecation_date", "retirement_date"):
+        bits = bytearray((snap.model_count + 7) // 8)
+        for i, date in snap.columns.dated(column):
+            if date <= day:
+                bits[i >> 3] |= 1 << (i & 7)
+        found.append(int.from_bytes(bits, "little"))
+    answer = (found[0], found[1])
+    _DATED[:] = [(weakref.ref(snap), day, answer)]
+    return answer
 
 
 def _words(value: str | Iterable[str] | None) -> list[str]:
@@ -206,9 +235,11 @@ def select(
     include_deprecated: bool = False,
 ) -> Selection:
     """Walk the fallback steps (preferred providers, `like`'s family, any model) and take the first match;
-    `filters` (from `filter_bits`) must hold at every step, as `needs` must."""
+    `filters` (from `filter_bits`) must hold at every step, as `needs` must. Never a retired model, and a
+    deprecated one only with `include_deprecated`, as of today (`_calendar`)."""
     trace: list[TraceStep] = []
-    base = mask(snap, providers=scope, include_deprecated=include_deprecated)
+    day = _calendar.today()
+    base = mask(snap, providers=scope, include_deprecated=include_deprecated, day=day, include_retired=False)
     checks = [(label, bits, True) for label, bits in filters]
     checks += [(("" if wanted else "not ") + key, feature_bits(snap, key), wanted) for key, wanted in needs]
     steps: list[tuple[str, int]] = [(f"prefer {pid}", base & provider_bits(snap, [pid])) for pid in prefer]
@@ -241,7 +272,7 @@ def select(
         if found:
             model = snap.model(snap.spec_at(found[0]))
             assert model is not None
-            return Selection(model=model, trace=tuple(trace))
+            return Selection(model=_calendar.as_of(model, day), trace=tuple(trace))
     wanted_text = ", ".join([label for label, _ in filters] + [("" if w else "not ") + k for k, w in needs])
     wanted_text = wanted_text or "no requirements"
     raise NoMatch(f"no allowed model satisfies {wanted_text}", trace=tuple(trace))

@@ -23,12 +23,12 @@ def to_json(value: Any) -> str:
 
 def model_card(m: Model, denied_by: str | None) -> str:
     """One model as `field  value` lines: what is known, `-` for what is not (prices per 1M tokens)."""
-    life = m.lifecycle
+    life, gone = m.lifecycle, m.status in ("deprecated", "retired")
     ends = [
         f"{k} {v}"
         for k, v in (
-            ("deprecated", life.deprecation_date),
-            ("retired", life.retirement_date),
+            ("deprecated since" if gone else "deprecated from", life.deprecation_date),
+            ("retired since" if m.status == "retired" else "retired from", life.retirement_date),
             ("replaced by", life.replacement),
         )
         if v

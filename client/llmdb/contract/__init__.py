@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from llmdb.contract.format import (
+    DATE_COLUMNS,
     FLAGS_OFFSET,
     FORMAT_MAJOR,
     FORMAT_MINOR,
@@ -95,6 +96,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CATALOG_FILE",
     "COLUMNS",
+    "DATE_COLUMNS",
     "EVENT_KINDS",
     "FLAGS_OFFSET",
     "FORMAT_MAJOR",

@@ -16,8 +16,11 @@ COLUMNS = (
     "intelligence",
     "coding",
     "agentic",
+    "deprecation_date",
+    "retirement_date",
 )
-"""`Index.columns`' keys: what numeric limits, orderings and `select(like=...)` read without decoding a record."""
+"""What numeric limits, orderings, lifecycle and `select(like=...)` read without decoding a record: `Index.columns`'
+keys, and `format.DATE_COLUMNS` in `Index.dates`."""
 
 
 def column_values(model: Model) -> tuple[Any, ...]:
@@ -34,6 +37,8 @@ def column_values(model: Model) -> tuple[Any, ...]:
         bench.intelligence if bench is not None else None,
         bench.coding if bench is not None else None,
         bench.agentic if bench is not None else None,
+        model.lifecycle.deprecation_date,
+        model.lifecycle.retirement_date,
     )
 
 

@@ -26,9 +26,9 @@ from llmdb.schema import Overridden, Provenance, Provider, SourceInfo
 
 MAGIC = b"LLMDBSNP"
 FORMAT_MAJOR = 1
-FORMAT_MINOR = 5
+FORMAT_MINOR = 6
 """1.1 added `Index.excluded`, 1.2 `Index.names`, 1.3 `Index.record_crcs`, 1.4 the LOOKUP section, 1.5
-`Index.profiles`; an older reader ignores them, a newer one reads older files as having none."""
+`Index.profiles`, 1.6 `Index.dates`; an older reader ignores them, a newer one reads older files as having none."""
 HEADER = struct.Struct("<8sHHIQd32sIII52x")
 """magic, major, minor, schema version, epoch, built_at, sha256, flags, section count, header crc32."""
 HEADER_SIZE = HEADER.size
@@ -170,6 +170,10 @@ class ProfileIndex(Struct, frozen=True, kw_only=True):
     """Column → spec → the overridden model's value, where it differs from the base's."""
 
 
+DATE_COLUMNS = ("deprecation_date", "retirement_date")
+"""The columns (`contract.COLUMNS`) stored in `Index.dates`, not `Index.columns`."""
+
+
 class Index(Struct, frozen=True, kw_only=True, array_like=True):
     """Everything a lookup or a filter needs without decoding model records, decoded once per mapping."""
 
@@ -201,6 +205,10 @@ class Index(Struct, frozen=True, kw_only=True, array_like=True):
     at open."""
     profiles: dict[str, ProfileIndex] = {}
     """Profile name → its view of the catalog (`Catalog(profile=...)`, `LLMDB_PROFILE`). Format 1.5."""
+    dates: dict[str, list[tuple[int, str]]] = {}
+    """The lifecycle columns (`DATE_COLUMNS`: `deprecation_date`, `retirement_date`) as (ordinal, date) pairs of
+    the models that have one, apart from `columns`: every filter reads them (status as of the reader's day), and
+    a few hundred pairs decode and scan in a fraction of what a full column takes. Format 1.6."""
 
 
 StoredSource = tuple[int, bool, tuple[tuple[int, Any], ...]]
