@@ -98,10 +98,11 @@ _DATED: list[tuple[weakref.ref[Snapshot], str, tuple[int, int]]] = []
 
 
 def dated_bits(snap: Snapshot, day: str) -> tuple[int, int]:
-    """(models whose deprecation date is reached on `day`, models whose retirement date is): from the date
-    columns, once per file and day."""
-    if _DATED and _DATED[0][0]() is snap and _DATED[0][1] == day:
-        return _DATED[0][2]
+    """(models whose deprecation date is reached on `day`, models whose retirement date is): from the file's
+    lifecycle dates (`Index.dates`), once per mapping and day."""
+    last = _DATED[0] if _DATED else None  # one read: another thread may replace the entry meanwhile
+    if last is not None and last[0]() is snap and last[1] == day:
+        return last[2]
     found = []
     for column in ("deprecation_date", "retirement_date"):
         bits = bytearray((snap.model_count + 7) // 8)
