@@ -47,15 +47,14 @@ def agree(
     first_index: int,
     *,
     consensus: bool = True,
-    dated: dict[int, dict[tuple[str, str], tuple[str, dict[str, Any]]]] | None = None,
 ) -> list[BuildIssue]:
     """Check every merged model's prices and limits across the upstreams (in place). A price that slipped a unit
-    is refused. With `consensus`: a price a source dates (`dated`: source index → model → since when and the
-    price it replaced, `Layer.dated`) overrules the value precedence picked while that is still the replaced
+    is refused. With `consensus`: a price a source dates (`Merged.dated`: source number → model → since when
+    and the price it replaced) overrules the value precedence picked while that is still the replaced
     price; two or more agreeing against the value precedence picked overrule it; a cache-write price of 0 that
     another upstream does not give bills writes as input (`free_writes`). One warning per value refused or
     overruled, naming the source, field and values."""
-    dated = dated or {}
+    dated = merged.dated
     sources = merged.sources
     upstream = {first_index + i for i, s in enumerate(sources) if s.kind == "upstream"} - merged.carried
     issues: list[BuildIssue] = []
@@ -178,9 +177,9 @@ def slipped(value: Any, others: list[Any]) -> bool:
     return len(prices) >= 2 and all(apart(value, v) for v in prices)
 
 
-def apart(a: Any, b: Any) -> bool:
-    """Two positive prices more than `SLIP` times apart."""
-    return _positive(a) and _positive(b) and (a > SLIP * b or a * SLIP < b)
+def apart(a: Any, b: Any, factor: float = SLIP) -> bool:
+    """Two positive prices more than `factor` times apart (a unit slip; `engine.holds`: a jump)."""
+    return _positive(a) and _positive(b) and (a > factor * b or a * factor < b)
 
 
 def _positive(v: Any) -> bool:

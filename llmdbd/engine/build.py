@@ -20,7 +20,7 @@ from llmdbd.engine.catalog import BuiltCatalog, content_hash
 from llmdbd.engine.enrich import enrich
 from llmdbd.engine.filters import Rules, apply_rules, exclude
 from llmdbd.engine.layer import Layer
-from llmdbd.engine.merge import Carried, FieldSource, Merged, ModelKey, merge
+from llmdbd.engine.merge import FieldSource, Merged, ModelKey, merge
 from llmdbd.engine.normalize import normalize
 from llmdbd.engine.records import Record, Records
 from llmdbd.engine.validate import split_error, validate
@@ -67,8 +67,6 @@ class Build:
         self.reused: dict[ModelKey, Entry] = {}
         self.touched: set[ModelKey] = set()
         self.merged = Merged(providers={}, models={}, provider_sources={}, model_sources={}, issues=[])
-        self.dated: dict[int, dict[ModelKey, tuple[str, dict[str, Any]]]] = {}
-        """Source index → the models whose prices it dates (`Layer.dated`), for the agree stage."""
         self.models: dict[str, Model] = {}
         self.model_sources: dict[ModelKey, dict[str, FieldSource]] = {}
         self.providers: dict[str, Provider] = {}
@@ -101,17 +99,11 @@ def _merge(b: Build) -> None:
     if b.cache is not None:
         b.reused, to_merge = b.cache.split(b.layers, b.touched, b.agreement)
     b.merged = merge(to_merge, first_index=1)
-    b.dated = {}
-    index = 1  # as merge numbers the sources: a carried layer's own sources follow it
-    for layer in to_merge:
-        if layer.dated:
-            b.dated[index] = layer.dated
-        index += 1 + (len(layer.origins[1:]) if isinstance(layer, Carried) else 0)
     b.issues += b.merged.issues
 
 
 def _agree(b: Build) -> None:
-    found = agree(b.merged, 1, consensus=b.agreement, dated=b.dated)
+    found = agree(b.merged, 1, consensus=b.agreement)
     b.merged.issues += found  # a model's own: remembered with it when cached
     b.issues += found
 

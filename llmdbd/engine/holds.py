@@ -12,7 +12,7 @@ import msgspec
 
 from llmdb.contract import HeldPrice
 from llmdb.schema import BuildIssue, make_spec
-from llmdbd.engine.agree import FIELDS, same
+from llmdbd.engine.agree import FIELDS, apart, same
 from llmdbd.engine.layer import Layer
 
 JUMP = 10
@@ -41,10 +41,6 @@ def prices(layer: Layer, specs: Iterable[str] | None = None) -> dict[tuple[str, 
     return out
 
 
-def jumped(before: float, after: float) -> bool:
-    return after > JUMP * before or after * JUMP < before
-
-
 def jumps(previous: Layer | None, new: Layer, held: Sequence[HeldPrice], since: str) -> list[HeldPrice]:
     """The holds in force once `new` replaces `previous` (the body served, with `held` held back): every price
     of a model both give that moved more than `JUMP` times from the value served. A hold whose new value is
@@ -55,7 +51,7 @@ def jumps(previous: Layer | None, new: Layer, held: Sequence[HeldPrice], since: 
     out = []
     for key, value in prices(new).items():
         before = served.get(key)
-        if before is None or not jumped(before, value):
+        if before is None or not apart(before, value, JUMP):
             continue
         hold = kept.get(key)
         if hold is None or not same(hold.after, value):

@@ -54,6 +54,8 @@ class Merged(Struct, kw_only=True):
     carried: set[int] = set()
     """The field source numbers of the sources `Carried` layers carry: the build they come from has already
     checked them against each other (`engine.agree` leaves them as they are)."""
+    dated: dict[int, dict[ModelKey, tuple[str, dict[str, Any]]]] = {}
+    """Source number → the models whose prices that layer dates (`Layer.dated`), for `engine.agree`."""
 
 
 def merge(layers: list[Layer], *, first_index: int = 0) -> Merged:
@@ -69,9 +71,9 @@ def merge(layers: list[Layer], *, first_index: int = 0) -> Merged:
     for layer in layers:
         carried = layer if isinstance(layer, Carried) else None
         if carried is not None:
-            out.carried.update(
-                range(first_index + len(out.sources) + 1, first_index + len(out.sources) + len(carried.origins))
-            )
+            out.carried.update(range(index + 1, index + len(carried.origins)))
+        if layer.dated:
+            out.dated[index] = layer.dated
         out.sources += [layer.info, *(carried.origins[1:] if carried is not None else ())]
         seen: set[tuple[str, str | None]] = set()
         for frag in sorted(layer.fragments, key=_fragment_order):
