@@ -28,13 +28,13 @@ def status_on(model: Model, day: str) -> str:
     return model.status
 
 
-def as_of(model: Model, day: str) -> Model:
-    """`model` as it stands on `day` (`status_on`, and `deprecated` set with it); the same object when nothing
-    changed (most models: no date reached)."""
+def as_of(model: Model, day: str | None = None) -> Model:
+    """`model` as it stands on `day` (default today: asked only of a model that has a date) (`status_on`, and
+    `deprecated` set with it); the same object when nothing changed (most models: no date at all)."""
     life = model.lifecycle
     if life.deprecation_date is None and life.retirement_date is None:
         return model
-    status = status_on(model, day)
+    status = status_on(model, day if day is not None else today())
     deprecated = model.deprecated or status in ("deprecated", "retired")
     if status == model.status and deprecated == model.deprecated:
         return model

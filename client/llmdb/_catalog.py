@@ -135,7 +135,7 @@ class Catalog:
                     model = snap.model(name)
                     if model is None:
                         model = self.resolver.model(snap, name)
-                    model = _calendar.as_of(model, _calendar.today())
+                    model = _calendar.as_of(model)
                     break
                 except SnapshotError as exc:
                     if not handle.reject(snap, exc):
@@ -185,7 +185,7 @@ class Catalog:
         snap = self.handle.current()
         if isinstance(spec, tuple):
             spec = f"{provider_of(snap, spec[0])}:{spec[1]}"
-        return _calendar.as_of(self.resolver.model(snap, spec, scope_of(snap, scope)), _calendar.today())
+        return _calendar.as_of(self.resolver.model(snap, spec, scope_of(snap, scope)))
 
     def resolve_name(self, name: str, *, scope: str | Sequence[str] | None = None) -> Resolved:
         """(spec, rule) for a name: which model it stands for and which rule found it (`llmdb resolve`)."""
