@@ -21,8 +21,9 @@ import functools
 import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
+import msgspec
 from msgspec import Struct
 
 from llmdb.schema import canonical_provider_id
@@ -63,21 +64,27 @@ _PER_THOUSAND = {"web_searches_kcount": "web_search", "requests_kcount": "reques
 """USD per 1,000 → `cost.per_unit` (USD per one)."""
 
 
-class Rule(Struct, frozen=True):
-    """One entry: which llmdb provider, which model names (`match`), what it says of them; `fallback`: another
-    provider's entry, tried after the provider's own (not reported when it matches nothing)."""
+class Priced(Struct, frozen=True, kw_only=True):
+    """What an entry says of the models it matches as of one day, and when its price list changes."""
 
-    provider: str
-    entry: str
-    match: Any
     data: dict[str, Any]
-    fallback: bool = False
     since: str | None = None
     """The start date of the prices in force, when a `start_date` constraint set them."""
     dates: tuple[str, ...] = ()
     """Every start date of its price list."""
     replaced: dict[str, Any] = {}
     """The prices in force before `since` (llmdb's `cost` names)."""
+
+
+class Rule(Priced, frozen=True, kw_only=True):
+    """One entry as placed under an llmdb provider: which model names it prices (`match`) and what it says of
+    them; `fallback`: another provider's entry, tried after the provider's own (not reported when it matches
+    nothing)."""
+
+    provider: str
+    entry: str
+    match: Any
+    fallback: bool = False
 
 
 def looks_like(head: bytes) -> bool:
@@ -113,7 +120,7 @@ def load_bytes(data: bytes, *, file: str | None = None, version: str | None = No
                 continue
             entries.append((f"{raw['id']}/{model['id']}", model["match"], model_fields(model, today)))
     layer.rules = [
-        Rule(target, entry, match, priced.data, source != pid, priced.since, priced.dates, priced.replaced)
+        Rule(provider=target, entry=entry, match=match, fallback=source != pid, **msgspec.structs.asdict(priced))
         for pid in own
         for target in PROVIDERS.get(pid, (canonical_provider_id(pid),))
         for source in (pid, *fallbacks[pid])
@@ -125,16 +132,6 @@ def load_bytes(data: bytes, *, file: str | None = None, version: str | None = No
 def dates(layer: Layer) -> list[str]:
     """Every start date the layer's price lists name, in order: the days its prices change."""
     return sorted({day for rule in layer.rules for day in rule.dates})
-
-
-class Priced(NamedTuple):
-    """What an entry says of the models it matches as of one day, and when its price list changes."""
-
-    data: dict[str, Any]
-    since: str | None
-    dates: tuple[str, ...]
-    replaced: dict[str, Any]
-    """The prices in force before `since` (llmdb's `cost` names)."""
 
 
 def model_fields(raw: dict[str, Any], today: str) -> Priced:
@@ -166,8 +163,8 @@ def model_fields(raw: dict[str, Any], today: str) -> Priced:
     elif prices is not None:
         out["extra"] = {"genai_prices": prices}
     if since is None or "cost" not in out or not isinstance(before, dict):
-        return Priced(out, None, days, {})
-    return Priced(out, since, days, _cost(before, {}))
+        return Priced(data=out, dates=days)
+    return Priced(data=out, since=since, dates=days, replaced=_cost(before, {}))
 
 
 def _start(item: dict[str, Any]) -> str:
