@@ -464,7 +464,8 @@ def test_conflicts_name_both_upstreams_with_different_values(conflicts_json: lis
         assert {"models.dev", "litellm"} <= set(c["values"]), c
         a, b = c["values"]["models.dev"], c["values"]["litellm"]
         assert a != b and not (isinstance(a, float) and isinstance(b, float) and math.isclose(a, b)), c
-        assert c["chosen"] == "models.dev", c  # no patches: models.dev is the higher upstream
+        # no patches: models.dev is the higher upstream, but its 0 is no price where LiteLLM has one
+        assert c["chosen"] == ("litellm" if a == 0 and b else "models.dev"), c
 
 
 def test_a_bedrock_price_conflict_matches_both_files(

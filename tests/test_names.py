@@ -14,7 +14,7 @@ from catalogs import LITELLM
 
 import llmdb
 from llmdb import Catalog, contract
-from llmdb._names import maker_of
+from llmdb.contract.makers import maker_of
 from llmdbd.output.snapshot import encode_snapshot
 
 EVERYDAY = [
@@ -56,7 +56,7 @@ def catalog() -> Catalog:
 @pytest.mark.parametrize(("name", "spec", "rule"), EVERYDAY)
 def test_everyday_names_resolve_to_the_expected_model(catalog: Catalog, name: str, spec: str, rule: str) -> None:
     assert catalog.get(name).spec == spec
-    assert catalog.resolve_name(name) == (spec, rule)
+    assert catalog.resolve_name(name)[:2] == (spec, rule)
 
 
 def test_every_litellm_chat_embedding_and_image_key_resolves(catalog: Catalog) -> None:
@@ -100,7 +100,7 @@ def test_ids_with_colons_parse_in_every_form(catalog: Catalog) -> None:
 
 
 def test_bare_ids_maker_first_then_unique_else_ambiguous(catalog: Catalog) -> None:
-    assert catalog.resolve_name("gpt-4o", scope="azure") == ("azure:gpt-4o", "unique")
+    assert catalog.resolve_name("gpt-4o", scope="azure")[:2] == ("azure:gpt-4o", "unique")
     with pytest.raises(llmdb.AmbiguousModel) as info:
         catalog.get("gpt-oss-120b")  # open weights: no maker's first-party provider lists it
     first_party = [c for c in info.value.candidates if c.split(":")[0] in ("groq", "cerebras", "openai")]
@@ -141,6 +141,7 @@ def test_cli_resolve_get_and_list_by_mode() -> None:
         "name": "vertex_ai/claude-3-5-haiku",
         "spec": "google_vertex_anthropic:claude-3-5-haiku",
         "rule": "litellm",
+        "note": None,
     }
     assert _cli("resolve", "gpt-4o").stdout.strip() == "openai:gpt-4o  (maker)"
     got = json.loads(_cli("get", "openai:gpt-4o", "--json").stdout)
@@ -208,7 +209,7 @@ def test_an_alias_a_patch_adds_resolves_bare(tmp_path: Path) -> None:
     )
     assert built.returncode == 0, built.stderr
     catalog = Catalog(out)
-    assert catalog.resolve_name("gpt4o") == ("openai:gpt-4o", "unique")
+    assert catalog.resolve_name("gpt4o")[:2] == ("openai:gpt-4o", "unique")
     assert catalog.get("gpt4o").spec == catalog.get("openai:gpt4o").spec == "openai:gpt-4o"
     with pytest.raises(llmdb.AmbiguousModel) as raised:
         catalog.get("the-flagship")

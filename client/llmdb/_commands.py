@@ -53,8 +53,8 @@ def get(catalog: Catalog, args: argparse.Namespace) -> str:
 def resolve(catalog: Catalog, args: argparse.Namespace) -> str:
     found = catalog.resolve_name(args.name, scope=args.scope)
     if args.json:
-        return _render.to_json({"name": args.name, "spec": found.spec, "rule": found.rule})
-    return f"{found.spec}  ({found.rule})"
+        return _render.to_json({"name": args.name, "spec": found.spec, "rule": found.rule, "note": found.note or None})
+    return f"{found.spec}  ({found.rule}{': ' + found.note if found.note else ''})"
 
 
 def list_models(catalog: Catalog, args: argparse.Namespace) -> str:

@@ -3,15 +3,22 @@
 The rules, in order (each names itself in `Resolved.rule`; docs/names.md):
 
 1. `spec`: the exact spec (`openai:gpt-4o`).
-2. `maker`: a bare id whose maker's first-party provider (`MAKERS`) lists it (`gpt-4o` → `openai:gpt-4o`,
-   `gemini-2.5-pro` → `google:gemini-2.5-pro` although LiteLLM files that key under Vertex).
-3. `litellm`: a key of LiteLLM's map (`vertex_ai/gemini-2.5-pro`, `us.anthropic.claude-…-v2:0`), from the
+2. `maker`: a bare id whose maker's first-party provider (`contract.makers`) lists it, or has it as a model
+   alias (`gpt-4o` → `openai:gpt-4o`, `gemini-2.5-pro` → `google:gemini-2.5-pro` although LiteLLM files that key
+   under Vertex).
+3. `spelling`, `snapshot`: the maker lists it but for its spelling (case, dots, underscores: `claude-sonnet-4.5`
+   → `anthropic:claude-sonnet-4-5`), or as dated snapshots only: an undated or `-latest` name is the newest
+   (`claude-3-5-sonnet-latest` → `anthropic:claude-3-5-sonnet-20241022`).
+4. `litellm`: a key of LiteLLM's map (`vertex_ai/gemini-2.5-pro`, `us.anthropic.claude-…-v2:0`), from the
    snapshot's names table (`Model.names`).
-4. `provider`: `provider:id`, `id@provider` or `provider/id`, the provider being a canonical id or any alias
+5. `provider`: `provider:id`, `id@provider` or `provider/id`, the provider being a canonical id or any alias
    (LiteLLM's provider names are aliases: `bedrock`, `vertex_ai`, `gemini`, `together_ai`, …); `alias` when
-   the id is one of the provider's model aliases; `route` after a LiteLLM route word (`bedrock/converse/…`).
-5. `unique`: a bare id (or model alias) exactly one provider lists.
-6. `case`: after a miss, any of these ignoring case and surrounding spaces, when exactly one name matches
+   the id is one of the provider's model aliases; `route` after a LiteLLM route word (`bedrock/converse/…`);
+   `spelling` and `snapshot` within that provider (`anthropic/claude-3.5-sonnet`).
+6. `reseller`: a maker's bare id the maker does not list, which one other provider does (`dall-e-3` →
+   `aiml:dall-e-3`, the note says "not listed by openai"); several such providers are `AmbiguousModel`, saying so.
+7. `unique`: a bare id (or model alias) with no known maker that exactly one provider lists.
+8. `case`: after a miss, any of these ignoring case and surrounding spaces, when exactly one name matches
    (`GPT-4O` → `gpt-4o` → `openai:gpt-4o`); an exact name never pays for it.
 
 Else `AmbiguousModel` lists the candidates, first-party providers first; `ModelNotFound` suggests close
@@ -20,8 +27,6 @@ names; `UnknownProvider` names the provider part as it was written.
 
 from __future__ import annotations
 
-import functools
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import NamedTuple
 
@@ -36,35 +41,9 @@ from llmdb._spec import (
     provider_id,
     provider_part,
 )
+from llmdb.contract.makers import FIRST_PARTY, maker_of
 from llmdb.errors import AmbiguousModel, InvalidSpec, LLMDBError, ModelExcluded, ModelNotFound, UnknownProvider
 from llmdb.schema import Model
-
-MAKERS: tuple[tuple[str, str], ...] = (
-    (r"gpt-|chatgpt-|o[1-9](?:-|$)|text-embedding-|whisper-|tts-|dall-e-|davinci|babbage|codex-", "openai"),
-    (r"claude-", "anthropic"),
-    (r"gemini-|gemma-|imagen-|veo-", "google"),
-    (r"(?:open-)?mistral-|codestral-|ministral-|pixtral-|magistral-|devstral-|voxtral-", "mistral"),
-    (r"deepseek-", "deepseek"),
-    (r"grok-", "xai"),
-    (r"command-|embed-|rerank-|c4ai-", "cohere"),
-    (r"kimi-|moonshot-", "moonshotai"),
-    (r"glm-", "zai"),
-    (r"qwen|qwq-|qvq-", "alibaba"),
-    (r"sonar", "perplexity"),
-    (r"nova-", "nova"),
-    (r"mimo-", "xiaomi"),
-    (r"minimax-", "minimax"),
-)
-"""Bare-id prefix (case-insensitive regex) → the maker's first-party provider."""
-
-
-@functools.cache
-def _makers() -> list[tuple[re.Pattern[str], str]]:
-    """`MAKERS` compiled once, when a bare id first needs them (not at import)."""
-    return [(re.compile(pattern, re.IGNORECASE), provider) for pattern, provider in MAKERS]
-
-
-FIRST_PARTY = frozenset(provider for _, provider in MAKERS)
 
 ROUTE_WORDS: dict[str, tuple[str, ...]] = {"amazon_bedrock": ("converse/", "invoke/")}
 """LiteLLM route words between a provider prefix and the model id (`bedrock/converse/<id>`)."""
@@ -81,12 +60,14 @@ class Resolver:
     def __init__(self) -> None:
         self._bare: tuple[Snapshot, dict[str, list[str]]] | None = None
         self._folded: tuple[Snapshot, dict[str, list[str]]] | None = None
+        self._family: tuple[Snapshot | None, dict[str, Family]] = (None, {})
         self._names: tuple[Snapshot | None, dict[tuple[str, tuple[str, ...] | None], Resolved]] = (None, {})
 
     def clear(self) -> None:
         """Forget every mapping's names (a new mapping is served)."""
         self._bare = self._folded = None
         self._names = (None, {})
+        self._family = (None, {})
 
     def resolve(self, snap: Snapshot, name: str, scope: list[str] | None = None) -> Resolved:
         """The spec `name` stands for in `snap` and the rule that found it (`resolve` below)."""
@@ -96,7 +77,7 @@ class Resolver:
         key = (name, tuple(scope) if scope is not None else None)
         found = cached[1].get(key)
         if found is None:
-            found = resolve(snap, name, self.bare_ids(snap), scope, lambda: self.folded(snap))
+            found = resolve(snap, name, self.bare_ids(snap), scope, lambda: self.folded(snap), self.family)
             if len(cached[1]) < NAME_CACHE:
                 cached[1][key] = found
         return found
@@ -129,6 +110,16 @@ class Resolver:
             bare = self._bare = (snap, index)
         return bare[1]
 
+    def family(self, snap: Snapshot, pid: str) -> Family:
+        """`family_of` one provider, built once per mapping on the first name that needs it."""
+        cached = self._family
+        if cached[0] is not snap:
+            cached = self._family = (snap, {})
+        found = cached[1].get(pid)
+        if found is None:
+            found = cached[1][pid] = family_of(snap, pid)
+        return found
+
     def folded(self, snap: Snapshot) -> dict[str, list[str]]:
         """`folded_names`, built once per mapping, on the first name that misses every rule."""
         folded = self._folded
@@ -157,15 +148,10 @@ def scope_of(snap: Snapshot, scope: str | Sequence[str] | None) -> list[str] | N
 class Resolved(NamedTuple):
     spec: str
     rule: str
-    """`spec`, `litellm`, `provider`, `alias`, `route`, `maker`, `unique` or `case`."""
-
-
-def maker_of(model_id: str) -> str | None:
-    """The first-party provider of a bare id's maker (`claude-3-5-haiku` → `anthropic`), or None."""
-    for pattern, provider in _makers():
-        if pattern.match(model_id):
-            return provider
-    return None
+    """`spec`, `maker`, `snapshot`, `spelling`, `litellm`, `provider`, `alias`, `route`, `unique`, `reseller` or
+    `case`."""
+    note: str = ""
+    """Why, where the rule chose among several models or landed off the maker (`snapshot`, `reseller`)."""
 
 
 def resolve(
@@ -174,9 +160,10 @@ def resolve(
     bare: dict[str, list[str]],
     scope: list[str] | None = None,
     folded: Callable[[], Mapping[str, list[str]]] | None = None,
+    family: Callable[[Snapshot, str], Family] | None = None,
 ) -> Resolved:
     """The spec `text` names in `snap` and the rule that found it; `bare` is model id → specs; `folded` gives
-    `folded_names` when a miss is to be retried ignoring case."""
+    `folded_names` when a miss is to be retried ignoring case; `family` a provider's `family_of` (else built)."""
     if not isinstance(text, str) or not text.strip():
         shown = clip(text) if isinstance(text, str) else f"of type {type(text).__name__}"
         raise InvalidSpec(f"invalid model name {shown}: expected 'provider:model' or a model id")
@@ -184,19 +171,19 @@ def resolve(
         return Resolved(text, "spec")
     check_length(text)
     if text != text.strip():
-        return resolve(snap, text.strip(), bare, scope, folded)
+        return resolve(snap, text.strip(), bare, scope, folded, family)
     try:
-        return _by_rules(snap, text, bare, scope)
+        return _by_rules(snap, text, bare, scope, family or family_of)
     except (ModelNotFound, UnknownProvider) as exc:
         if folded is None or isinstance(exc, ModelExcluded):
             raise
         keys = {key for word in _spellings(snap, text) for key in folded().get(word.casefold(), ())} - {text}
         if len(keys) == 1:  # its own error (ambiguous, say) says more than this miss
-            return Resolved(resolve(snap, keys.pop(), bare, scope).spec, "case")
+            return Resolved(resolve(snap, keys.pop(), bare, scope, None, family).spec, "case")
         specs = set()
         for key in keys:  # `Qwen/Qwen3` and LiteLLM's `qwen/qwen3` may well name one model
             try:
-                specs.add(resolve(snap, key, bare, scope).spec)
+                specs.add(resolve(snap, key, bare, scope, None, family).spec)
             except LLMDBError:
                 continue
         if len(specs) != 1:
@@ -219,23 +206,38 @@ def _spellings(snap: Snapshot, text: str) -> list[str]:
     return [text, *(f"{pid}:{model_id}" for pid, model_id in provider_forms(text, snap.provider_alias_map))]
 
 
-def _by_rules(snap: Snapshot, text: str, bare: dict[str, list[str]], scope: list[str] | None) -> Resolved:
-    """Rules 2 to 5 (module docstring), for a name that is not an exact spec."""
+def _by_rules(
+    snap: Snapshot,
+    text: str,
+    bare: dict[str, list[str]],
+    scope: list[str] | None,
+    family: Callable[[Snapshot, str], Family],
+) -> Resolved:
+    """Rules 2 to 9 (module docstring), for a name that is not an exact spec."""
     candidates = [s for s in bare.get(text, ()) if scope is None or s.split(":", 1)[0] in scope]
     maker = maker_of(text)
     if maker is not None and f"{maker}:{text}" in candidates:
         return Resolved(f"{maker}:{text}", "maker")  # before LiteLLM's keys: its `gemini-2.5-pro` is Vertex's
+    if maker is not None and (scope is None or maker in scope):
+        alias = snap.model_alias(f"{maker}:{text}")
+        if alias is not None:
+            return Resolved(alias, "maker")
+        found = _in_family(snap, maker, text, family)
+        if found is not None:
+            return found
     named = snap.names.get(text)
     if named is not None and (scope is None or named.split(":", 1)[0] in scope):
         return Resolved(named, "litellm")
     failure: Exception | None = None
     for pid, model_id in provider_forms(text, snap.provider_alias_map):
-        found = _in_provider(snap, pid, model_id)
+        found = _in_provider(snap, pid, model_id) or _in_family(snap, pid, model_id, family)
         if found is not None:
             return found
         if failure is None:
             failure = _missing(snap, pid, model_id, text)
     if candidates:
+        if maker is not None and (scope is None or maker in scope):
+            return _resold(text, maker, candidates)
         return _bare(text, candidates)
     if failure is not None:
         raise failure
@@ -257,6 +259,68 @@ def _by_rules(snap: Snapshot, text: str, bare: dict[str, list[str]], scope: list
 
 
 _SEPARATORS = (":", "@", "/")
+
+
+class Family(NamedTuple):
+    """One provider's model ids by their folded spelling (`fold`), and its dated snapshots by folded base id,
+    newest first: what the `spelling` and `snapshot` rules look a name up in."""
+
+    spellings: dict[str, list[str]]
+    snapshots: dict[str, list[str]]
+
+
+def fold(model_id: str) -> str:
+    """What the spelling rule ignores: case, dots or underscores for dashes (`Claude-3.5_Sonnet` →
+    `claude-3-5-sonnet`)."""
+    return model_id.casefold().replace(".", "-").replace("_", "-")
+
+
+_LATEST = "-latest"
+
+
+def family_of(snap: Snapshot, pid: str) -> Family:
+    """`Family` of provider `pid`, from the snapshot's columns (no record decoded)."""
+    start, end = snap.provider_range(pid)
+    base_ids, released = snap.column("base_id"), snap.column("release_date")
+    spellings: dict[str, list[str]] = {}
+    dated: dict[str, list[tuple[str, str, str]]] = {}
+    for ordinal in range(start, end):
+        spec = snap.spec_at(ordinal)
+        model_id = spec.split(":", 1)[1]
+        spellings.setdefault(fold(model_id), []).append(spec)
+        base = base_ids[ordinal]
+        if isinstance(base, str) and base != model_id and not model_id.endswith(_LATEST):
+            dated.setdefault(fold(base), []).append((str(released[ordinal] or ""), model_id, spec))
+    snapshots = {key: [spec for *_, spec in sorted(found, reverse=True)] for key, found in dated.items()}
+    return Family(spellings, snapshots)
+
+
+def _in_family(snap: Snapshot, pid: str, model_id: str, family: Callable[[Snapshot, str], Family]) -> Resolved | None:
+    """`model_id` in provider `pid` but for its spelling (`spelling`), or an undated or `-latest` name of a model
+    the provider lists as dated snapshots: the newest (`snapshot`)."""
+    if snap.provider_range(pid) == (0, 0):
+        return None
+    found = family(snap, pid)
+    key = fold(model_id)
+    same = found.spellings.get(key, ())
+    if len(same) == 1:
+        return Resolved(same[0], "spelling")
+    base = key.removesuffix(_LATEST)
+    newest = found.snapshots.get(base)
+    if newest and (base != key or not same):
+        return Resolved(newest[0], "snapshot", f"the newest of {pid}'s {len(newest)} dated {base} snapshot(s)")
+    return None
+
+
+def _resold(text: str, maker: str, candidates: list[str]) -> Resolved:
+    """A bare id of `maker`'s that only other providers list: one is named as such, several are ambiguous."""
+    ordered = sorted(candidates)
+    only = f"not listed by {maker} (its maker); only {', '.join(ordered[:10])}{' ...' if len(ordered) > 10 else ''}"
+    if len(ordered) == 1:
+        return Resolved(ordered[0], "reseller", only + " has it")
+    raise AmbiguousModel(
+        f"{clip(text)} is {only} have it; name the provider ('provider:model') or pass scope=", candidates=ordered
+    )
 
 
 def _in_provider(snap: Snapshot, pid: str, model_id: str) -> Resolved | None:

@@ -175,17 +175,18 @@ class IndexFields:
         aliases: dict[str, str] = self.index.part("provider_aliases")
         return aliases
 
-    def _range(self, pid: str) -> tuple[int, int]:
+    def provider_range(self, pid: str) -> tuple[int, int]:
+        """The ordinals `[start, end)` of provider `pid`'s models ((0, 0) for none)."""
         ranges: dict[str, tuple[int, int]] = self.index.part("provider_ranges")
         return ranges.get(pid, (0, 0))
 
     def specs_of_provider(self, pid: str) -> Sequence[str]:
-        start, end = self._range(pid)
+        start, end = self.provider_range(pid)
         return self.specs[start:end]
 
     def provider_bits(self, pid: str) -> int:
         """The bitset of one provider's models: a contiguous run of ordinals."""
-        start, end = self._range(pid)
+        start, end = self.provider_range(pid)
         return ((1 << (end - start)) - 1) << start
 
 

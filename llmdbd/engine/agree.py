@@ -1,9 +1,8 @@
 """Agree stage: the upstreams check each other. Where the upstream that wins a price or a limit by precedence
 disagrees with two or more upstreams that agree with each other, their value wins; the overruled value stays in
 the field's provenance (what `explain` lists as overridden) and the build report says why. A dated price
-overrules an upstream still at the price it replaced, and a cache-write price of 0 that another upstream does not
-give bills writes as input. A value a patch or an override set is never touched. `consensus = false` in the
-configuration turns all this off but the unit-slip check (docs/merging.md, "Agreement").
+overrules an upstream still at the price it replaced. A value a patch or an override set is never touched.
+`consensus = false` in the configuration turns all this off but the unit-slip check (docs/merging.md, "Agreement").
 """
 
 from __future__ import annotations
@@ -51,9 +50,8 @@ def agree(
     """Check every merged model's prices and limits across the upstreams (in place). A price that slipped a unit
     is refused. With `consensus`: a price a source dates (`Merged.dated`: source number → model → since when
     and the price it replaced) overrules the value precedence picked while that is still the replaced
-    price; two or more agreeing against the value precedence picked overrule it; a cache-write price of 0 that
-    another upstream does not give bills writes as input (`free_writes`). One warning per value refused or
-    overruled, naming the source, field and values."""
+    price; two or more agreeing against the value precedence picked overrule it. One warning per value refused
+    or overruled, naming the source, field and values."""
     dated = merged.dated
     sources = merged.sources
     upstream = {first_index + i for i, s in enumerate(sources) if s.kind == "upstream"} - merged.carried
@@ -130,45 +128,7 @@ def agree(
             _serve(table, name, fields, path, top, others[top], replaced, winner, value)
             agreed = ", ".join(sources[i - first_index].name for i in sorted(camp, reverse=True))
             warn(key, path, winner, f"{path} {value!r} overruled: {agreed} agree on {others[top]!r}")
-        free = free_writes(record, fields, upstream) if consensus else None  # on the input price now served
-        if free is not None:
-            other = sources[free[1] - first_index].name
-            warn(key, "cost.cache_write", free[0], f"cost.cache_write 0 overruled: {other} {WRITES_AS_INPUT}")
     return issues
-
-
-WRITES_AS_INPUT = "prices input and cache reads with no separate cache-write price: writes bill as input"
-
-
-def free_writes(record: dict[str, Any], fields: dict[str, Any], upstream: set[int]) -> tuple[int, int] | None:
-    """A cache-write price of 0 from one upstream while input costs money, and another upstream that prices
-    the model's input and cache reads gives no cache-write price (DeepSeek bills every token that is not a cache
-    hit at the input price; LiteLLM's 0 would make writes free): the 0 is no price, and writes are billed as
-    input. Served as the input price, from `enrich` (source 0, derived); (the zero's source, the other) when
-    it applies."""
-    cost = record.get("cost")
-    found = fields.get("cost.cache_write")
-    if not isinstance(cost, dict) or found is None or found[1] or found[0] not in upstream:
-        return None
-    price, given = cost.get("input"), cost.get("cache_write")
-    if not _positive(price) or isinstance(given, bool) or given != 0:
-        return None
-    writes = {found[0], *(i for i, _ in found[2])}
-    priced = [fields[p] for p in ("cost.input", "cost.cache_read") if p in fields]
-    if len(priced) < 2:
-        return None
-    both = {i for i in _sources(priced[0]) & _sources(priced[1]) if i in upstream}
-    others = sorted(both - writes, reverse=True)
-    if not others:
-        return None
-    cost["cache_write"] = price
-    fields["cost.cache_write"] = (0, False, (*found[2], (found[0], given)))
-    return found[0], others[0]
-
-
-def _sources(found: Any) -> set[int]:
-    """Every source that gave a field: the winner and those it replaced."""
-    return {found[0], *(i for i, _ in found[2])}
 
 
 def slipped(value: Any, others: list[Any]) -> bool:

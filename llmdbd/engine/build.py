@@ -22,6 +22,7 @@ from llmdbd.engine.filters import Rules, apply_rules, exclude
 from llmdbd.engine.layer import Layer
 from llmdbd.engine.merge import FieldSource, Merged, ModelKey, merge
 from llmdbd.engine.normalize import normalize
+from llmdbd.engine.prices import prices
 from llmdbd.engine.records import Record, Records
 from llmdbd.engine.validate import split_error, validate
 from llmdbd.errors import BuildError
@@ -108,6 +109,11 @@ def _agree(b: Build) -> None:
     b.issues += found
 
 
+def _prices(b: Build) -> None:
+    upstream = {1 + i for i, s in enumerate(b.merged.sources) if s.kind == "upstream"}
+    prices(b.merged.models, b.merged.model_sources, upstream)
+
+
 def _enrich(b: Build) -> None:
     enrich(b.merged.models, b.merged.model_sources, 0)
 
@@ -161,6 +167,7 @@ STAGES: tuple[tuple[str, Callable[[Build], None]], ...] = (
     ("validate", _validate),
     ("merge", _merge),
     ("agree", _agree),
+    ("prices", _prices),
     ("enrich", _enrich),
     ("convert", _convert),
     ("filters", _filters),

@@ -3,8 +3,9 @@
 One small module per contract, each re-exported here (`llmdb.contract.X` names what it always did):
 `format` (the snapshot file: header, sections, lookup section, index, provenance table), `paths` (a state
 directory: its files, retained snapshots, the environment variables), `state` (the typed status file), `columns`
-(column values and bitset names per model), `times` (ISO 8601 times), `history` (the history database's schema,
-`flatten` and `replay`). llmdbd imports this package and public `llmdb` names only; applications use `llmdb`.
+(column values and bitset names per model), `times` (ISO 8601 times), `makers` (who makes a model id),
+`history` (the history database's schema, `flatten` and `replay`). llmdbd imports this package and public `llmdb`
+names only; applications use `llmdb`.
 
 `format` and `paths` load with the package (a reader needs them for its first lookup); the others when one of
 their names is first asked for.
@@ -73,6 +74,7 @@ if TYPE_CHECKING:
         replay,
         unflatten,
     )
+    from llmdb.contract.makers import FIRST_PARTY, MAKERS, maker_in, maker_of
     from llmdb.contract.state import (
         Following,
         FollowStatus,
@@ -98,6 +100,7 @@ __all__ = [
     "COLUMNS",
     "DATE_COLUMNS",
     "EVENT_KINDS",
+    "FIRST_PARTY",
     "FLAGS_OFFSET",
     "FORMAT_MAJOR",
     "FORMAT_MINOR",
@@ -111,6 +114,7 @@ __all__ = [
     "LOOKUP",
     "LOOKUP_HEAD",
     "MAGIC",
+    "MAKERS",
     "PROFILE_ENV",
     "PROVENANCE",
     "RECORDS",
@@ -154,6 +158,8 @@ __all__ = [
     "lookup_keys",
     "lookup_layout",
     "lookup_section",
+    "maker_in",
+    "maker_of",
     "parse_header",
     "read_header",
     "read_status",
@@ -167,7 +173,7 @@ __all__ = [
     "unix",
 ]
 
-_LATER = ("state", "history", "columns", "times")
+_LATER = ("state", "history", "columns", "times", "makers")
 """The contract's modules loaded when one of their names is first asked for (searched in this order)."""
 
 if not TYPE_CHECKING:
