@@ -30,7 +30,7 @@ def rules(built: BuiltCatalog) -> Counter[str]:
             counts["unknown"] += 1
             continue
         counts.update(p.rsplit(".", 1)[1] for p in dropped)
-        for path, (index, deleted, replaced) in fields.items():
+        for path, (index, _, replaced) in fields.items():
             if path.startswith("cost.") and index and replaced and replaced[-1][0] > index and replaced[-1][1] == 0:
                 counts["next"] += 1  # a higher upstream's 0, and a lower one's price serving
         write = fields.get("cost.cache_write")

@@ -41,7 +41,7 @@ from llmdb._spec import (
     provider_id,
     provider_part,
 )
-from llmdb.contract.makers import FIRST_PARTY, maker_of
+from llmdb.contract.makers import FIRST_PARTY, REGIONS, maker_of
 from llmdb.errors import AmbiguousModel, InvalidSpec, LLMDBError, ModelExcluded, ModelNotFound, UnknownProvider
 from llmdb.schema import Model
 
@@ -218,11 +218,15 @@ def _by_rules(
     maker = maker_of(text)
     if maker is not None and f"{maker}:{text}" in candidates:
         return Resolved(f"{maker}:{text}", "maker")  # before LiteLLM's keys: its `gemini-2.5-pro` is Vertex's
-    if maker is not None and (scope is None or maker in scope):
-        alias = snap.model_alias(f"{maker}:{text}")
+    for own in (maker, *REGIONS.get(maker, ())) if maker is not None else ():
+        if scope is not None and own not in scope:
+            continue
+        if f"{own}:{text}" in candidates:  # on the maker's regional API (`REGIONS`)
+            return Resolved(f"{own}:{text}", "maker", f"{maker}'s own {own}")
+        alias = snap.model_alias(f"{own}:{text}")
         if alias is not None:
             return Resolved(alias, "maker")
-        found = _in_family(snap, maker, text, family)
+        found = _in_family(snap, own, text, family)
         if found is not None:
             return found
     named = snap.names.get(text)
@@ -262,10 +266,11 @@ _SEPARATORS = (":", "@", "/")
 
 
 class Family(NamedTuple):
-    """One provider's model ids by their folded spelling (`fold`), and its dated snapshots by folded base id,
-    newest first: what the `spelling` and `snapshot` rules look a name up in."""
+    """One provider's model ids by their folded spelling (`fold`), its `-latest` names and its dated snapshots
+    (newest first) by folded base id: what the `spelling` and `snapshot` rules look a name up in."""
 
     spellings: dict[str, list[str]]
+    latest: dict[str, str]
     snapshots: dict[str, list[str]]
 
 
@@ -283,21 +288,26 @@ def family_of(snap: Snapshot, pid: str) -> Family:
     start, end = snap.provider_range(pid)
     base_ids, released = snap.column("base_id"), snap.column("release_date")
     spellings: dict[str, list[str]] = {}
+    latest: dict[str, str] = {}
     dated: dict[str, list[tuple[str, str, str]]] = {}
     for ordinal in range(start, end):
         spec = snap.spec_at(ordinal)
         model_id = spec.split(":", 1)[1]
-        spellings.setdefault(fold(model_id), []).append(spec)
+        key = fold(model_id)
+        spellings.setdefault(key, []).append(spec)
         base = base_ids[ordinal]
-        if isinstance(base, str) and base != model_id and not model_id.endswith(_LATEST):
+        if key.endswith(_LATEST):
+            latest.setdefault(key.removesuffix(_LATEST), spec)
+        elif isinstance(base, str) and base != model_id:
             dated.setdefault(fold(base), []).append((str(released[ordinal] or ""), model_id, spec))
     snapshots = {key: [spec for *_, spec in sorted(found, reverse=True)] for key, found in dated.items()}
-    return Family(spellings, snapshots)
+    return Family(spellings, latest, snapshots)
 
 
 def _in_family(snap: Snapshot, pid: str, model_id: str, family: Callable[[Snapshot, str], Family]) -> Resolved | None:
-    """`model_id` in provider `pid` but for its spelling (`spelling`), or an undated or `-latest` name of a model
-    the provider lists as dated snapshots: the newest (`snapshot`)."""
+    """`model_id` in provider `pid` but for its spelling (`spelling`); else a `-latest` name the provider lists
+    undated, an undated name it lists as `-latest`, or either listed as dated snapshots only: the newest
+    (`snapshot`)."""
     if snap.provider_range(pid) == (0, 0):
         return None
     found = family(snap, pid)
@@ -306,14 +316,26 @@ def _in_family(snap: Snapshot, pid: str, model_id: str, family: Callable[[Snapsh
     if len(same) == 1:
         return Resolved(same[0], "spelling")
     base = key.removesuffix(_LATEST)
+    if same:  # several spellings of one id: none is surer than another
+        return None
+    undated = found.spellings.get(base, ()) if base != key else ()
+    if len(undated) == 1:
+        return Resolved(undated[0], "snapshot", f"{pid}'s undated name")
+    pointer = found.latest.get(base)
+    if pointer is not None:
+        return Resolved(pointer, "snapshot", f"{pid}'s -latest name")
     newest = found.snapshots.get(base)
-    if newest and (base != key or not same):
+    if newest:
         return Resolved(newest[0], "snapshot", f"the newest of {pid}'s {len(newest)} dated {base} snapshot(s)")
     return None
 
 
 def _resold(text: str, maker: str, candidates: list[str]) -> Resolved:
-    """A bare id of `maker`'s that only other providers list: one is named as such, several are ambiguous."""
+    """A bare id of `maker`'s that its first-party provider does not list: on one of the maker's regional APIs
+    (`REGIONS`) it is the maker's; else one other provider is named as a reseller, several are ambiguous."""
+    own = [c for c in candidates if c.split(":", 1)[0] in REGIONS.get(maker, ())]
+    if len(own) == 1:
+        return Resolved(own[0], "maker", f"{maker}'s own {own[0].split(':', 1)[0]}")
     ordered = sorted(candidates)
     only = f"not listed by {maker} (its maker); only {', '.join(ordered[:10])}{' ...' if len(ordered) > 10 else ''}"
     if len(ordered) == 1:

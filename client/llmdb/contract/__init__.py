@@ -74,7 +74,7 @@ if TYPE_CHECKING:
         replay,
         unflatten,
     )
-    from llmdb.contract.makers import FIRST_PARTY, MAKERS, maker_in, maker_of
+    from llmdb.contract.makers import FIRST_PARTY, MAKERS, REGIONS, maker_in, maker_of
     from llmdb.contract.state import (
         Following,
         FollowStatus,
@@ -118,6 +118,7 @@ __all__ = [
     "PROFILE_ENV",
     "PROVENANCE",
     "RECORDS",
+    "REGIONS",
     "REPORT",
     "REQUIRED_SECTIONS",
     "SECTION",

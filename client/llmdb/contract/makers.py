@@ -27,6 +27,14 @@ MAKERS: tuple[tuple[str, str], ...] = (
 )
 """Bare-id prefix (case-insensitive regex) → the maker's first-party provider."""
 
+REGIONS: dict[str, tuple[str, ...]] = {
+    "alibaba": ("alibaba_cn",),
+    "minimax": ("minimax_cn",),
+    "moonshotai": ("moonshotai_cn",),
+    "zai": ("zhipuai",),
+}
+"""The maker's own APIs beside its first-party provider (China-region platforms): the maker's, not a reseller's."""
+
 FIRST_PARTY = frozenset(provider for _, provider in MAKERS)
 
 
