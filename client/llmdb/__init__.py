@@ -119,6 +119,7 @@ __all__ = [
     "find",
     "get",
     "history",
+    "hosts",
     "info",
     "lifecycle",
     "models",
@@ -162,6 +163,7 @@ explain = _default.explain
 cost = _default.cost
 models = _default.models
 select = _default.select
+hosts = _default.hosts
 info = _default.info
 history = _default.history
 changes = _default.changes

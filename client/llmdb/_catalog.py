@@ -202,6 +202,7 @@ class Catalog:
     # Each of these is its module's function of the catalog: a method, named as it is here.
     models = _models.models
     select = _models.select
+    hosts = _models.hosts
     cost = _cost.cost
     compare = _compare.compare
     info = _info.info

@@ -58,10 +58,20 @@ def resolve(catalog: Catalog, args: argparse.Namespace) -> str:
 
 
 def list_models(catalog: Catalog, args: argparse.Namespace) -> str:
-    found = catalog.models(args.provider, **_filter_args(args))
+    found = catalog.models(args.provider, same_as=getattr(args, "same_as", None), **_filter_args(args))
     if args.json:
         return _render.to_json(list(found))
     return _render.model_table(found) + f"\n{len(found)} model(s)"
+
+
+def hosts(catalog: Catalog, args: argparse.Namespace) -> str:
+    model = catalog.get(args.name)
+    order = None if args.order_by == "spec" else args.order_by
+    found = catalog.hosts(args.name, include_deprecated=args.include_deprecated, order_by=order)
+    if args.json:
+        return _render.to_json(list(found))
+    who = f"{model.identity} on {len({m.provider for m in found})} provider(s)" if model.identity else model.spec
+    return _render.hosts_table(found) + f"\n{len(found)} model(s): {who}"
 
 
 def select(catalog: Catalog, args: argparse.Namespace) -> str:

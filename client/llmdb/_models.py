@@ -36,18 +36,24 @@ def models(
     min_intelligence: float | None = None,
     min_coding: float | None = None,
     min_agentic: float | None = None,
+    same_as: str | None = None,
     include_deprecated: bool = False,
     order_by: str | None = None,
 ) -> ModelList:
     """Allowed models matching every condition (`mode`: any of these, e.g. `embedding`; `min_intelligence=`,
-    `min_coding=`, `min_agentic=`: a benchmark index at least this, `Model.benchmarks`); ordered by spec unless
-    `order_by` is cost, context, release_date (newest first) or intelligence, coding, agentic (highest first,
-    unmeasured last). Filters run on precomputed bitsets and columns: only results are decoded."""
+    `min_coding=`, `min_agentic=`: a benchmark index at least this, `Model.benchmarks`; `same_as=`: the model
+    that name stands for on every host, `Model.identity`); ordered by spec unless `order_by` is cost, context,
+    release_date (newest first) or intelligence, coding, agentic (highest first, unmeasured last). Filters run on
+    precomputed bitsets and columns: only results are decoded."""
     limits = Limits(min_context, min_output, max_input_cost, max_output_cost, min_intelligence, min_coding, min_agentic)
     check_limits(**limits._asdict())
     snap = catalog.handle.current()
     needs = _query.requirements(require, forbid)
     providers = scope_of(snap, provider)
+    same = None
+    if same_as is not None:
+        model = catalog.resolver.model(snap, same_as, exact_first=True)
+        same = model.identity or model.spec
     query = Query(
         None if providers is None else tuple(providers),
         tuple(needs),
@@ -58,8 +64,15 @@ def models(
         include_deprecated,
         order_by,
         _calendar.today(),
+        same,
     )
     return catalog.answers.answer(snap, query)
+
+
+def hosts(catalog: Catalog, name: str, *, include_deprecated: bool = False, order_by: str | None = "cost") -> ModelList:
+    """Every allowed model that is the one `name` stands for, on every provider that offers it (its maker's
+    snapshots too), cheapest first: `models(same_as=name)`. A model without an identity is its own only host."""
+    return models(catalog, same_as=name, include_deprecated=include_deprecated, order_by=order_by)
 
 
 def select(
@@ -148,6 +161,8 @@ class Query(NamedTuple):
     order_by: str | None
     day: str
     """Today (`_calendar`): deprecated and retired as of this day; an answer holds for its day."""
+    same_as: str | None = None
+    """An identity (`Model.identity`), or the spec of a model without one: its hosts only."""
 
 
 def found(snap: Snapshot, q: Query) -> tuple[int, ...] | int:
@@ -163,6 +178,8 @@ def found(snap: Snapshot, q: Query) -> tuple[int, ...] | int:
         include_deprecated=q.include_deprecated,
         day=q.day,
     )
+    if q.same_as is not None:
+        bits &= _query.same_bits(snap, q.same_as)
     if q.order_by is None and all(limit is None for limit in q.limits):
         return bits
     return tuple(_query.ordinals(snap, bits, order_by=q.order_by, **q.limits._asdict()))

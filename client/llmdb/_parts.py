@@ -27,6 +27,7 @@ COLUMN_TYPES: dict[str, set[type]] = {
     "release_date": {str, type(None)},
     "family": {str, type(None)},
     "base_id": {str, type(None)},
+    "identity": {str, type(None)},
     "intelligence": {int, float, type(None)},
     "coding": {int, float, type(None)},
     "agentic": {int, float, type(None)},

@@ -170,6 +170,15 @@ def filter_bits(
     return out
 
 
+def same_bits(snap: Snapshot, identity: str) -> int:
+    """The models of one identity (the `identity` column), or the one model whose spec `identity` is."""
+    ordinal = snap.ordinal(identity) if ":" in identity else None
+    if ordinal is not None:
+        return 1 << ordinal
+    flags = ["1" if v == identity else "0" for v in snap.column("identity")]
+    return int("".join(reversed(flags)) or "0", 2)
+
+
 def mode_bits(snap: Snapshot, modes: list[str]) -> int:
     """Models of any of `modes`; `InvalidQuery` for a mode word no model has (with close matches)."""
     bits = 0

@@ -39,6 +39,7 @@ def model_card(m: Model, denied_by: str | None) -> str:
         ("name", m.name),
         ("family", m.family),
         ("base id", m.base_id),
+        ("identity", m.identity),
         ("mode", m.mode),
         ("status", m.status + (f" (denied by rule: {denied_by})" if denied_by else "")),
         ("lifecycle", ", ".join(ends)),
@@ -57,7 +58,8 @@ def model_card(m: Model, denied_by: str | None) -> str:
         scores = [
             f"{k} {num(v)}" for k in ("intelligence", "coding", "agentic") if (v := getattr(bench, k)) is not None
         ]
-        rows.append(("benchmarks", ", ".join(scores) + (f" ({bench.source})" if bench.source else "")))
+        said = ", ".join(x for x in (bench.source, f"as listed on {bench.via}" if bench.via else None) if x)
+        rows.append(("benchmarks", ", ".join(scores) + (f" ({said})" if said else "")))
     rows += [("released", m.release_date), ("knowledge", m.knowledge)]
     return "\n".join(f"{k:<17}{'-' if v is None or v == '' else v}" for k, v in rows)
 
@@ -118,6 +120,28 @@ def model_table(models: Sequence[Model]) -> str:
         for m in models
     ]
     return table(("spec", "context", "output", "$in/1M", "$out/1M", "released"), rows)
+
+
+def hosts_table(models: Sequence[Model]) -> str:
+    """One model across its hosts: what each charges and allows, and where it stands."""
+
+    def price(value: float | None) -> str:
+        return "-" if value is None else f"{value:g}"
+
+    rows = [
+        (
+            m.provider,
+            m.id,
+            num(m.limits.context),
+            num(m.limits.output),
+            price(m.cost.input if m.cost else None),
+            price(m.cost.output if m.cost else None),
+            price(m.cost.cache_read if m.cost else None),
+            m.status,
+        )
+        for m in models
+    ]
+    return table(("provider", "id", "context", "output", "$in/1M", "$out/1M", "$cached/1M", "status"), rows)
 
 
 def num(value: int | None) -> str:

@@ -196,8 +196,15 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("list", parents=[common], help="models matching filters")
     p.add_argument("--provider")
+    p.add_argument("--same-as", metavar="NAME", help="only the model NAME stands for, on every host")
     _filters(p)
     p.set_defaults(run=_commands.list_models)
+
+    p = sub.add_parser("hosts", parents=[common], help="every provider offering a model: prices, limits, lifecycle")
+    p.add_argument("name", help="any name `get` accepts")
+    p.add_argument("--include-deprecated", action="store_true", default=False, help="also deprecated and retired")
+    p.add_argument("--order-by", default="cost", choices=["spec", "cost", "context", "release_date"])
+    p.set_defaults(run=_commands.hosts)
 
     p = sub.add_parser("select", parents=[common], help="the best model for requirements, with a trace")
     _filters(p)

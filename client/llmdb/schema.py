@@ -39,12 +39,13 @@ __all__ = [
     "make_spec",
 ]
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 """Bumped on any change to the structs below; stored in every snapshot header. 2 added `Model.mode`,
 `Model.lifecycle`, `Model.names`, `Cost.input_image`/`output_image`, service tiers (`Cost.batch`/`flex`/`priority`) and
-`Cost.per_unit`; 3 added `cache_write_1h` and `UnitPrices.web_search`; 4 added `Model.benchmarks`. Every new field has
-a default, so a reader of 4 opens schema 1 to 3 files (`READABLE_SCHEMAS`)."""
-READABLE_SCHEMAS = (1, 2, 3, 4)
+`Cost.per_unit`; 3 added `cache_write_1h` and `UnitPrices.web_search`; 4 added `Model.benchmarks`; 5 added
+`Model.identity` and `Benchmarks.via`. Every new field has a default, so a reader of 5 opens schema 1 to 4 files
+(`READABLE_SCHEMAS`)."""
+READABLE_SCHEMAS = (1, 2, 3, 4, 5)
 
 STATUSES = ("active", "alpha", "beta", "deprecated", "retired")
 MODALITIES = ("text", "image", "audio", "video", "pdf", "embedding")
@@ -221,6 +222,9 @@ class Benchmarks(Struct, frozen=True, kw_only=True, gc=False):
     agentic: float | None = None
     source: str | None = None
     """Who measured them (`artificial_analysis`)."""
+    via: str | None = None
+    """The spec of the host they were listed on, when this model has them through its identity (another host of
+    the same model); None on the model they were listed on."""
 
 
 class Capabilities(Struct, frozen=True, kw_only=True, gc=False):
@@ -245,6 +249,10 @@ class Model(Struct, frozen=True, kw_only=True, gc=False):
     base_id: str | None = None
     """The id without snapshot-date, API-version and `-latest` suffixes (`gpt-4o-2024-08-06` → `gpt-4o`):
     derived by llmdbd, it groups a model's dated snapshots."""
+    identity: str | None = None
+    """The model across its hosts, `maker/model` (`anthropic/claude-sonnet-4.5` for Anthropic's
+    `claude-sonnet-4-5`, Bedrock's `us.anthropic.claude-sonnet-4-5-20250929-v1:0` and OpenRouter's
+    `anthropic/claude-sonnet-4.5`): derived by llmdbd from the id where its maker is certain (docs/hosts.md)."""
     release_date: PartialDate | None = None
     last_updated: PartialDate | None = None
     knowledge: PartialDate | None = None

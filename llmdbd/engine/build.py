@@ -19,6 +19,7 @@ from llmdbd.engine.cache import Entry, ModelCache, upstream_count
 from llmdbd.engine.catalog import BuiltCatalog, content_hash
 from llmdbd.engine.enrich import enrich
 from llmdbd.engine.filters import Rules, apply_rules, exclude
+from llmdbd.engine.hosts import share_benchmarks
 from llmdbd.engine.layer import Layer
 from llmdbd.engine.merge import FieldSource, Merged, ModelKey, merge
 from llmdbd.engine.normalize import normalize
@@ -152,6 +153,10 @@ def _filters(b: Build) -> None:
                 b.denied.setdefault(spec, reason)
 
 
+def _hosts(b: Build) -> None:
+    share_benchmarks(b.models, b.model_sources)
+
+
 def _make_catalog(b: Build) -> None:
     """Aliases checked, everything sorted by key, and the content hash."""
     b.model_aliases = _model_aliases(b.models, b.issues)
@@ -171,6 +176,7 @@ STAGES: tuple[tuple[str, Callable[[Build], None]], ...] = (
     ("enrich", _enrich),
     ("convert", _convert),
     ("filters", _filters),
+    ("hosts", _hosts),
     ("catalog", _make_catalog),
 )
 """The stages in order; `build` times each under its name."""

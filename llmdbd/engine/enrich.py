@@ -1,4 +1,5 @@
-"""Enrich stage: fill fields no source set, from the id and from a table of known makers' quirks.
+"""Enrich stage: fill fields no source set, from the id (base id, identity: `engine.hosts`) and from a table of known
+makers' quirks.
 
 Enrichment never overrides a value a source gave: it only fills gaps, and its provenance says `enrich`.
 """
@@ -9,6 +10,7 @@ import re
 from typing import Any
 
 from llmdbd.engine.filters import compile_globs
+from llmdbd.engine.hosts import identity
 from llmdbd.engine.merge import FieldSource, ModelKey
 
 _MM = r"(?:0[1-9]|1[0-2])"
@@ -98,6 +100,7 @@ def enrich(models: dict[ModelKey, dict[str, Any]], sources: dict[ModelKey, dict[
 
         fill("provider_model_id", model_id)
         fill("base_id", base_id(model_id))
+        fill("identity", identity(model_id, record.get("base_id")))
         status = record.get("status")
         if record.get("deprecated") is True and status is None:
             fill("status", "deprecated")

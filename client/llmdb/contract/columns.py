@@ -13,14 +13,15 @@ COLUMNS = (
     "release_date",
     "family",
     "base_id",
+    "identity",
     "intelligence",
     "coding",
     "agentic",
     "deprecation_date",
     "retirement_date",
 )
-"""What numeric limits, orderings, lifecycle and `select(like=...)` read without decoding a record: `Index.columns`'
-keys, and `format.DATE_COLUMNS` in `Index.dates`."""
+"""What numeric limits, orderings, lifecycle, hosts and `select(like=...)` read without decoding a record:
+`Index.columns`' keys, and `format.DATE_COLUMNS` in `Index.dates`."""
 
 
 def column_values(model: Model) -> tuple[Any, ...]:
@@ -34,6 +35,7 @@ def column_values(model: Model) -> tuple[Any, ...]:
         model.release_date,
         model.family,
         model.base_id,
+        model.identity,
         bench.intelligence if bench is not None else None,
         bench.coding if bench is not None else None,
         bench.agentic if bench is not None else None,

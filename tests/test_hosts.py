@@ -1,0 +1,297 @@
+"""One model across its hosts (`llmdbd/engine/hosts.py`, docs/hosts.md): each model's identity from its id, checked
+against models.dev's own `base_model` links; `hosts()`, `models(same_as=)` and `llmdb hosts` on ten popular models,
+each host's price and context checked against the upstream file that gives it; benchmarks shared by identity."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tarfile
+import tomllib
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+from catalogs import LITELLM
+
+import llmdb
+from llmdb import Catalog
+from llmdb.schema import canonical_provider_id
+from llmdbd.engine.catalog import BuiltCatalog
+from llmdbd.engine.enrich import base_id
+from llmdbd.engine.hosts import identity
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "upstream"
+TREE = SHARED / "models.dev" / "providers-toml.tar.gz"
+
+
+@pytest.mark.parametrize(
+    ("model_id", "expected"),
+    [
+        ("claude-sonnet-4-5", "anthropic/claude-sonnet-4.5"),
+        ("claude-sonnet-4-5-20250929", "anthropic/claude-sonnet-4.5"),
+        ("us.anthropic.claude-sonnet-4-5-20250929-v1:0", "anthropic/claude-sonnet-4.5"),
+        ("claude-sonnet-4-5@20250929", "anthropic/claude-sonnet-4.5"),
+        ("anthropic/claude-sonnet-4.5", "anthropic/claude-sonnet-4.5"),
+        ("anthropic.claude-opus-4-6-v1", "anthropic/claude-opus-4.6"),
+        ("gpt-4o-2024-08-06", "openai/gpt-4o"),
+        ("openai.gpt-oss-120b-1:0", "openai/gpt-oss-120b"),
+        ("zai-org/GLM-5.1-FP8", "zhipuai/glm-5.1"),
+        ("moonshotai/Kimi-K2.6-TEE", "moonshotai/kimi-k2.6"),
+        ("cohere-command-r-08-2024", "cohere/command-r"),
+        ("Qwen/Qwen3.5-27B", "alibaba/qwen3.5-27b"),
+        ("gemma-3-27b-it", "google/gemma-3-27b-it"),  # 27b is a size, not a version
+        ("deepseek/deepseek-r1:free", "deepseek/deepseek-r1"),
+        ("meta-llama/Llama-3.3-70B-Instruct", None),  # no maker the ids name for certain
+        ("nvidia.nemotron-nano-9b-v2", None),
+    ],
+)
+def test_identity(model_id: str, expected: str | None) -> None:
+    assert identity(model_id, base_id(model_id)) == expected
+
+
+def base_models() -> dict[str, str]:
+    """models.dev's `base_model` links from its TOML tree: spec → `lab/model`."""
+    links: dict[str, str] = {}
+    with tarfile.open(TREE) as tar:
+        for member in tar.getmembers():
+            parts = member.name.split("/")
+            if len(parts) < 4 or parts[0] != "providers" or parts[2] != "models" or not member.isfile():
+                continue
+            f = tar.extractfile(member)
+            assert f is not None
+            doc = tomllib.loads(f.read().decode())
+            if "base_model" in doc:
+                links[f"{canonical_provider_id(parts[1])}:{'/'.join(parts[3:]).removesuffix('.toml')}"] = doc[
+                    "base_model"
+                ]
+    return links
+
+
+def test_identities_against_models_dev_base_models(both_catalog: BuiltCatalog) -> None:
+    """Of models.dev's 1,347 links, llmdb's identity makes 1,125 the same; 164 it does not make (no maker the
+    id names for certain: NVIDIA, Meta, ...); 58 differ where models.dev folds a host's variant into the base
+    model (a distill, `-lightning`, `-turbo`, a misspelling)."""
+    links = base_models()
+    assert len(links) == 1347
+    counts: Counter[str] = Counter()
+    for spec, base in links.items():
+        model = both_catalog.models[spec]
+        lab, name = base.split("/", 1)
+        want = identity(name, base_id(name))
+        want = f"{lab}/{want.split('/', 1)[1]}" if want else None
+        counts["none" if model.identity is None else "same" if model.identity == want else "differ"] += 1
+    assert counts == {"same": 1125, "none": 164, "differ": 58}, counts
+
+
+def test_counts_on_the_shared_files(both_catalog: BuiltCatalog) -> None:
+    identities = Counter(m.identity for m in both_catalog.models.values())
+    without = identities.pop(None)
+    assert (len(both_catalog.models), without, len(identities)) == (9227, 2657, 1295)
+    assert sum(1 for n in identities.values() if n > 1) == 607
+    shared = [m for m in both_catalog.models.values() if m.benchmarks is not None and m.benchmarks.via]
+    assert len(shared) == 2213
+    for model in shared:
+        source = both_catalog.models[model.benchmarks.via]  # type: ignore[union-attr]
+        assert source.identity == model.identity and source.benchmarks is not None
+        assert (source.benchmarks.intelligence, source.benchmarks.source) == (
+            model.benchmarks.intelligence,  # type: ignore[union-attr]
+            model.benchmarks.source,  # type: ignore[union-attr]
+        )
+
+
+@pytest.fixture(scope="module")
+def raw() -> dict[str, Any]:
+    return {
+        "models.dev": json.loads((SHARED / "models.dev" / "api.json").read_bytes()),
+        "litellm": json.loads(LITELLM.read_bytes()),
+        "openrouter": {m["id"]: m for m in json.loads((SHARED / "openrouter" / "models.json").read_bytes())["data"]},
+    }
+
+
+def upstream(raw: dict[str, Any], where: tuple[str, ...]) -> tuple[float, int | None]:
+    """(input USD per 1M, context) of one entry of an upstream file, read as that file writes it."""
+    kind, *key = where
+    if kind == "models.dev":
+        entry = raw["models.dev"][key[0]]["models"][key[1]]
+        return entry["cost"]["input"], entry["limit"]["context"]
+    if kind == "litellm":
+        entry = raw["litellm"][key[0]]
+        return round(entry["input_cost_per_token"] * 1e6, 9), entry.get("max_input_tokens")
+    entry = raw["openrouter"][key[0]]
+    return round(float(entry["pricing"]["prompt"]) * 1e6, 9), entry["context_length"]
+
+
+GLOBAL_SONNET = "global.anthropic.claude-sonnet-4-5-20250929-v1:0"
+POPULAR: list[tuple[str, str, list[tuple[str, tuple[str, ...]]]]] = [
+    # (name, identity, [(host spec, the upstream entry that gives its price and context)])
+    (
+        "claude-sonnet-4-5",
+        "anthropic/claude-sonnet-4.5",
+        [
+            (
+                "amazon_bedrock:global.anthropic.claude-sonnet-4-5-20250929-v1:0",
+                ("litellm", "global.anthropic.claude-sonnet-4-5-20250929-v1:0"),
+            ),
+            ("google_vertex:claude-sonnet-4-5@20250929", ("models.dev", "google-vertex", "claude-sonnet-4-5@20250929")),
+            ("openrouter:anthropic/claude-sonnet-4.5", ("models.dev", "openrouter", "anthropic/claude-sonnet-4.5")),
+        ],
+    ),
+    (
+        "gpt-4o",
+        "openai/gpt-4o",
+        [
+            ("openai:gpt-4o", ("models.dev", "openai", "gpt-4o")),
+            ("azure:gpt-4o", ("models.dev", "azure", "gpt-4o")),
+        ],
+    ),
+    (
+        "gpt-4.1",
+        "openai/gpt-4.1",
+        [
+            ("openai:gpt-4.1", ("models.dev", "openai", "gpt-4.1")),
+            ("openrouter:openai/gpt-4.1", ("models.dev", "openrouter", "openai/gpt-4.1")),
+        ],
+    ),
+    (
+        "gemini-2.5-pro",
+        "google/gemini-2.5-pro",
+        [
+            ("google:gemini-2.5-pro", ("models.dev", "google", "gemini-2.5-pro")),
+            ("openrouter:google/gemini-2.5-pro", ("models.dev", "openrouter", "google/gemini-2.5-pro")),
+        ],
+    ),
+    (
+        "gemini-2.5-flash",
+        "google/gemini-2.5-flash",
+        [
+            ("google:gemini-2.5-flash", ("models.dev", "google", "gemini-2.5-flash")),
+            ("openrouter:google/gemini-2.5-flash", ("models.dev", "openrouter", "google/gemini-2.5-flash")),
+        ],
+    ),
+    (
+        "claude-haiku-4-5",
+        "anthropic/claude-haiku-4.5",
+        [
+            ("anthropic:claude-haiku-4-5", ("models.dev", "anthropic", "claude-haiku-4-5")),
+            ("azure:claude-haiku-4-5", ("models.dev", "azure", "claude-haiku-4-5")),
+            ("google_vertex:claude-haiku-4-5@20251001", ("models.dev", "google-vertex", "claude-haiku-4-5@20251001")),
+        ],
+    ),
+    (
+        "o3",
+        "openai/o3",
+        [
+            ("openai:o3", ("models.dev", "openai", "o3")),
+            ("openrouter:openai/o3", ("models.dev", "openrouter", "openai/o3")),
+        ],
+    ),
+    (
+        "kimi-k2.6",
+        "moonshotai/kimi-k2.6",
+        [
+            ("moonshotai:kimi-k2.6", ("models.dev", "moonshotai", "kimi-k2.6")),
+            ("openrouter:moonshotai/kimi-k2.6", ("models.dev", "openrouter", "moonshotai/kimi-k2.6")),
+        ],
+    ),
+    (
+        "glm-5.1",
+        "zhipuai/glm-5.1",
+        [
+            ("zai:glm-5.1", ("models.dev", "zai", "glm-5.1")),
+            ("openrouter:z-ai/glm-5.1", ("models.dev", "openrouter", "z-ai/glm-5.1")),
+        ],
+    ),
+    (
+        "deepseek-v4-flash",
+        "deepseek/deepseek-v4-flash",
+        [
+            ("deepseek:deepseek-v4-flash", ("models.dev", "deepseek", "deepseek-v4-flash")),
+            ("openrouter:deepseek/deepseek-v4-flash", ("models.dev", "openrouter", "deepseek/deepseek-v4-flash")),
+        ],
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def catalog() -> Catalog:
+    return Catalog(llmdb.packaged_path())
+
+
+@pytest.mark.parametrize(("name", "ident", "expected"), POPULAR, ids=[p[0] for p in POPULAR])
+def test_hosts_of_popular_models(
+    catalog: Catalog, raw: dict[str, Any], name: str, ident: str, expected: list[tuple[str, tuple[str, ...]]]
+) -> None:
+    found = catalog.hosts(name)
+    assert catalog.get(name).identity == ident
+    assert len({m.provider for m in found}) >= 2
+    assert all(m.identity == ident and not m.deprecated for m in found)
+    prices = [m.cost.input for m in found if m.cost is not None and m.cost.input is not None]
+    assert prices == sorted(prices)  # cheapest first; unpriced hosts last
+    by_spec = {m.spec: m for m in found}
+    for spec, where in expected:
+        model = by_spec[spec]
+        price, context = upstream(raw, where)
+        assert model.cost is not None and model.cost.input == pytest.approx(price), (spec, where)
+        assert model.limits.context == context, (spec, where)
+    assert [m.spec for m in catalog.models(same_as=name, order_by="cost")] == [m.spec for m in found]
+
+
+def test_deprecated_hosts_when_asked(catalog: Catalog) -> None:
+    """Anthropic's own claude-sonnet-4-5 is deprecated since 2026-11-30 (LiteLLM's date): left out unless asked."""
+    assert "anthropic:claude-sonnet-4-5" not in {m.spec for m in catalog.hosts("claude-sonnet-4-5")}
+    every = {m.spec: m for m in catalog.hosts("claude-sonnet-4-5", include_deprecated=True)}
+    assert every["anthropic:claude-sonnet-4-5"].status == "deprecated"
+
+
+def test_a_model_without_identity_is_its_own_host(catalog: Catalog) -> None:
+    spec = "groq:llama-3.3-70b-versatile"
+    assert catalog.get(spec).identity is None
+    assert [m.spec for m in catalog.hosts(spec)] == [spec]
+
+
+def test_benchmarks_reach_the_maker(catalog: Catalog) -> None:
+    model = catalog.get("anthropic:claude-sonnet-4-5")
+    assert model.benchmarks is not None and model.benchmarks.via == "openrouter:anthropic/claude-sonnet-4.5"
+    listed = catalog.get("openrouter:anthropic/claude-sonnet-4.5").benchmarks
+    assert listed is not None and listed.via is None and listed.coding == model.benchmarks.coding
+    provenance = catalog.explain("anthropic:claude-sonnet-4-5")
+    assert provenance["benchmarks.coding"].source == "enrich"
+
+
+def test_cheapest_good_enough_with_a_trace(catalog: Catalog) -> None:
+    chosen = catalog.select(require=["tools"], min_coding=60, order_by="cost")
+    model = chosen.model
+    assert model.benchmarks is not None and model.benchmarks.coding is not None and model.benchmarks.coding >= 60
+    cheaper = [
+        m
+        for m in catalog.models(require=["tools"], min_coding=60)
+        if m.cost is not None
+        and m.cost.input is not None
+        and model.cost is not None
+        and model.cost.input is not None
+        and m.cost.input < model.cost.input
+    ]
+    assert cheaper == []
+    (step,) = chosen.trace
+    assert step.rejected_by["coding >= 60"] > 1000  # why the others lost
+
+
+def test_cli_hosts() -> None:
+    run = subprocess.run(
+        [sys.executable, "-m", "llmdb", "hosts", "claude-sonnet-4.5"], capture_output=True, text=True, timeout=60
+    )
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    assert lines[0].split()[:3] == ["provider", "id", "context"]
+    assert any(line.split()[:2] == ["google_vertex", "claude-sonnet-4-5@20250929"] for line in lines)
+    assert lines[-1].endswith("anthropic/claude-sonnet-4.5 on 30 provider(s)")
+    as_json = subprocess.run(
+        [sys.executable, "-m", "llmdb", "hosts", "claude-sonnet-4.5", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert {m["identity"] for m in json.loads(as_json.stdout)} == {"anthropic/claude-sonnet-4.5"}
