@@ -113,6 +113,11 @@ def _parser() -> argparse.ArgumentParser:
                 action="store_true",
                 help="list where the upstreams disagree on a price or limit (the report goes to stderr)",
             )
+            p.add_argument(
+                "--quality",
+                action="store_true",
+                help="count the contradictions the rules resolved and list those left, by class",
+            )
         if name == "build":
             where = p.add_mutually_exclusive_group(required=True)
             where.add_argument("--output", metavar="FILE", help="write the snapshot to this file")
@@ -501,6 +506,15 @@ def _check(args: argparse.Namespace) -> int:
         if args.json:  # the list on stdout; what was compared (or that nothing could be) on stderr
             print(said.splitlines()[0], file=sys.stderr)
         print(msgspec.json.encode(found).decode() if args.json else said)
+    if catalog is not None and getattr(args, "quality", False):
+        from llmdbd.engine import consistency
+
+        left = consistency.quality(catalog.models)
+        resolved = consistency.resolved(catalog.report)
+        if args.json:
+            print(msgspec.json.encode({"resolved": resolved, "left": left}).decode())
+        else:
+            print(consistency.render(resolved, left))
     return 1 if catalog is None or catalog.report.errors else 0
 
 

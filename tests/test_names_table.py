@@ -16,8 +16,7 @@ from catalogs import LITELLM
 
 import llmdb
 from llmdb import Catalog
-from llmdb._names import fold
-from llmdb.contract import REGIONS, maker_of
+from llmdb.contract import REGIONS, fold, maker_of
 
 OPENROUTER = Path(__file__).resolve().parents[2] / "shared" / "upstream" / "openrouter" / "models.json"
 

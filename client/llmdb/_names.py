@@ -41,7 +41,7 @@ from llmdb._spec import (
     provider_id,
     provider_part,
 )
-from llmdb.contract.makers import FIRST_PARTY, REGIONS, maker_of
+from llmdb.contract.makers import FIRST_PARTY, REGIONS, fold, maker_of
 from llmdb.errors import AmbiguousModel, InvalidSpec, LLMDBError, ModelExcluded, ModelNotFound, UnknownProvider
 from llmdb.schema import Model
 
@@ -272,12 +272,6 @@ class Family(NamedTuple):
     spellings: dict[str, list[str]]
     latest: dict[str, str]
     snapshots: dict[str, list[str]]
-
-
-def fold(model_id: str) -> str:
-    """What the spelling rule ignores: case, dots or underscores for dashes (`Claude-3.5_Sonnet` →
-    `claude-3-5-sonnet`)."""
-    return model_id.casefold().replace(".", "-").replace("_", "-")
 
 
 _LATEST = "-latest"

@@ -17,6 +17,7 @@ from llmdb.schema import BuildIssue, BuildReport, Model, Provider, SourceInfo, m
 from llmdbd.engine.agree import agree
 from llmdbd.engine.cache import Entry, ModelCache, upstream_count
 from llmdbd.engine.catalog import BuiltCatalog, content_hash
+from llmdbd.engine.consistency import consistent, one_spelling
 from llmdbd.engine.enrich import enrich
 from llmdbd.engine.filters import Rules, apply_rules, exclude
 from llmdbd.engine.hosts import share_benchmarks
@@ -119,6 +120,13 @@ def _enrich(b: Build) -> None:
     enrich(b.merged.models, b.merged.model_sources, 0)
 
 
+def _consistency(b: Build) -> None:
+    upstream = {1 + i for i, s in enumerate(b.merged.sources) if s.kind == "upstream"}
+    found = consistent(b.merged.models, b.merged.model_sources, upstream)
+    b.merged.issues += found  # a model's own: remembered with it when cached
+    b.issues += found
+
+
 def _convert(b: Build) -> None:
     """Merged records become `Model`s and `Provider`s; reused models join them, new upstream-only ones are cached."""
     b.models = _models(b.merged.models, b.issues)
@@ -154,6 +162,7 @@ def _filters(b: Build) -> None:
 
 
 def _hosts(b: Build) -> None:
+    b.issues += one_spelling(b.models, b.model_sources)
     share_benchmarks(b.models, b.model_sources)
 
 
@@ -174,6 +183,7 @@ STAGES: tuple[tuple[str, Callable[[Build], None]], ...] = (
     ("agree", _agree),
     ("prices", _prices),
     ("enrich", _enrich),
+    ("consistency", _consistency),
     ("convert", _convert),
     ("filters", _filters),
     ("hosts", _hosts),

@@ -70,6 +70,11 @@ _EMBEDDING_ID = re.compile(r"embed|(?:^|[/._-])(?:bge|e5|gte)-|minilm|mpnet", re
 _RERANK_ID = re.compile(r"rerank", re.IGNORECASE)
 
 
+def embedding_id(model_id: str) -> bool:
+    """The id names an embedding model (`text-embedding-3-small`, `bge-m3`, `cohere/embed-v4.0`; not a reranker)."""
+    return _EMBEDDING_ID.search(model_id) is not None and _RERANK_ID.search(model_id) is None
+
+
 def base_id(model_id: str) -> str:
     """`gpt-4o-2024-08-06` → `gpt-4o`: the last path segment of `model_id` without version and date suffixes.
 

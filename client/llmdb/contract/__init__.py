@@ -74,7 +74,7 @@ if TYPE_CHECKING:
         replay,
         unflatten,
     )
-    from llmdb.contract.makers import FIRST_PARTY, MAKERS, REGIONS, maker_in, maker_of
+    from llmdb.contract.makers import FIRST_PARTY, MAKERS, REGIONS, fold, maker_in, maker_of
     from llmdb.contract.state import (
         Following,
         FollowStatus,
@@ -151,6 +151,7 @@ __all__ = [
     "field_changes",
     "flatten",
     "fleet_lines",
+    "fold",
     "header_crc",
     "iso",
     "issue_lines",

@@ -44,6 +44,12 @@ def _makers() -> list[tuple[re.Pattern[str], str]]:
     return [(re.compile(pattern, re.IGNORECASE), provider) for pattern, provider in MAKERS]
 
 
+def fold(model_id: str) -> str:
+    """One spelling of an id, for comparing ids: case, dots and underscores as dashes (`Claude-3.5_Sonnet` →
+    `claude-3-5-sonnet`). The name rules' `spelling` and llmdbd's duplicate check read ids through it."""
+    return model_id.casefold().replace(".", "-").replace("_", "-")
+
+
 def maker_of(model_id: str) -> str | None:
     """The first-party provider of a bare id's maker (`claude-3-5-haiku` → `anthropic`), or None."""
     for pattern, provider in _makers():

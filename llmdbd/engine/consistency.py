@@ -1,0 +1,177 @@
+"""Consistency stage: a model's fields must not contradict each other; where the upstreams make them, a rule
+decides which field wins (docs/merging.md, "Contradictions"). What no rule can decide is only reported
+(`quality`, for `llmdbd check --quality`).
+
+Rules on the merged records (`consistent`), each overriding an upstream's value with provenance kept (source 0,
+the upstream's value among what it overrode) and one warning:
+
+- `embedding`: an id that names an embedding model (`embed`, `bge-`, `e5-`, ...) read as a chat model is an
+  embedding model (LiteLLM files Vercel's `cohere/embed-v4.0` as chat);
+- `speech`: a chat model that outputs no text (audio or images only: TTS, music) is no chat model;
+- `parallel`: parallel tool calls on a model without tools are none;
+- `output`: an output limit above the context window is the context window (no request generates past it).
+
+And on the converted models (`one_spelling`): two ids of one provider that differ only in case, dots, dashes or
+underscores (`mistral:mistral-medium-3.5` / `mistral-medium-3-5`) are one model: the one with more fields set
+stays (then the one a higher source lists, then the first by id), the other becomes its alias.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import msgspec
+
+from llmdb.contract import fold
+from llmdb.schema import BuildIssue, BuildReport, Model
+from llmdbd.engine.enrich import embedding_id
+from llmdbd.engine.merge import FieldSource, ModelKey
+
+QUALITY = ("embedding_chat", "speech_chat", "parallel_without_tools", "output_above_context", "tier_above_context")
+"""The contradiction classes `quality` counts (the last is reported only: no rule decides it)."""
+
+
+def consistent(
+    models: dict[ModelKey, dict[str, Any]], sources: dict[ModelKey, dict[str, FieldSource]], upstream: set[int]
+) -> list[BuildIssue]:
+    """Apply the record rules in place to values the upstreams gave; a warning for each value changed."""
+    issues: list[BuildIssue] = []
+    for key, record in models.items():
+        fields = sources[key]
+        for path, value, why in _rules(key[1], record):
+            found = fields.get(path)
+            if found is not None and (found[1] or found[0] not in upstream):
+                continue  # a patch's or an override's word stands
+            *parents, last = path.split(".")
+            table = record
+            for part in parents:
+                table = table.setdefault(part, {})
+            old = table.get(last)
+            table[last] = value
+            fields[path] = (0, False, (*found[2], (found[0], old)) if found else ())
+            message = f"{path} {old!r} -> {value!r}: {why}"
+            issues.append(
+                BuildIssue(
+                    severity="warning", stage="consistency", message=message, provider=key[0], model=key[1], field=path
+                )
+            )
+    return issues
+
+
+def _rules(model_id: str, record: dict[str, Any]) -> list[tuple[str, Any, str]]:
+    """The (field, value, why) changes the record rules make to one record."""
+    changes: list[tuple[str, Any, str]] = []
+    capabilities = record.get("capabilities", {})
+    chat = capabilities.get("chat") is True
+    outputs = record.get("modalities", {}).get("output", ())
+    chat_mode = record.get("mode") == "chat"
+    if chat and embedding_id(model_id) and not set(outputs) - {"text", "embedding"}:
+        why = "the id names an embedding model"
+        changes += [("capabilities.chat", False, why), ("capabilities.embeddings", True, why)]
+        changes += [("mode", "embedding", why)] if chat_mode else []
+    elif chat and outputs and "text" not in outputs:
+        why = f"it outputs {'/'.join(outputs)}, no text"
+        changes.append(("capabilities.chat", False, why))
+        changes += [("mode", "image_generation" if "image" in outputs else "audio_speech", why)] if chat_mode else []
+    tools = capabilities.get("tools", {})
+    if tools.get("parallel") is True and tools.get("enabled") is not True:
+        changes.append(("capabilities.tools.parallel", False, "the model has no tools"))
+    limits = record.get("limits", {})
+    context, output = limits.get("context"), limits.get("output")
+    if isinstance(context, int) and isinstance(output, int) and output > context > 0:
+        changes.append(("limits.output", context, f"above the context window ({context})"))
+    return changes
+
+
+def one_spelling(models: dict[str, Model], sources: dict[ModelKey, dict[str, FieldSource]]) -> list[BuildIssue]:
+    """Merge each provider's spellings of one id (the module docstring) in place; a warning for each."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for spec, model in models.items():
+        groups.setdefault((model.provider, fold(model.id)), []).append(spec)
+    issues: list[BuildIssue] = []
+    for specs in groups.values():
+        if len(specs) < 2:
+            continue
+
+        def rank(spec: str) -> tuple[int, int, str]:
+            fields = sources.get((models[spec].provider, models[spec].id), {})
+            return (-len(fields), -max((f[0] for f in fields.values()), default=0), spec)
+
+        keep, *others = sorted(specs, key=rank)
+        model = models[keep]
+        aliases = [*model.aliases, *(models[o].id for o in others)]
+        names = [*model.names, *(n for o in others for n in models[o].names if n not in model.names)]
+        models[keep] = msgspec.structs.replace(model, aliases=tuple(dict.fromkeys(aliases)), names=tuple(names))
+        for other in others:
+            gone = models.pop(other)
+            sources.pop((gone.provider, gone.id), None)
+            issues.append(
+                BuildIssue(
+                    severity="warning",
+                    stage="consistency",
+                    message=f"{other} is {keep} spelled otherwise: one model, {gone.id!r} its alias",
+                    provider=gone.provider,
+                    model=gone.id,
+                )
+            )
+    return issues
+
+
+def quality(models: dict[str, Model]) -> dict[str, list[str]]:
+    """The specs of each contradiction class (`QUALITY`) still in the catalog, and of `duplicate_spelling`."""
+    found: dict[str, list[str]] = {name: [] for name in (*QUALITY, "duplicate_spelling")}
+    spellings: Counter[tuple[str, str]] = Counter((m.provider, fold(m.id)) for m in models.values())
+    for spec, m in sorted(models.items()):
+        cap, outputs, limits = m.capabilities, m.modalities.output, m.limits
+        checks = {
+            "embedding_chat": cap.chat and (cap.embeddings or (embedding_id(m.id) and m.mode == "chat")),
+            "speech_chat": cap.chat and bool(outputs) and "text" not in outputs,
+            "parallel_without_tools": cap.tools.parallel and not cap.tools.enabled,
+            "output_above_context": bool(limits.output and limits.context and limits.output > limits.context),
+            "tier_above_context": bool(
+                m.cost and limits.context and any(t.above >= limits.context for t in m.cost.tiers)
+            ),
+            "duplicate_spelling": spellings[(m.provider, fold(m.id))] > 1,
+        }
+        for name, hit in checks.items():
+            if hit:
+                found[name].append(spec)
+    return found
+
+
+RESOLVED = {
+    "capabilities.embeddings": "embedding_chat",
+    "capabilities.chat": "speech_chat",
+    "capabilities.tools.parallel": "parallel_without_tools",
+    "limits.output": "output_above_context",
+    None: "duplicate_spelling",
+}
+"""A consistency warning's field → the class its rule resolved (an embedding model's `chat` change counts once,
+under `capabilities.embeddings`)."""
+
+LEFT = {"tier_above_context": "no rule: a price tier above the context window (Bedrock's 1M-token beta for Claude)"}
+"""Why a class is only reported."""
+
+
+def resolved(report: BuildReport) -> dict[str, int]:
+    """How many models each rule changed in the build `report` describes, by class."""
+    models: dict[str, set[tuple[str | None, str | None]]] = {name: set() for name in RESOLVED.values()}
+    embedding = {(i.provider, i.model) for i in report.issues if i.field == "capabilities.embeddings"}
+    for issue in report.issues:
+        name = RESOLVED.get(issue.field) if issue.stage == "consistency" else None
+        key = (issue.provider, issue.model)
+        if name is not None and not (name == "speech_chat" and key in embedding):
+            models[name].add(key)
+    return {name: len(keys) for name, keys in models.items()}
+
+
+def render(resolved: dict[str, int], left: dict[str, list[str]]) -> str:
+    """`llmdbd check --quality` as text: each class, what the rules resolved and what is left."""
+    lines = ["class                    resolved  left"]
+    for name in (*QUALITY, "duplicate_spelling"):
+        specs = left.get(name, [])
+        shown = ", ".join(specs[:3]) + (" ..." if len(specs) > 3 else "")
+        why = f"  ({LEFT[name]})" if name in LEFT and specs else ""
+        lines.append(f"{name:<24} {resolved.get(name, 0):>8}  {len(specs):>4}  {shown}{why}".rstrip())
+    return "\n".join(lines)
