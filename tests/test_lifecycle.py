@@ -3,6 +3,7 @@ retirement date retired, on the day the reading process asks; the packaged catal
 
 from __future__ import annotations
 
+import datetime
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -90,3 +91,33 @@ def test_the_card_says_since_when() -> None:
     assert out.returncode == 0, out.stderr
     assert "status           deprecated" in out.stdout
     assert "lifecycle        deprecated since 2025-04-30" in out.stdout
+
+
+def test_at_another_day(day: list[str]) -> None:
+    """`at=` answers the lifecycle on another day than today: the same file, no clock moved."""
+    catalog = Catalog(llmdb.packaged_path())
+    spec = "anthropic:claude-sonnet-4-5"  # deprecated 2026-11-30
+    assert catalog.resolve(spec).status == "deprecated"
+    assert catalog.resolve(spec, at="2026-11-29").status == "active"
+    assert catalog.resolve(spec, at=datetime.date(2026, 11, 30)).status == "deprecated"
+    assert spec in {m.spec for m in catalog.models(provider="anthropic", at="2026-06-01")}
+    assert spec not in {m.spec for m in catalog.models(provider="anthropic")}
+    assert len(catalog.models(at="2025-01-01")) > len(catalog.models()) > len(catalog.models(at="2030-01-01"))
+    chosen = catalog.select(scope="anthropic", like=spec, order_by="release_date", at="2026-06-01")
+    assert chosen.model.status == "active"
+    assert catalog.get(spec).status == "deprecated"  # at= asked nothing of today's answers
+    for bad in ("yesterday", "2026-13-01", 20261201):
+        with pytest.raises(llmdb.InvalidQuery, match="expected a date"):
+            catalog.models(at=bad)  # type: ignore[arg-type]
+
+
+def test_at_on_the_command_line() -> None:
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "llmdb", *args], capture_output=True, text=True, timeout=60)
+
+    assert "status           active" in run("get", "anthropic:claude-sonnet-4-5", "--at", "2026-06-01").stdout
+    assert "status           deprecated" in run("get", "anthropic:claude-sonnet-4-5").stdout
+    listed = run("list", "--provider", "anthropic", "--at", "2026-06-01").stdout
+    assert "anthropic:claude-sonnet-4-5 " in listed
+    bad = run("list", "--at", "tomorrow")
+    assert bad.returncode == 2 and "expected a date" in bad.stderr and "Traceback" not in bad.stderr

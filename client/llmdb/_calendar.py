@@ -5,16 +5,33 @@ retired, on the day the reading process asks, not the day the catalog was built 
 
 from __future__ import annotations
 
+import datetime
 import time
 
 import msgspec
 
+from llmdb.errors import InvalidQuery
 from llmdb.schema import Model
 
 
 def today() -> str:
     """Today's date in UTC, ISO (`2026-12-07`): what lifecycle dates are compared with."""
     return time.strftime("%Y-%m-%d", time.gmtime())
+
+
+def day_of(at: str | datetime.date | None) -> str:
+    """The day `at=` asks about, ISO (`2025-06-01`, or a `date`/`datetime`: its date); today for None.
+    `InvalidQuery` for anything else."""
+    if at is None:
+        return today()
+    if isinstance(at, datetime.date):
+        return at.isoformat()[:10]
+    try:
+        if isinstance(at, str) and len(at) == 10:
+            return datetime.date.fromisoformat(at).isoformat()
+    except ValueError:
+        pass
+    raise InvalidQuery(f"at={at!r}: expected a date (YYYY-MM-DD)")
 
 
 def status_on(model: Model, day: str) -> str:

@@ -7,6 +7,7 @@ module that answers it (`_models`, `_cost`, `_history`, `_compare`, `_info`).
 
 from __future__ import annotations
 
+import datetime
 import functools
 import os
 import threading
@@ -180,12 +181,20 @@ class Catalog:
         except ModelNotFound:
             return None
 
-    def resolve(self, spec: str | tuple[str, str], *, scope: str | Sequence[str] | None = None) -> Model:
-        """Like `get`, also accepting a (provider, model id) tuple, and a bare id limited to `scope`."""
+    def resolve(
+        self,
+        spec: str | tuple[str, str],
+        *,
+        scope: str | Sequence[str] | None = None,
+        at: str | datetime.date | None = None,
+    ) -> Model:
+        """Like `get`, also accepting a (provider, model id) tuple, a bare id limited to `scope`, and `at=` a day
+        (`2026-01-01`): the model's status as of that day, not today."""
         snap = self.handle.current()
         if isinstance(spec, tuple):
             spec = f"{provider_of(snap, spec[0])}:{spec[1]}"
-        return _calendar.as_of(self.resolver.model(snap, spec, scope_of(snap, scope)))
+        day = _calendar.day_of(at) if at is not None else None
+        return _calendar.as_of(self.resolver.model(snap, spec, scope_of(snap, scope)), day)
 
     def resolve_name(self, name: str, *, scope: str | Sequence[str] | None = None) -> Resolved:
         """(spec, rule) for a name: which model it stands for and which rule found it (`llmdb resolve`)."""

@@ -40,11 +40,12 @@ def _filter_args(args: argparse.Namespace) -> dict[str, Any]:
         "forbid": args.forbid,
         "order_by": args.order_by,
         "include_deprecated": args.include_deprecated,
+        "at": args.at,
     }
 
 
 def get(catalog: Catalog, args: argparse.Namespace) -> str:
-    model = catalog.get(args.spec)
+    model = catalog.resolve(args.spec, at=args.at) if args.at else catalog.get(args.spec)
     if args.json:
         return _render.to_json(model)
     return _render.model_card(model, catalog.snapshot.denied.get(model.spec))
@@ -67,7 +68,7 @@ def list_models(catalog: Catalog, args: argparse.Namespace) -> str:
 def hosts(catalog: Catalog, args: argparse.Namespace) -> str:
     model = catalog.get(args.name)
     order = None if args.order_by == "spec" else args.order_by
-    found = catalog.hosts(args.name, include_deprecated=args.include_deprecated, order_by=order)
+    found = catalog.hosts(args.name, include_deprecated=args.include_deprecated, order_by=order, at=args.at)
     if args.json:
         return _render.to_json(list(found))
     who = f"{model.identity} on {len({m.provider for m in found})} provider(s)" if model.identity else model.spec

@@ -3,6 +3,7 @@ records are decoded when read. Answers are remembered per mapping (`Answers`).""
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, NamedTuple, overload
 
@@ -39,12 +40,13 @@ def models(
     same_as: str | None = None,
     include_deprecated: bool = False,
     order_by: str | None = None,
+    at: str | datetime.date | None = None,
 ) -> ModelList:
     """Allowed models matching every condition (`mode`: any of these, e.g. `embedding`; `min_intelligence=`,
     `min_coding=`, `min_agentic=`: a benchmark index at least this, `Model.benchmarks`; `same_as=`: the model
-    that name stands for on every host, `Model.identity`); ordered by spec unless `order_by` is cost, context,
-    release_date (newest first) or intelligence, coding, agentic (highest first, unmeasured last). Filters run on
-    precomputed bitsets and columns: only results are decoded."""
+    that name stands for on every host, `Model.identity`; `at=`: lifecycle as of that day, not today); ordered by
+    spec unless `order_by` is cost, context, release_date (newest first) or intelligence, coding, agentic (highest
+    first, unmeasured last). Filters run on precomputed bitsets and columns: only results are decoded."""
     limits = Limits(min_context, min_output, max_input_cost, max_output_cost, min_intelligence, min_coding, min_agentic)
     check_limits(**limits._asdict())
     snap = catalog.handle.current()
@@ -63,16 +65,23 @@ def models(
         limits,
         include_deprecated,
         order_by,
-        _calendar.today(),
+        _calendar.day_of(at),
         same,
     )
     return catalog.answers.answer(snap, query)
 
 
-def hosts(catalog: Catalog, name: str, *, include_deprecated: bool = False, order_by: str | None = "cost") -> ModelList:
+def hosts(
+    catalog: Catalog,
+    name: str,
+    *,
+    include_deprecated: bool = False,
+    order_by: str | None = "cost",
+    at: str | datetime.date | None = None,
+) -> ModelList:
     """Every allowed model that is the one `name` stands for, on every provider that offers it (its maker's
     snapshots too), cheapest first: `models(same_as=name)`. A model without an identity is its own only host."""
-    return models(catalog, same_as=name, include_deprecated=include_deprecated, order_by=order_by)
+    return models(catalog, same_as=name, include_deprecated=include_deprecated, order_by=order_by, at=at)
 
 
 def select(
@@ -95,6 +104,7 @@ def select(
     min_coding: float | None = None,
     min_agentic: float | None = None,
     include_deprecated: bool = False,
+    at: str | datetime.date | None = None,
 ) -> _query.Selection:
     """The first allowed model meeting the requirements from: the `prefer` providers in order, then the
     family of `like`, then any model (in `scope`). Newest first within a step unless `order_by` says
@@ -107,6 +117,7 @@ def select(
     )._asdict()
     check_limits(**limits)
     needs = _query.requirements(require, forbid)
+    day = _calendar.day_of(at)
 
     def choose(snap: Snapshot) -> _query.Selection:
         like_model = catalog.resolver.model(snap, like, exact_first=True) if like is not None else None
@@ -119,6 +130,7 @@ def select(
             order_by=order_by,
             filters=_query.filter_bits(snap, input=input, output=output, mode=mode, **limits),
             include_deprecated=include_deprecated,
+            day=day,
         )
 
     return catalog.handle.attempt(choose)[1]

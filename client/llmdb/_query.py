@@ -243,12 +243,13 @@ def select(
     order_by: str | None,
     filters: Sequence[tuple[str, int]] = (),
     include_deprecated: bool = False,
+    day: str | None = None,
 ) -> Selection:
     """Walk the fallback steps (preferred providers, `like`'s family, any model) and take the first match;
     `filters` (from `filter_bits`) must hold at every step, as `needs` must. Never a retired model, and a
-    deprecated one only with `include_deprecated`, as of today (`_calendar`)."""
+    deprecated one only with `include_deprecated`, as of `day` (default today: `_calendar`)."""
     trace: list[TraceStep] = []
-    day = _calendar.today()
+    day = day or _calendar.today()
     base = mask(snap, providers=scope, include_deprecated=include_deprecated, day=day, include_retired=False)
     checks = [(label, bits, True) for label, bits in filters]
     checks += [(("" if wanted else "not ") + key, feature_bits(snap, key), wanted) for key, wanted in needs]

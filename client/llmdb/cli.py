@@ -187,6 +187,7 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("get", parents=[common], help="one model")
     p.add_argument("spec", help="provider:model, model@provider, provider/model, a LiteLLM name or a bare id")
+    _at(p)
     p.set_defaults(run=_commands.get)
 
     p = sub.add_parser("resolve", parents=[common], help="the spec a name stands for, and the rule that found it")
@@ -204,6 +205,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("name", help="any name `get` accepts")
     p.add_argument("--include-deprecated", action="store_true", default=False, help="also deprecated and retired")
     p.add_argument("--order-by", default="cost", choices=["spec", "cost", "context", "release_date"])
+    _at(p)
     p.set_defaults(run=_commands.hosts)
 
     p = sub.add_parser("select", parents=[common], help="the best model for requirements, with a trace")
@@ -291,6 +293,13 @@ def _filters(p: argparse.ArgumentParser) -> None:
     for index in ("intelligence", "coding", "agentic"):
         p.add_argument(f"--min-{index}", type=_amount, metavar="INDEX", help=f"{index} index at least (0-100)")
     p.add_argument("--include-deprecated", action="store_true")
+    _at(p)
+
+
+def _at(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--at", metavar="DATE", default=None, help="lifecycle (deprecated, retired) as of this day, not today"
+    )
 
 
 def _csv(text: str) -> list[str]:
