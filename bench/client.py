@@ -130,6 +130,32 @@ def cold_models(rounds: int = 5) -> tuple[float, float, float, int]:
     return statistics.median(colds), statistics.median(warms), statistics.median(scans), found
 
 
+def hosts_and_benchmarks(rounds: int = 5) -> dict[str, float]:
+    """`hosts(name)` and `select(require tools, min_coding=60, order_by=cost)`, each cold (the first question in a
+    just-opened catalog) and warm (asked again), ms."""
+
+    def hosts(catalog: Catalog) -> object:
+        return list(catalog.hosts("claude-sonnet-4-5"))  # every host's record read, as a caller showing them does
+
+    def cheapest(catalog: Catalog) -> object:
+        return catalog.select(require=["tools"], min_coding=60, order_by="cost")
+
+    times: dict[str, list[float]] = {}
+    for name, ask in (
+        ("hosts(claude-sonnet-4-5)", hosts),
+        ("select(require tools, min_coding=60, order_by=cost)", cheapest),
+    ):
+        for _ in range(rounds):
+            catalog = Catalog(llmdb.packaged_path())
+            catalog.snapshot  # noqa: B018  (open and verify outside the timing)
+            for when in ("cold", "warm"):
+                begin = time.perf_counter()
+                ask(catalog)
+                times.setdefault(f"{name}, {when} (ms)", []).append((time.perf_counter() - begin) * 1e3)
+            catalog.close()
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
 PUBLISHES = """
 import gc, json, os, shutil, sys, tempfile, llmdb
 def rss():
@@ -187,6 +213,7 @@ def run() -> dict[str, float]:
     results[f"models(require tools+json_schema), {found} results, cold (ms)"] = cold
     results["models(require tools+json_schema), warm (ms)"] = warm
     results["list comprehension decoding every record, keeping tools+json_schema (ms)"] = scan
+    results.update(hosts_and_benchmarks())
     sizes = publishes()
     results["reader RSS before any publish (MiB)"] = sizes[0]
     results["reader RSS growth at the first publish (MiB)"] = sizes[1] - sizes[0]

@@ -223,7 +223,9 @@ def test_spaces_and_case_still_find_the_model(name: str) -> None:
 
 
 def test_resolve_names_the_case_rule_and_a_near_miss_suggests_ignoring_case() -> None:
-    assert run("resolve", "GPT-4O").stdout.strip() == "openai:gpt-4o  (case)"
+    assert run("resolve", "GPT-4O").stdout.strip() == "openai:gpt-4o  (spelling)"  # a maker's id: its own rule
+    upper = run("resolve", "US.ANTHROPIC.CLAUDE-3-5-SONNET-20241022-V2:0").stdout.strip()
+    assert upper == "amazon_bedrock:us.anthropic.claude-3-5-sonnet-20241022-v2:0  (case)"
     assert run("resolve", "gpt-4o").stdout.strip() == "openai:gpt-4o  (maker)"  # the exact name: no fallback
     miss = run("get", "GPT-4OO")
     assert miss.returncode == 1 and "did you mean 'gpt-4o'" in one_line_error(miss)

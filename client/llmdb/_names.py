@@ -284,8 +284,11 @@ def family_of(snap: Snapshot, pid: str) -> Family:
     spellings: dict[str, list[str]] = {}
     latest: dict[str, str] = {}
     dated: dict[str, list[tuple[str, str, str]]] = {}
+    hidden = snap.hidden
     for ordinal in range(start, end):
         spec = snap.spec_at(ordinal)
+        if spec in hidden:  # a profile's exclusion is no model to resolve to
+            continue
         model_id = spec.split(":", 1)[1]
         key = fold(model_id)
         spellings.setdefault(key, []).append(spec)
