@@ -295,3 +295,15 @@ def test_cli_hosts() -> None:
         timeout=60,
     )
     assert {m["identity"] for m in json.loads(as_json.stdout)} == {"anthropic/claude-sonnet-4.5"}
+
+
+def test_compare_across_hosts() -> None:
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "llmdb", *args], capture_output=True, text=True, timeout=60)
+
+    cheapest = [m.spec for m in llmdb.hosts("claude-sonnet-4.5")[:3]]
+    out = run("compare", "claude-sonnet-4.5", "--hosts", "3", "--json")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["specs"] == cheapest
+    two = run("compare", "gpt-4o", "o3", "--hosts")
+    assert two.returncode == 2 and "takes one model name" in two.stderr and "Traceback" not in two.stderr

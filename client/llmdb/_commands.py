@@ -12,7 +12,7 @@ import msgspec
 
 from llmdb import _models, _render, contract
 from llmdb._catalog import Catalog, default_path
-from llmdb.errors import InvalidUsage, SnapshotError
+from llmdb.errors import InvalidQuery, InvalidUsage, SnapshotError
 
 UNIT_OPTIONS = (
     ("images", int, "images generated"),
@@ -216,7 +216,12 @@ def history(catalog: Catalog, args: argparse.Namespace) -> str:
 
 
 def compare(catalog: Catalog, args: argparse.Namespace) -> str:
-    found = catalog.compare(*args.specs)
+    specs = args.specs
+    if args.hosts is not None:  # one model across its cheapest hosts
+        if len(specs) != 1:
+            raise InvalidQuery("compare --hosts takes one model name")
+        specs = [m.spec for m in catalog.hosts(specs[0])[: args.hosts]]
+    found = catalog.compare(*specs)
     compared = len(found.fields)
     if args.differences:
         found = found.differences()

@@ -254,6 +254,9 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("compare", parents=[common], help="models side by side: limits, prices, features, lifecycle")
     p.add_argument("specs", nargs="+", metavar="SPEC")
     p.add_argument("--differences", action="store_true", help="only the fields whose values differ")
+    p.add_argument(
+        "--hosts", type=_count, nargs="?", const=4, metavar="N", help="one model on its N cheapest hosts (default 4)"
+    )
     p.set_defaults(run=_commands.compare)
 
     p = sub.add_parser("changes", parents=[common], help="what changed across the catalog since a date")
