@@ -21,7 +21,7 @@ import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import msgspec
 
@@ -375,7 +375,7 @@ def _by_upstream(given: list[str], flag: str) -> dict[str, str | None]:
 
 
 def _print_report(args: argparse.Namespace, report: BuildReport) -> None:
-    out = sys.stderr if getattr(args, "conflicts", False) else sys.stdout
+    out = sys.stderr if getattr(args, "conflicts", False) or getattr(args, "quality", False) else sys.stdout
     print(msgspec.json.encode(report).decode() if args.json else render(report), file=out)
 
 
@@ -498,24 +498,30 @@ def _check(args: argparse.Namespace) -> int:
     catalog = _built(args)
     for line in _held(args):
         print(line, file=sys.stderr if args.json else sys.stdout)
-    if catalog is not None and args.conflicts:
+    if catalog is None:
+        return 1
+    out: dict[str, Any] = {}  # with --json: one object on stdout
+    if args.conflicts:
         from llmdbd.engine import conflicts
 
         found = conflicts.conflicts(catalog)
         said = conflicts.render(found, catalog)
         if args.json:  # the list on stdout; what was compared (or that nothing could be) on stderr
             print(said.splitlines()[0], file=sys.stderr)
-        print(msgspec.json.encode(found).decode() if args.json else said)
-    if catalog is not None and getattr(args, "quality", False):
+            out["conflicts"] = found
+        else:
+            print(said)
+    if args.quality:
         from llmdbd.engine import consistency
 
-        left = consistency.quality(catalog.models)
-        resolved = consistency.resolved(catalog.report)
+        resolved, left = consistency.resolved(catalog.report), consistency.quality(catalog.models)
         if args.json:
-            print(msgspec.json.encode({"resolved": resolved, "left": left}).decode())
+            out |= {"resolved": resolved, "left": left}
         else:
             print(consistency.render(resolved, left))
-    return 1 if catalog is None or catalog.report.errors else 0
+    if out:  # `--conflicts --json` alone: the list, as before
+        print(msgspec.json.encode(out if args.quality else out["conflicts"]).decode())
+    return 1 if catalog.report.errors else 0
 
 
 if __name__ == "__main__":

@@ -93,6 +93,22 @@ def test_a_patch_value_stands() -> None:
     assert patched.models["acme:acme-embed-1"].limits.output == 200  # the operator's word
 
 
+def test_a_mode_enrich_derived_follows_the_rule() -> None:
+    layer = Layer(
+        info=SourceInfo(name="up", kind="upstream"),
+        fragments=[
+            Fragment(
+                provider="acme",
+                model="acme-tts-1",
+                data={"capabilities": {"chat": True}, "modalities": {"input": ["text"], "output": ["audio"]}},
+                full=True,
+            )
+        ],
+    )
+    model = build([layer]).models["acme:acme-tts-1"]
+    assert (model.capabilities.chat, model.mode) == (False, "audio_speech")
+
+
 def test_check_quality_cli(tmp_path: Path) -> None:
     command = [
         sys.executable,
@@ -110,7 +126,7 @@ def test_check_quality_cli(tmp_path: Path) -> None:
     ]
     run = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
-    found = json.loads(run.stdout.splitlines()[-1])
+    found = json.loads(run.stdout)  # one object: the report went to stderr
     assert found["resolved"]["embedding_chat"] == 4 and found["left"]["embedding_chat"] == []
     assert set(found["left"]) == {
         "embedding_chat",

@@ -89,10 +89,10 @@ def test_identities_against_models_dev_base_models(both_catalog: BuiltCatalog) -
 def test_counts_on_the_shared_files(both_catalog: BuiltCatalog) -> None:
     identities = Counter(m.identity for m in both_catalog.models.values())
     without = identities.pop(None)
-    assert (len(both_catalog.models), without, len(identities)) == (9227, 2657, 1295)
+    assert (len(both_catalog.models), without, len(identities)) == (9206, 2646, 1295)
     assert sum(1 for n in identities.values() if n > 1) == 607
     shared = [m for m in both_catalog.models.values() if m.benchmarks is not None and m.benchmarks.via]
-    assert len(shared) == 2213
+    assert len(shared) == 2211
     for model in shared:
         source = both_catalog.models[model.benchmarks.via]  # type: ignore[union-attr]
         assert source.identity == model.identity and source.benchmarks is not None
@@ -307,3 +307,15 @@ def test_compare_across_hosts() -> None:
     assert json.loads(out.stdout)["specs"] == cheapest
     two = run("compare", "gpt-4o", "o3", "--hosts")
     assert two.returncode == 2 and "takes one model name" in two.stderr and "Traceback" not in two.stderr
+
+
+def test_compare_hosts_of_a_model_with_none_active() -> None:
+    spec = next(m.spec for m in llmdb.models(include_deprecated=True) if m.deprecated and m.identity is None)
+    out = subprocess.run(
+        [sys.executable, "-m", "llmdb", "compare", spec, "--hosts"], capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 2 and "no active host of" in out.stderr and "Traceback" not in out.stderr
+    zero = subprocess.run(
+        [sys.executable, "-m", "llmdb", "compare", "gpt-4o", "--hosts", "0"], capture_output=True, text=True, timeout=60
+    )
+    assert zero.returncode == 2 and "expected a whole number >= 1" in zero.stderr

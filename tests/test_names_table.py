@@ -196,3 +196,24 @@ def test_ten_thousand_names(catalog: Catalog) -> None:
         "snapshot": 76,
     }, rules
     assert dict(errors) == {"ModelNotFound": 1279, "AmbiguousModel": 536, "UnknownProvider": 327}, errors
+
+
+def test_an_excluded_spec_is_excluded_not_a_sibling(tmp_path: Path) -> None:
+    """A spec an exclude removed raises `ModelExcluded` in every provider form: no dated sibling or other spelling
+    stands in for it."""
+    import subprocess
+    import sys
+
+    patches = tmp_path / "patches.d"
+    patches.mkdir()
+    (patches / "x.json").write_text(json.dumps({"provider": {"id": "openai"}, "exclude": ["gpt-4o"]}))
+    out = tmp_path / "c.llmdb"
+    api = OPENROUTER.parents[1] / "models.dev" / "api.json"
+    command = [sys.executable, "-m", "llmdbd", "build", "--upstream", str(api), "--patches", str(patches)]
+    done = subprocess.run([*command, "--output", str(out)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    catalog = Catalog(out)
+    for name in ("openai:gpt-4o", "gpt-4o@openai", "openai/gpt-4o"):
+        with pytest.raises(llmdb.ModelExcluded):
+            catalog.get(name)
+    assert catalog.get("openai:gpt-4o-2024-11-20").spec == "openai:gpt-4o-2024-11-20"

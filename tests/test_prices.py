@@ -131,6 +131,21 @@ def test_a_patch_zero_is_its_word() -> None:
     assert built.models["acme:n"].cost is None  # the upstream's 0 alone: unknown
 
 
+def test_a_free_model_keeps_every_zero_and_a_patched_price_is_no_free() -> None:
+    local = build([layer("up", "upstream", "ollama", "m", {"input": 0, "output": 0, "cache_read": 0.1})])
+    kept = local.models["ollama:m"].cost
+    assert kept is not None and (kept.input, kept.output) == (0, 0)  # local: its zeros stand, all of them
+    built = build(
+        [
+            layer("low", "upstream", "acme", "m", {"input": 3.0, "output": 15.0}),
+            layer("high", "upstream", "acme", "m", {"input": 0, "output": 0}),
+            layer("patch:p.json", "patch", "acme", "m", {"output": 15.0}),
+        ]
+    )
+    cost = built.models["acme:m"].cost
+    assert cost is not None and (cost.input, cost.output) == (3.0, 15.0)  # a positive patch price says no "free"
+
+
 def test_cost_and_order_by_on_the_packaged_catalog() -> None:
     with pytest.raises(llmdb.PriceUnknown):
         llmdb.cost("gitlab:duo-chat-gpt-5-1", input_tokens=1000, output_tokens=100)

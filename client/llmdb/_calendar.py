@@ -24,6 +24,8 @@ def day_of(at: str | datetime.date | None) -> str:
     `InvalidQuery` for anything else."""
     if at is None:
         return today()
+    if isinstance(at, datetime.datetime) and at.tzinfo is not None:
+        return at.astimezone(datetime.UTC).date().isoformat()  # the calendar is UTC
     if isinstance(at, datetime.date):
         return at.isoformat()[:10]
     try:

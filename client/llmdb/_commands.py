@@ -221,6 +221,10 @@ def compare(catalog: Catalog, args: argparse.Namespace) -> str:
         if len(specs) != 1:
             raise InvalidQuery("compare --hosts takes one model name")
         specs = [m.spec for m in catalog.hosts(specs[0])[: args.hosts]]
+        if not specs:
+            raise InvalidQuery(
+                f"no active host of {args.specs[0]!r}; `llmdb hosts NAME --include-deprecated` lists them"
+            )
     found = catalog.compare(*specs)
     compared = len(found.fields)
     if args.differences:

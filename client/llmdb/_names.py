@@ -99,8 +99,10 @@ class Resolver:
         bare = self._bare
         if bare is None or bare[0] is not snap:
             index: dict[str, list[str]] = {}
+            hidden = snap.hidden  # a profile's exclusions are no candidates
             for spec in snap.specs:
-                index.setdefault(spec.split(":", 1)[1], []).append(spec)
+                if spec not in hidden:
+                    index.setdefault(spec.split(":", 1)[1], []).append(spec)
             for alias, spec in snap.model_aliases.items():
                 _, colon, alias_id = alias.partition(":")
                 if colon:  # an alias spec (`openai:gpt4o`); anything else is no name a bare id could be
@@ -226,6 +228,8 @@ def _by_rules(
         alias = snap.model_alias(f"{own}:{text}")
         if alias is not None:
             return Resolved(alias, "maker")
+        if f"{own}:{text}" in snap.excluded or f"{own}:{text}" in snap.hidden:
+            continue  # excluded: no sibling stands in for it
         found = _in_family(snap, own, text, family)
         if found is not None:
             return found
@@ -234,7 +238,10 @@ def _by_rules(
         return Resolved(named, "litellm")
     failure: Exception | None = None
     for pid, model_id in provider_forms(text, snap.provider_alias_map):
-        found = _in_provider(snap, pid, model_id) or _in_family(snap, pid, model_id, family)
+        found = _in_provider(snap, pid, model_id)
+        spec = f"{pid}:{model_id}"
+        if found is None and spec not in snap.excluded and spec not in snap.hidden:  # else `_missing` says why
+            found = _in_family(snap, pid, model_id, family)
         if found is not None:
             return found
         if failure is None:

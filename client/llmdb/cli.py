@@ -151,6 +151,14 @@ def version() -> str:
         return __version__
 
 
+def _positive(text: str) -> int:
+    """An argument that is a whole number >= 1."""
+    value = _count(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, not {text!r}")
+    return value
+
+
 def _count(text: str) -> int:
     """An argument that is a whole number >= 0."""
     try:
@@ -255,7 +263,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("specs", nargs="+", metavar="SPEC")
     p.add_argument("--differences", action="store_true", help="only the fields whose values differ")
     p.add_argument(
-        "--hosts", type=_count, nargs="?", const=4, metavar="N", help="one model on its N cheapest hosts (default 4)"
+        "--hosts", type=_positive, nargs="?", const=4, metavar="N", help="one model on its N cheapest hosts (default 4)"
     )
     p.set_defaults(run=_commands.compare)
 

@@ -162,7 +162,7 @@ def _filters(b: Build) -> None:
 
 
 def _hosts(b: Build) -> None:
-    b.issues += one_spelling(b.models, b.model_sources)
+    b.issues += one_spelling(b.models, b.model_sources, b.denied)
     share_benchmarks(b.models, b.model_sources)
 
 

@@ -30,6 +30,7 @@ from llmdbd.engine.merge import FieldSource, ModelKey
 
 QUALITY = ("embedding_chat", "speech_chat", "parallel_without_tools", "output_above_context", "tier_above_context")
 """The contradiction classes `quality` counts (the last is reported only: no rule decides it)."""
+SPELLING = "duplicate_spelling"
 
 
 def consistent(
@@ -39,10 +40,10 @@ def consistent(
     issues: list[BuildIssue] = []
     for key, record in models.items():
         fields = sources[key]
-        for path, value, why in _rules(key[1], record):
+        for name, path, value, why in _rules(key[1], record):
             found = fields.get(path)
-            if found is not None and (found[1] or found[0] not in upstream):
-                continue  # a patch's or an override's word stands
+            if found is not None and (found[1] or found[0] not in {0, *upstream}):
+                continue  # a patch's or an override's word stands (a value enrich derived is read like an upstream's)
             *parents, last = path.split(".")
             table = record
             for part in parents:
@@ -50,7 +51,7 @@ def consistent(
             old = table.get(last)
             table[last] = value
             fields[path] = (0, False, (*found[2], (found[0], old)) if found else ())
-            message = f"{path} {old!r} -> {value!r}: {why}"
+            message = f"{name}: {path} {old!r} -> {value!r}: {why}"
             issues.append(
                 BuildIssue(
                     severity="warning", stage="consistency", message=message, provider=key[0], model=key[1], field=path
@@ -59,33 +60,38 @@ def consistent(
     return issues
 
 
-def _rules(model_id: str, record: dict[str, Any]) -> list[tuple[str, Any, str]]:
-    """The (field, value, why) changes the record rules make to one record."""
-    changes: list[tuple[str, Any, str]] = []
+def _rules(model_id: str, record: dict[str, Any]) -> list[tuple[str, str, Any, str]]:
+    """The (class, field, value, why) changes the record rules make to one record."""
+    changes: list[tuple[str, str, Any, str]] = []
     capabilities = record.get("capabilities", {})
     chat = capabilities.get("chat") is True
     outputs = record.get("modalities", {}).get("output", ())
     chat_mode = record.get("mode") == "chat"
     if chat and embedding_id(model_id) and not set(outputs) - {"text", "embedding"}:
-        why = "the id names an embedding model"
-        changes += [("capabilities.chat", False, why), ("capabilities.embeddings", True, why)]
-        changes += [("mode", "embedding", why)] if chat_mode else []
+        why, name = "the id names an embedding model", "embedding_chat"
+        changes += [(name, "capabilities.chat", False, why), (name, "capabilities.embeddings", True, why)]
+        changes += [(name, "mode", "embedding", why)] if chat_mode else []
     elif chat and outputs and "text" not in outputs:
-        why = f"it outputs {'/'.join(outputs)}, no text"
-        changes.append(("capabilities.chat", False, why))
-        changes += [("mode", "image_generation" if "image" in outputs else "audio_speech", why)] if chat_mode else []
+        why, name = f"it outputs {'/'.join(outputs)}, no text", "speech_chat"
+        changes.append((name, "capabilities.chat", False, why))
+        mode = "image_generation" if "image" in outputs else "audio_speech"
+        changes += [(name, "mode", mode, why)] if chat_mode else []
     tools = capabilities.get("tools", {})
     if tools.get("parallel") is True and tools.get("enabled") is not True:
-        changes.append(("capabilities.tools.parallel", False, "the model has no tools"))
+        changes.append(("parallel_without_tools", "capabilities.tools.parallel", False, "the model has no tools"))
     limits = record.get("limits", {})
     context, output = limits.get("context"), limits.get("output")
     if isinstance(context, int) and isinstance(output, int) and output > context > 0:
-        changes.append(("limits.output", context, f"above the context window ({context})"))
+        why = f"above the context window ({context})"
+        changes.append(("output_above_context", "limits.output", context, why))
     return changes
 
 
-def one_spelling(models: dict[str, Model], sources: dict[ModelKey, dict[str, FieldSource]]) -> list[BuildIssue]:
-    """Merge each provider's spellings of one id (the module docstring) in place; a warning for each."""
+def one_spelling(
+    models: dict[str, Model], sources: dict[ModelKey, dict[str, FieldSource]], denied: dict[str, str]
+) -> list[BuildIssue]:
+    """Merge each provider's spellings of one id (the module docstring) in place, an allowed one kept before a
+    denied one; a warning for each."""
     groups: dict[tuple[str, str], list[str]] = {}
     for spec, model in models.items():
         groups.setdefault((model.provider, fold(model.id)), []).append(spec)
@@ -94,9 +100,9 @@ def one_spelling(models: dict[str, Model], sources: dict[ModelKey, dict[str, Fie
         if len(specs) < 2:
             continue
 
-        def rank(spec: str) -> tuple[int, int, str]:
+        def rank(spec: str) -> tuple[bool, int, int, str]:
             fields = sources.get((models[spec].provider, models[spec].id), {})
-            return (-len(fields), -max((f[0] for f in fields.values()), default=0), spec)
+            return (spec in denied, -len(fields), -max((f[0] for f in fields.values()), default=0), spec)
 
         keep, *others = sorted(specs, key=rank)
         model = models[keep]
@@ -106,11 +112,12 @@ def one_spelling(models: dict[str, Model], sources: dict[ModelKey, dict[str, Fie
         for other in others:
             gone = models.pop(other)
             sources.pop((gone.provider, gone.id), None)
+            denied.pop(other, None)
             issues.append(
                 BuildIssue(
                     severity="warning",
                     stage="consistency",
-                    message=f"{other} is {keep} spelled otherwise: one model, {gone.id!r} its alias",
+                    message=f"{SPELLING}: {other} is {keep} spelled otherwise: one model, {gone.id!r} its alias",
                     provider=gone.provider,
                     model=gone.id,
                 )
@@ -120,7 +127,7 @@ def one_spelling(models: dict[str, Model], sources: dict[ModelKey, dict[str, Fie
 
 def quality(models: dict[str, Model]) -> dict[str, list[str]]:
     """The specs of each contradiction class (`QUALITY`) still in the catalog, and of `duplicate_spelling`."""
-    found: dict[str, list[str]] = {name: [] for name in (*QUALITY, "duplicate_spelling")}
+    found: dict[str, list[str]] = {name: [] for name in (*QUALITY, SPELLING)}
     spellings: Counter[tuple[str, str]] = Counter((m.provider, fold(m.id)) for m in models.values())
     for spec, m in sorted(models.items()):
         cap, outputs, limits = m.capabilities, m.modalities.output, m.limits
@@ -132,7 +139,7 @@ def quality(models: dict[str, Model]) -> dict[str, list[str]]:
             "tier_above_context": bool(
                 m.cost and limits.context and any(t.above >= limits.context for t in m.cost.tiers)
             ),
-            "duplicate_spelling": spellings[(m.provider, fold(m.id))] > 1,
+            SPELLING: spellings[(m.provider, fold(m.id))] > 1,
         }
         for name, hit in checks.items():
             if hit:
@@ -140,36 +147,24 @@ def quality(models: dict[str, Model]) -> dict[str, list[str]]:
     return found
 
 
-RESOLVED = {
-    "capabilities.embeddings": "embedding_chat",
-    "capabilities.chat": "speech_chat",
-    "capabilities.tools.parallel": "parallel_without_tools",
-    "limits.output": "output_above_context",
-    None: "duplicate_spelling",
-}
-"""A consistency warning's field → the class its rule resolved (an embedding model's `chat` change counts once,
-under `capabilities.embeddings`)."""
-
-LEFT = {"tier_above_context": "no rule: a price tier above the context window (Bedrock's 1M-token beta for Claude)"}
+LEFT = {"tier_above_context": "no rule: a price tier above the context window (a long-context beta, or a gap)"}
 """Why a class is only reported."""
 
 
 def resolved(report: BuildReport) -> dict[str, int]:
-    """How many models each rule changed in the build `report` describes, by class."""
-    models: dict[str, set[tuple[str | None, str | None]]] = {name: set() for name in RESOLVED.values()}
-    embedding = {(i.provider, i.model) for i in report.issues if i.field == "capabilities.embeddings"}
+    """How many models each rule changed in the build `report` describes, by class (its warnings name it)."""
+    models: dict[str, set[tuple[str | None, str | None]]] = {name: set() for name in (*QUALITY[:-1], SPELLING)}
     for issue in report.issues:
-        name = RESOLVED.get(issue.field) if issue.stage == "consistency" else None
-        key = (issue.provider, issue.model)
-        if name is not None and not (name == "speech_chat" and key in embedding):
-            models[name].add(key)
+        name = issue.message.split(":", 1)[0] if issue.stage == "consistency" else ""
+        if name in models:
+            models[name].add((issue.provider, issue.model))
     return {name: len(keys) for name, keys in models.items()}
 
 
 def render(resolved: dict[str, int], left: dict[str, list[str]]) -> str:
     """`llmdbd check --quality` as text: each class, what the rules resolved and what is left."""
     lines = ["class                    resolved  left"]
-    for name in (*QUALITY, "duplicate_spelling"):
+    for name in (*QUALITY, SPELLING):
         specs = left.get(name, [])
         shown = ", ".join(specs[:3]) + (" ..." if len(specs) > 3 else "")
         why = f"  ({LEFT[name]})" if name in LEFT and specs else ""

@@ -47,8 +47,9 @@ _SERVING = re.compile(r"(?:[:-](?:free|tee|fp8|fp4|bf16|int4|int8|awq))+$", re.I
 """How a host serves the model, not which model it is: a free tier, a trusted enclave, a quantization."""
 _BEDROCK_VERSION = re.compile(r"-v\d+$")
 """Bedrock's model version after a vendor prefix (`anthropic.claude-opus-4-6-v1`)."""
-_VERSION_DASH = re.compile(r"(?<=\d)-(?=\d+(?:-|$))")
-"""A dash between two numbers, the second a whole part: `4-5` in `claude-sonnet-4-5`, not `3-27b`."""
+_VERSION_DASH = re.compile(r"(?<![\d.])(\d{1,2})-(\d{1,2})(?=-|$)")
+"""A dash between two version numbers (one or two digits, the second a whole part): `4-5` in
+`claude-sonnet-4-5`, not `3-27b`, `4-1106` or a date's `07-28`."""
 
 
 def identity(model_id: str, base_id: str | None) -> str | None:
@@ -65,7 +66,8 @@ def identity(model_id: str, base_id: str | None) -> str | None:
         maker = maker_of(name) if name else None
         if maker is None or maker_in(model_id) not in (None, maker):
             return None
-    return f"{LABS[maker]}/{_VERSION_DASH.sub('.', name.lower().replace('_', '-'))}"
+    spelled = _VERSION_DASH.sub(r"\1.\2", name.lower().replace("_", "-"))
+    return f"{LABS[maker]}/{spelled}"
 
 
 _VENDORS = frozenset({*LABS, *LABS.values(), "mistralai", "meta", "z-ai", "x-ai"})

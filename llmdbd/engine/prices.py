@@ -56,14 +56,13 @@ def prices(
         zeros = [p for p in fields if p.startswith("cost.") and _given(fields, p, upstream) and _get(record, p) == 0]
         if not zeros:
             continue
-        free = provider in LOCAL or FREE_ID.search(model_id) is not None or _patched(fields, upstream)
-        if not free:
-            for path in zeros:
-                counts["next"] += _next(record, fields, path, upstream)
+        free = provider in LOCAL or FREE_ID.search(model_id) is not None or _patched(record, fields, upstream)
+        if free:  # its zeros stand, every one
+            counts["free"] += not _positive_anywhere(cost)
+            continue
+        for path in zeros:
+            counts["next"] += _next(record, fields, path, upstream)
         if not _positive_anywhere(cost):
-            if free:
-                counts["free"] += 1
-                continue
             for path in [p for p in fields if p.startswith("cost.") and _given(fields, p, upstream)]:
                 _drop(record, fields, path)
             if not _any_value(cost):
@@ -120,9 +119,12 @@ def _given(fields: dict[str, FieldSource], path: str, upstream: set[int]) -> boo
     return found is not None and not found[1] and found[0] in upstream
 
 
-def _patched(fields: dict[str, FieldSource], upstream: set[int]) -> bool:
-    """A patch, an override or the configuration set a price: its 0 is its word."""
-    return any(p.startswith("cost.") and not f[1] and f[0] and f[0] not in upstream for p, f in fields.items())
+def _patched(record: dict[str, Any], fields: dict[str, FieldSource], upstream: set[int]) -> bool:
+    """A patch, an override or the configuration set a price of 0: the model is free by its author's word."""
+    return any(
+        p.startswith("cost.") and not f[1] and f[0] and f[0] not in upstream and _get(record, p) == 0
+        for p, f in fields.items()
+    )
 
 
 def _drop(record: dict[str, Any], fields: dict[str, FieldSource], path: str) -> None:
