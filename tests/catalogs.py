@@ -16,6 +16,11 @@ LITELLM = UPSTREAM.parent / "litellm" / "model_prices_and_context_window.json"
 """LiteLLM's model map (litellm 1.109.1, 2026-11-12)."""
 
 PACKAGED_AS_OF = "2026-12-07"
+API_MODELS = 5275
+"""Models built from api.json alone: its 5,276 entries, `cloudflare_ai_gateway` listing `anthropic/claude-3-5-haiku`
+under two spellings (one model, the other its alias: `engine.consistency.one_spelling`)."""
+PACKAGED_MODELS = 9206
+"""Models in the packaged catalog (the four shared upstreams)."""
 """The day the packaged snapshot's dated prices are read as of (README: `llmdbd build --as-of`)."""
 
 SOURCE = SourceInfo(name="test", kind="upstream", file="test.json", version="sha256:00")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from catalogs import API
+from catalogs import API, API_MODELS
 
 import llmdb
 from llmdb import Catalog
@@ -189,6 +189,6 @@ def test_providers_and_provider_aliases(catalog: Catalog) -> None:
 
 def test_info_names_the_file_and_sources(catalog: Catalog) -> None:
     info = catalog.info()
-    assert info["models"] == 5276 and info["providers"] == 147
+    assert info["models"] == API_MODELS and info["providers"] == 147
     assert info["path"].endswith("catalog.llmdb") and len(info["content_hash"]) == 64
     assert [s["name"] for s in info["sources"]] == ["models.dev", "patch:aliases.json"]

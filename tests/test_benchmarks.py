@@ -22,7 +22,7 @@ def score(model: llmdb.Model, index: str) -> float | None:
 def test_a_minimum_keeps_exactly_the_models_at_or_above_it(index: str) -> None:
     found = {m.spec for m in llmdb.models(**{f"min_{index}": 40.0}, include_deprecated=True)}
     expected = {m.spec for m in ALL if (s := score(m, index)) is not None and s >= 40.0}
-    assert found == expected and 5 < len(found) < 118
+    assert found == expected and 5 < len(found) < 2400  # OpenRouter lists 118; their hosts share them
 
 
 def test_ordered_by_an_index_the_best_come_first_and_the_unmeasured_last() -> None:
@@ -47,7 +47,7 @@ def test_the_cheapest_model_good_enough_and_why_the_others_lost() -> None:
     cheapest = min(good, key=lambda m: (m.cost.input, m.cost.output or 0.0))  # type: ignore[union-attr]
     assert choice.model.cost is not None and choice.model.cost.input == cheapest.cost.input  # type: ignore[union-attr]
     (step,) = choice.trace
-    assert step.rejected_by["coding >= 60"] > 8000  # most models are not measured, or below it
+    assert step.rejected_by["coding >= 60"] > 7000  # most models are not measured, or below it
 
 
 def test_a_bad_minimum_is_a_clear_error() -> None:

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from catalogs import PACKAGED_MODELS
 
 import llmdb
 
@@ -49,7 +50,7 @@ def test_explain_cost_providers_info() -> None:
     cost = run("cost", "google:gemini-2.5-pro", "--input-tokens", "250000", "--output-tokens", "1000", "--json")
     assert json.loads(cost.stdout)["tier"] == 200000
     assert "236 provider(s)" in run("providers").stdout  # models.dev's 147 and LiteLLM's own
-    assert json.loads(run("info", "--json").stdout)["models"] == 9227  # with OpenRouter's 154 models
+    assert json.loads(run("info", "--json").stdout)["models"] == PACKAGED_MODELS  # with OpenRouter's 154 models
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from catalogs import API
+from catalogs import API, API_MODELS, PACKAGED_MODELS
 
 import llmdb
 from llmdb import Snapshot
@@ -20,7 +20,7 @@ def llmdbd(*args: str) -> subprocess.CompletedProcess[str]:
 def test_build_writes_a_snapshot_and_publishes_into_a_state_dir(tmp_path: Path) -> None:
     out = llmdbd("build", "--upstream", str(API), "--output", str(tmp_path / "c.llmdb"))
     assert out.returncode == 0, out.stderr
-    assert len(Snapshot(tmp_path / "c.llmdb").specs) == 5276
+    assert len(Snapshot(tmp_path / "c.llmdb").specs) == API_MODELS
     first = llmdbd("build", "--state-dir", str(tmp_path / "state"))  # default upstream: the packaged catalog
     again = llmdbd("build", "--state-dir", str(tmp_path / "state"))
     assert first.returncode == 0 and "epoch 1" in first.stderr
@@ -36,7 +36,7 @@ def test_check_uses_a_config_and_fails_on_errors(tmp_path: Path) -> None:
     good = llmdbd("check", "--config", str(config), "--json")
     assert good.returncode == 0, good.stderr
     report = json.loads(good.stdout)
-    assert report["models"] == len(Snapshot(llmdb.packaged_path()).specs) == 9227 and report["denied"] == 1
+    assert report["models"] == len(Snapshot(llmdb.packaged_path()).specs) == PACKAGED_MODELS and report["denied"] == 1
     assert [s["name"] for s in report["sources"]] == ["packaged", "patch:ok.json"]
     (patches / "bad.toml").write_text("[[models]]\nspec = 'openai:gpt-4o'\ncots = 1\n")
     bad = llmdbd("check", "--config", str(config))

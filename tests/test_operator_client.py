@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 import pytest
-from catalogs import API
+from catalogs import API, API_MODELS
 
 import llmdb
 from llmdb import Catalog
@@ -115,7 +115,7 @@ def test_info_counts_excluded_and_denied_models(operator: Built, catalog: Catalo
     groq = [s for s in catalog.snapshot.specs if s.startswith("groq:")]
     assert groq and info["denied"] == len(groq) + 1 == len(operator.built.denied)
     assert info["excluded"] == len(operator.built.excluded) == 3
-    assert info["models"] == 5276 - 3
+    assert info["models"] == API_MODELS - 3
 
 
 def test_cli_get_of_an_excluded_model_exits_1_naming_the_exclude_and_file(operator: Built) -> None:
@@ -238,7 +238,8 @@ def test_llmdbd_check_report_goes_to_stdout_with_summary_and_issue_naming_the_fi
     report = out.stdout
     warnings = len(api_catalog.report.warnings) + 1  # upstream's own, and the stale exclude
     assert (
-        report.splitlines()[0] == f"5273 models, 147 providers, 0 denied, 3 excluded; 0 error(s), {warnings} warning(s)"
+        report.splitlines()[0]
+        == f"{API_MODELS - 3} models, 147 providers, 0 denied, 3 excluded; 0 error(s), {warnings} warning(s)"
     )
     stale = [line for line in report.splitlines() if "'openai:gpt-9-*' matches no model" in line]
     assert len(stale) == 1 and stale[0].startswith("warning: [filters]") and "stale.json" in stale[0]
@@ -257,14 +258,14 @@ def test_llmdbd_check_redirected_to_a_file_keeps_the_report(operator: Built, tmp
     )
     assert out.returncode == 0 and out.stderr == ""
     text = target.read_text()
-    assert text.startswith("5273 models, 147 providers") and "stale.json" in text
+    assert text.startswith(f"{API_MODELS - 3} models, 147 providers") and "stale.json" in text
 
 
 def test_llmdbd_check_json_lists_the_stale_exclude_warning(operator: Built) -> None:
     out = llmdbd("check", "--upstream", str(API), "--patches", str(operator.patches), "--json")
     assert out.returncode == 0, out.stderr
     report = json.loads(out.stdout)
-    assert (report["models"], report["excluded"]) == (5273, 3)
+    assert (report["models"], report["excluded"]) == (API_MODELS - 3, 3)
     stale = [i for i in report["issues"] if i.get("field") == "exclude"]
     assert len(stale) == 1 and stale[0]["severity"] == "warning" and stale[0]["stage"] == "filters"
     assert "'openai:gpt-9-*'" in stale[0]["message"] and "stale.json" in json.dumps(stale[0])

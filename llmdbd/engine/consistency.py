@@ -13,7 +13,8 @@ the upstream's value among what it overrode) and one warning:
 
 And on the converted models (`one_spelling`): two ids of one provider that differ only in case, dots, dashes or
 underscores (`mistral:mistral-medium-3.5` / `mistral-medium-3-5`) are one model: the one with more fields set
-stays (then the one a higher source lists, then the first by id), the other becomes its alias.
+stays (then the one a higher source lists, then the first by id), the other becomes its alias; its LiteLLM names
+and the `extra` keys the kept one lacks join it.
 """
 
 from __future__ import annotations
@@ -108,7 +109,10 @@ def one_spelling(
         model = models[keep]
         aliases = [*model.aliases, *(models[o].id for o in others)]
         names = [*model.names, *(n for o in others for n in models[o].names if n not in model.names)]
-        models[keep] = msgspec.structs.replace(model, aliases=tuple(dict.fromkeys(aliases)), names=tuple(names))
+        extra = {k: v for o in reversed(others) for k, v in models[o].extra.items()} | model.extra
+        models[keep] = msgspec.structs.replace(
+            model, aliases=tuple(dict.fromkeys(aliases)), names=tuple(names), extra=extra
+        )
         for other in others:
             gone = models.pop(other)
             sources.pop((gone.provider, gone.id), None)
