@@ -214,7 +214,9 @@ def test_an_excluded_spec_is_excluded_not_a_sibling(tmp_path: Path) -> None:
     done = subprocess.run([*command, "--output", str(out)], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     catalog = Catalog(out)
-    for name in ("openai:gpt-4o", "gpt-4o@openai", "openai/gpt-4o"):
+    for name in ("openai:gpt-4o", "gpt-4o@openai", "OpenAI:gpt-4o"):
         with pytest.raises(llmdb.ModelExcluded):
             catalog.get(name)
+    with pytest.raises(llmdb.AmbiguousModel):  # also a bare id of nine other providers (gateways' own ids)
+        catalog.get("openai/gpt-4o")
     assert catalog.get("openai:gpt-4o-2024-11-20").spec == "openai:gpt-4o-2024-11-20"
