@@ -163,7 +163,7 @@ def _filters(b: Build) -> None:
 
 def _hosts(b: Build) -> None:
     b.issues += one_spelling(b.models, b.model_sources, b.denied)
-    share_benchmarks(b.models, b.model_sources)
+    share_benchmarks(b.models, b.model_sources, b.cache.shared if b.cache is not None else None)
 
 
 def _make_catalog(b: Build) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import msgspec
 
 from llmdb.schema import BuildIssue, Model
+from llmdbd.engine.hosts import Shared
 from llmdbd.engine.layer import Layer
 from llmdbd.engine.merge import FieldSource, ModelKey
 from llmdbd.engine.records import Records
@@ -34,6 +35,8 @@ class ModelCache:
         """The last split: while the same models are touched and nothing was remembered since, it is the answer
         again (an operator editing one patch file: no walk over every cached model and fragment)."""
         self.records = Records()
+        self.shared: Shared = {}
+        """The last build's benchmark shares (`engine.hosts.share_benchmarks`), reused while both models are."""
         self.profiles: dict[str, ModelCache] = {}
         """The caches of the profiles' builds, by profile name (`engine.profiles`)."""
         """Every built model's snapshot record, remembered for the next build (any model, patched ones too)."""

@@ -93,13 +93,19 @@ def one_spelling(
 ) -> list[BuildIssue]:
     """Merge each provider's spellings of one id (the module docstring) in place, an allowed one kept before a
     denied one; a warning for each."""
-    groups: dict[tuple[str, str], list[str]] = {}
+    plain: dict[tuple[str, str], str] = {}  # ids already in their folded spelling: most of them
+    folded: dict[tuple[str, str], list[str]] = {}
     for spec, model in models.items():
-        groups.setdefault((model.provider, fold(model.id)), []).append(spec)
+        model_id = model.id
+        if "." in model_id or "_" in model_id or model_id.casefold() != model_id:
+            folded.setdefault((model.provider, fold(model_id)), []).append(spec)
+        else:
+            plain[(model.provider, model_id)] = spec
+    groups = [
+        [*specs, plain[key]] if key in plain else specs for key, specs in folded.items() if specs[1:] or key in plain
+    ]
     issues: list[BuildIssue] = []
-    for specs in groups.values():
-        if len(specs) < 2:
-            continue
+    for specs in groups:
 
         def rank(spec: str) -> tuple[bool, int, int, str]:
             fields = sources.get((models[spec].provider, models[spec].id), {})

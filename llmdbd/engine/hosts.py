@@ -74,7 +74,14 @@ _VENDORS = frozenset({*LABS, *LABS.values(), "mistralai", "meta", "z-ai", "x-ai"
 """Maker names a host may put before a model id with a dash (`cohere-command-r-08-2024`, `xiaomi-mimo-v2.5`)."""
 
 
-def share_benchmarks(models: dict[str, Model], sources: dict[ModelKey, dict[str, FieldSource]]) -> int:
+Shared = dict[str, tuple[Model, Model, Model, dict[str, FieldSource]]]
+"""A daemon's memo of the last build's shares: spec → (the model, the host it took them from, the model with them,
+its sources); a rebuild that finds both models unchanged reuses the result, so its record is not encoded again."""
+
+
+def share_benchmarks(
+    models: dict[str, Model], sources: dict[ModelKey, dict[str, FieldSource]], memo: Shared | None = None
+) -> int:
     """Give every model without benchmarks those of a host of the same identity that lists them (the first by
     spec), with `via` naming it; in place. Returns how many models gained them."""
     listed: dict[str, Model] = {}
@@ -83,18 +90,28 @@ def share_benchmarks(models: dict[str, Model], sources: dict[ModelKey, dict[str,
         if model.identity is not None and model.benchmarks is not None and model.benchmarks.via is None:
             listed.setdefault(model.identity, model)
     shared = 0
+    last = dict(memo) if memo is not None else {}
+    if memo is not None:
+        memo.clear()
     for spec, model in models.items():
         source = listed.get(model.identity) if model.identity is not None and model.benchmarks is None else None
         if source is None or source.benchmarks is None:
             continue
-        benchmarks = msgspec.structs.replace(source.benchmarks, via=source.spec)
-        models[spec] = msgspec.structs.replace(model, benchmarks=benchmarks)
         key = (model.provider, model.id)
-        fields = dict(sources.get(key, {}))  # a copy: a cached model's sources are shared with the cache
-        derived: FieldSource = (0, False, ())
-        for name, value in msgspec.structs.asdict(benchmarks).items():
-            if value is not None:
-                fields[f"benchmarks.{name}"] = derived
+        before = last.get(spec)
+        if before is not None and before[0] is model and before[1] is source:
+            done, fields = before[2], before[3]
+        else:
+            benchmarks = msgspec.structs.replace(source.benchmarks, via=source.spec)
+            done = msgspec.structs.replace(model, benchmarks=benchmarks)
+            fields = dict(sources.get(key, {}))  # a copy: a cached model's sources are shared with the cache
+            derived: FieldSource = (0, False, ())
+            for name, value in msgspec.structs.asdict(benchmarks).items():
+                if value is not None:
+                    fields[f"benchmarks.{name}"] = derived
+        models[spec] = done
         sources[key] = fields
+        if memo is not None:
+            memo[spec] = (model, source, done, fields)
         shared += 1
     return shared
