@@ -3,16 +3,15 @@
 Upstreams write 0 for "free" and for "not known" alike (local models, subscription plans, previews, gaps). The
 rules (docs/cost.md, "Free and unknown"), for values the upstreams gave (a patch's or an override's 0 is its word):
 
-0. `next`: where the upstream that wins a price gives 0 and a lower one gives a positive price, that price serves
-   (unless rule 1 makes the model free).
-
 1. `free`: a model is free when its id says so (`:free`, `-free`: OpenRouter's and the gateways' free variants),
-   its provider runs on the user's own machine (`LOCAL`), or a patch or override sets a price; its zeros stand.
-2. `unknown`: a model with no positive price anywhere in its cost has no price: its zeros are dropped, so `cost`
+   its provider runs on the user's own machine (`LOCAL`), or a patch or override sets a price of 0; its zeros
+   stand, every one.
+2. `next`: where the upstream that wins a price gives 0 and a lower one gives a positive price, that price serves.
+3. `unknown`: a model with no positive price anywhere in its cost has no price: its zeros are dropped, so `cost`
    raises `PriceUnknown` and `order_by="cost"` puts it last.
-3. `input`: an input price of 0 beside a positive output or cache price is unknown (a cache price is a share of
+4. `input`: an input price of 0 beside a positive output or cache price is unknown (a cache price is a share of
    the input price; no provider bills output and gives input away).
-4. `cache`: a cache price of 0 where input costs money is no price: a cache write bills as input where the
+5. `cache`: a cache price of 0 where input costs money is no price: a cache write bills as input where the
    model's maker caches implicitly (`WRITES_AS_INPUT`: a miss is an input token), else it is unknown; a cache
    read of 0 is unknown.
 
