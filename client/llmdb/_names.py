@@ -19,7 +19,8 @@ The rules, in order (each names itself in `Resolved.rule`; docs/names.md):
    `aiml:dall-e-3`, the note says "not listed by openai"); several such providers are `AmbiguousModel`, saying so.
 7. `unique`: a bare id (or model alias) with no known maker that exactly one provider lists.
 8. `case`: after a miss, any of these ignoring case and surrounding spaces, when exactly one name matches
-   (`GPT-4O` → `gpt-4o` → `openai:gpt-4o`); an exact name never pays for it.
+   (`US.ANTHROPIC.CLAUDE-…-V2:0` → LiteLLM's key; a maker's id in capitals is `spelling` first); an exact name
+   never pays for it.
 
 Else `AmbiguousModel` lists the candidates, first-party providers first; `ModelNotFound` suggests close
 names; `UnknownProvider` names the provider part as it was written.
@@ -215,7 +216,7 @@ def _by_rules(
     scope: list[str] | None,
     family: Callable[[Snapshot, str], Family],
 ) -> Resolved:
-    """Rules 2 to 9 (module docstring), for a name that is not an exact spec."""
+    """Rules 2 to 7 (module docstring), for a name that is not an exact spec."""
     candidates = [s for s in bare.get(text, ()) if scope is None or s.split(":", 1)[0] in scope]
     maker = maker_of(text)
     if maker is not None and f"{maker}:{text}" in candidates:
@@ -335,11 +336,8 @@ def _in_family(snap: Snapshot, pid: str, model_id: str, family: Callable[[Snapsh
 
 
 def _resold(text: str, maker: str, candidates: list[str]) -> Resolved:
-    """A bare id of `maker`'s that its first-party provider does not list: on one of the maker's regional APIs
-    (`REGIONS`) it is the maker's; else one other provider is named as a reseller, several are ambiguous."""
-    own = [c for c in candidates if c.split(":", 1)[0] in REGIONS.get(maker, ())]
-    if len(own) == 1:
-        return Resolved(own[0], "maker", f"{maker}'s own {own[0].split(':', 1)[0]}")
+    """A bare id of `maker`'s that neither its first-party provider nor its regional APIs list: one other
+    provider is named as a reseller, several are ambiguous."""
     ordered = sorted(candidates)
     only = f"not listed by {maker} (its maker); only {', '.join(ordered[:10])}{' ...' if len(ordered) > 10 else ''}"
     if len(ordered) == 1:
