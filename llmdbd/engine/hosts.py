@@ -12,7 +12,11 @@ id as any host writes it, brought to one spelling (docs/hosts.md):
 3. lower case, `_` as `-`, and a dash between two version numbers as a dot (`claude-sonnet-4-5` →
    `claude-sonnet-4.5`, `glm-4-5-air` → `glm-4.5-air`; `gemma-3-27b` stays: `27b` is a size).
 
-A model whose id names no known maker has no identity (counted in `llmdbd check --quality`).
+4. An id whose maker no prefix names, written as a Hugging Face repo id (`meta-llama/Llama-3.3-70B-Instruct`:
+   exactly one `/`, as hosts of open weights write it), is that repo in the same spelling
+   (`meta-llama/llama-3.3-70b-instruct`): the same repo is the same weights, whoever serves them.
+
+Any other id has no identity.
 """
 
 from __future__ import annotations
@@ -47,6 +51,8 @@ _SERVING = re.compile(r"(?:[:-](?:free|tee|fp8|fp4|bf16|int4|int8|awq))+$", re.I
 """How a host serves the model, not which model it is: a free tier, a trusted enclave, a quantization."""
 _BEDROCK_VERSION = re.compile(r"-v\d+$")
 """Bedrock's model version after a vendor prefix (`anthropic.claude-opus-4-6-v1`)."""
+_ORG = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+"""A Hugging Face user or organization name (`meta-llama`, `nvidia`), not a host's `hf:` or `@cf` prefix."""
 _VERSION_DASH = re.compile(r"(?<![\d.])(\d{1,2})-(\d{1,2})(?=-|$)")
 """A dash between two version numbers (one or two digits, the second a whole part): `4-5` in
 `claude-sonnet-4-5`, not `3-27b`, `4-1106` or a date's `07-28`."""
@@ -62,12 +68,20 @@ def identity(model_id: str, base_id: str | None) -> str | None:
         parts = name.split(".")
         tails = [_BEDROCK_VERSION.sub("", ".".join(parts[i:])) for i in range(1, len(parts))]
         tails += [rest] if vendor.casefold() in _VENDORS else []
-        name = next((tail for tail in tails if maker_of(tail) is not None), "")
-        maker = maker_of(name) if name else None
-        if maker is None or maker_in(model_id) not in (None, maker):
-            return None
-    spelled = _VERSION_DASH.sub(r"\1.\2", name.lower().replace("_", "-"))
-    return f"{LABS[maker]}/{spelled}"
+        found = next((tail for tail in tails if maker_of(tail) is not None), "")
+        maker = maker_of(found) if found else None
+        if maker is not None and maker_in(model_id) in (None, maker):
+            return f"{LABS[maker]}/{spelled(found)}"
+        org, slash, rest = model_id.partition("/")
+        if maker_in(model_id) is None and slash and "/" not in rest and _ORG.fullmatch(org):
+            return f"{org.lower()}/{spelled(name)}"  # a Hugging Face repo id, as hosts of open weights write it
+        return None
+    return f"{LABS[maker]}/{spelled(name)}"
+
+
+def spelled(name: str) -> str:
+    """Rule 3 of the module docstring: lower case, `_` as `-`, version dashes as dots."""
+    return _VERSION_DASH.sub(r"\1.\2", name.lower().replace("_", "-"))
 
 
 _VENDORS = frozenset({*LABS, *LABS.values(), "mistralai", "meta", "z-ai", "x-ai"})
