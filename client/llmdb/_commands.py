@@ -65,6 +65,19 @@ def list_models(catalog: Catalog, args: argparse.Namespace) -> str:
     return _render.model_table(found) + f"\n{len(found)} model(s)"
 
 
+def serve(catalog: Catalog, args: argparse.Namespace) -> str:
+    """Run the HTTP application over `catalog` under uvicorn until interrupted."""
+    try:
+        import uvicorn
+
+        from llmdb.serve import create_app
+    except ImportError as exc:
+        message = f"llmdb serve needs the serve extra ({exc.name} is missing): pip install 'llmdbd[serve]'"
+        raise InvalidQuery(message) from None
+    uvicorn.run(create_app(catalog), host=args.host, port=args.port, log_level="warning")
+    return ""
+
+
 def hosts(catalog: Catalog, args: argparse.Namespace) -> str:
     model = catalog.get(args.name)
     order = None if args.order_by == "spec" else args.order_by

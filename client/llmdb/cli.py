@@ -251,6 +251,11 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument(f"--{unit.replace('_', '-')}", dest=unit, type=kind, default=0, help=what)
     p.set_defaults(run=_commands.cost)
 
+    p = sub.add_parser("serve", parents=[common], help="serve the catalog over HTTP (the `serve` extra; docs/serve.md)")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=_count, default=8787, help="port (default 8787)")
+    p.set_defaults(run=_commands.serve)
+
     p = sub.add_parser("info", parents=[common], help="the snapshot being read")
     p.set_defaults(run=_commands.info)
 
