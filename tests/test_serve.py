@@ -107,3 +107,39 @@ def test_import_llmdb_stays_light() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "[]", out.stderr
+
+
+def test_api_models_paginated_with_every_filter(server: str) -> None:
+    expected = [m.spec for m in llmdb.models(require=["tools", "json_schema"], order_by="cost")]
+    status, first = get(f"{server}/api/models?require=tools,json_schema&order_by=cost&limit=100")
+    assert status == 200 and first["total"] == len(expected) > 200
+    _, second = get(f"{server}/api/models?require=tools,json_schema&order_by=cost&limit=100&offset=100")
+    assert [m["spec"] for m in first["data"] + second["data"]] == expected[:200]
+    assert first["data"][0] == json.loads(subprocess_json("get", expected[0]))  # the CLI's --json, byte for byte
+    for bad in ("limit=0", "limit=5000", "offset=-1", "limit=ten"):
+        code, body = get(f"{server}/api/models?{bad}")
+        assert (code, body["error"]["type"]) == (400, "InvalidQuery"), bad
+
+
+def subprocess_json(*args: str) -> str:
+    out = subprocess.run([sys.executable, "-m", "llmdb", *args, "--json"], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+def test_api_names_hosts_select_providers_info(server: str) -> None:
+    assert get(f"{server}/api/models/gpt-4o")[1]["spec"] == "openai:gpt-4o"
+    _, found = get(f"{server}/api/resolve/claude-3-5-sonnet-latest")
+    assert (found["spec"], found["rule"]) == ("anthropic:claude-3-5-sonnet-20241022", "snapshot") and found["note"]
+    _, hosts = get(f"{server}/api/hosts/claude-sonnet-4.5")
+    assert [m["spec"] for m in hosts] == [m.spec for m in llmdb.hosts("claude-sonnet-4.5")]
+    _, chosen = get(f"{server}/api/select?require=tools&min_coding=60&order_by=cost")
+    assert chosen["model"]["spec"] == llmdb.select(require=["tools"], min_coding=60, order_by="cost").model.spec
+    rejected = chosen["trace"][0]["rejected_by"]
+    assert next(n for why, n in rejected.items() if why.startswith("coding >= 60")) > 1000
+    _, providers = get(f"{server}/api/providers")
+    assert {p["id"] for p in providers} == {p.id for p in llmdb.providers()}
+    _, info = get(f"{server}/api/info")
+    assert info["content_hash"] == llmdb.info()["content_hash"]
+    code, body = get(f"{server}/api/hosts/gpt-4o?min_context=5")
+    assert (code, body["error"]["type"]) == (400, "InvalidQuery") and "known here" in body["error"]["message"]

@@ -2,7 +2,8 @@
 is served at once and every worker shares the file's pages (docs/serve.md). Needs the `serve` extra.
 
 `create_app(catalog)` builds it; `app` is one over the default catalog (`uvicorn llmdb.serve:app`); `llmdb serve`
-runs it under uvicorn. Routes: `/healthz`, and OpenAI's model list, `/v1/models` and `/v1/models/{name}`.
+runs it under uvicorn. Routes: `/healthz`, OpenAI's model list (`/v1/models`, `openai`) and the JSON API (`/api/...`,
+`api`).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""OpenAI's model list shapes (`client.models.list()`, `client.models.retrieve(...)`), each model carrying llmdb's
-answers beside OpenAI's own fields, and `llmdb list`'s filters read from a query string."""
+"""OpenAI's model list (`client.models.list()`, `client.models.retrieve(...)`): `/v1/models` and
+`/v1/models/{name}`, each model carrying llmdb's answers under `llmdb` beside OpenAI's own fields."""
 
 from __future__ import annotations
 
@@ -7,22 +7,27 @@ import calendar
 from typing import Any
 
 import msgspec
-from starlette.datastructures import QueryParams
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
-from llmdb.errors import InvalidQuery
+from llmdb import Catalog
 from llmdb.schema import Model
+from llmdb.serve.params import MODELS, query
+from llmdb.serve.responses import json
 
-NUMBERS = {
-    "min_context": int,
-    "min_output": int,
-    "max_input_cost": float,
-    "max_output_cost": float,
-    "min_intelligence": float,
-    "min_coding": float,
-    "min_agentic": float,
-}
-LISTS = ("require", "forbid", "input", "output", "mode")
-WORDS = ("provider", "order_by", "same_as", "at")
+
+def routes(catalog: Catalog) -> list[Route]:
+    """The `/v1` routes over `catalog`."""
+
+    async def models(request: Request) -> Response:
+        found = catalog.models(**query(request.query_params, MODELS))
+        return json({"object": "list", "data": [model(m) for m in found]})
+
+    async def one(request: Request) -> Response:
+        return json(model(catalog.get(request.path_params["name"])))
+
+    return [Route("/v1/models", models), Route("/v1/models/{name:path}", one)]
 
 
 def model(m: Model) -> dict[str, Any]:
@@ -34,28 +39,6 @@ def model(m: Model) -> dict[str, Any]:
         "owned_by": m.provider,
         "llmdb": msgspec.to_builtins(m),
     }
-
-
-def query(params: QueryParams) -> dict[str, Any]:
-    """`models()`' keyword arguments from a query string (`?provider=openai&require=tools,vision&min_context=1e5`);
-    `InvalidQuery` naming a parameter it does not know or a value it cannot read."""
-    out: dict[str, Any] = {}
-    for key, value in params.multi_items():
-        if key in NUMBERS:
-            try:
-                out[key] = NUMBERS[key](float(value)) if NUMBERS[key] is int else float(value)
-            except ValueError:
-                raise InvalidQuery(f"{key}={value!r}: expected a number") from None
-        elif key in LISTS:
-            out.setdefault(key, []).extend(part.strip() for part in value.split(",") if part.strip())
-        elif key in WORDS:
-            out[key] = value
-        elif key == "include_deprecated":
-            out[key] = value.lower() in ("1", "true", "yes")
-        else:
-            known = ", ".join((*WORDS, *LISTS, *NUMBERS, "include_deprecated"))
-            raise InvalidQuery(f"unknown query parameter {key!r}; known: {known}")
-    return out
 
 
 def _created(day: str | None) -> int:
