@@ -82,6 +82,8 @@ def test_filters_as_llmdb_list(server: str) -> None:
         ("/v1/models/openai:gpt-4oo", 404, "ModelNotFound"),
         ("/v1/models?bogus=1", 400, "InvalidQuery"),
         ("/v1/models?min_context=lots", 400, "InvalidQuery"),
+        ("/v1/models?min_context=inf", 400, "InvalidQuery"),
+        ("/api/models?max_input_cost=nan", 400, "InvalidQuery"),
         ("/v1/models?provider=nope", 404, "UnknownProvider"),
         ("/v1/models?require=" + "x" * 5000, 414, "HTTPError"),
         ("/nowhere", 404, "HTTPError"),

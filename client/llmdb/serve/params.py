@@ -41,7 +41,7 @@ def query(params: QueryParams, allowed: frozenset[str]) -> dict[str, Any]:
         if key in NUMBERS:
             try:
                 out[key] = int(float(value)) if NUMBERS[key] is int else float(value)
-            except ValueError:
+            except (ValueError, OverflowError):  # `lots`, `nan` or `inf` for a token count
                 raise InvalidQuery(f"{key}={value!r}: expected a number") from None
         elif key in LISTS:
             out.setdefault(key, []).extend(part.strip() for part in value.split(",") if part.strip())
