@@ -27,7 +27,7 @@ import msgspec
 from llmdb.contract import fold
 from llmdb.schema import BuildIssue, BuildReport, Model
 from llmdbd.engine.enrich import embedding_id
-from llmdbd.engine.merge import FieldSource, ModelKey
+from llmdbd.engine.merge import FieldSource, ModelKey, derived, put_at, value_at
 
 QUALITY = ("embedding_chat", "speech_chat", "parallel_without_tools", "output_above_context", "tier_above_context")
 """The contradiction classes `quality` counts (the last is reported only: no rule decides it)."""
@@ -45,13 +45,9 @@ def consistent(
             found = fields.get(path)
             if found is not None and (found[1] or found[0] not in {0, *upstream}):
                 continue  # a patch's or an override's word stands (a value enrich derived is read like an upstream's)
-            *parents, last = path.split(".")
-            table = record
-            for part in parents:
-                table = table.setdefault(part, {})
-            old = table.get(last)
-            table[last] = value
-            fields[path] = (0, False, (*found[2], (found[0], old)) if found else ())
+            old = value_at(record, path)
+            put_at(record, path, value)
+            fields[path] = derived(found, old)
             message = f"{name}: {path} {old!r} -> {value!r}: {why}"
             issues.append(
                 BuildIssue(

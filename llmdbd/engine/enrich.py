@@ -11,7 +11,7 @@ from typing import Any
 
 from llmdbd.engine.filters import compile_globs
 from llmdbd.engine.hosts import identity
-from llmdbd.engine.merge import FieldSource, ModelKey
+from llmdbd.engine.merge import FieldSource, ModelKey, put_at, value_at
 
 _MM = r"(?:0[1-9]|1[0-2])"
 _DD = r"(?:0[1-9]|[12]\d|3[01])"
@@ -100,7 +100,7 @@ def enrich(models: dict[ModelKey, dict[str, Any]], sources: dict[ModelKey, dict[
 
         def fill(path: str, value: Any, record: dict[str, Any] = record, src: dict[str, Any] = src) -> None:
             if value is not None and path not in src:
-                _put(record, path, value)
+                put_at(record, path, value)
                 src[path] = derived
 
         fill("provider_model_id", model_id)
@@ -121,33 +121,17 @@ def enrich(models: dict[ModelKey, dict[str, Any]], sources: dict[ModelKey, dict[
         for globs, fields in _QUIRKS.get(provider, ()):
             if globs.match(model_id):
                 for path, value, condition in fields:
-                    if _get(record, condition) is True:
+                    if value_at(record, condition) is True:
                         fill(path, value)
 
 
 def _mode(record: dict[str, Any], reranker: bool) -> str | None:
     """The mode a source did not give, from what the record says the model does (None if it says nothing)."""
-    if _get(record, "capabilities.embeddings") is True:
+    if value_at(record, "capabilities.embeddings") is True:
         return "embedding"
     if reranker:
         return "rerank"
-    if _get(record, "capabilities.chat") is not False:
+    if value_at(record, "capabilities.chat") is not False:
         return "chat"
     outputs = record.get("modalities", {}).get("output", ())
     return "image_generation" if "image" in outputs else "audio_speech" if "audio" in outputs else None
-
-
-def _get(record: dict[str, Any], path: str) -> Any:
-    value: Any = record
-    for part in path.split("."):
-        if not isinstance(value, dict):
-            return None
-        value = value.get(part)
-    return value
-
-
-def _put(record: dict[str, Any], path: str, value: Any) -> None:
-    *parents, last = path.split(".")
-    for part in parents:
-        record = record.setdefault(part, {})
-    record[last] = value

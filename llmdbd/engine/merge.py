@@ -221,14 +221,28 @@ def _take_sources(
     for sub in [p for p in sources if p.startswith(inner)]:
         src = sources.pop(sub)
         replaced.extend(src[2])
-        replaced.append((src[0], _lookup(record[key], sub[len(inner) :])))
+        replaced.append((src[0], value_at(record[key], sub[len(inner) :])))
     return tuple(replaced)
 
 
-def _lookup(table: Any, path: str) -> Any:
+def value_at(table: Any, path: str) -> Any:
+    """The value at dotted `path` of a record (None where the path leads nowhere)."""
     for part in path.split("."):
         table = table.get(part) if isinstance(table, dict) else None
     return table
+
+
+def put_at(record: dict[str, Any], path: str, value: Any) -> None:
+    """Set the value at dotted `path`, making the tables on the way."""
+    *parents, last = path.split(".")
+    for part in parents:
+        record = record.setdefault(part, {})
+    record[last] = value
+
+
+def derived(found: FieldSource | None, old: Any, *, deleted: bool = False) -> FieldSource:
+    """The source of a value a rule (`enrich`, source 0) set or deleted over `found`'s, which replaced `old`."""
+    return (0, deleted, (*found[2], (found[0], old)) if found else ())
 
 
 _MISSING: Any = object()

@@ -25,7 +25,7 @@ from collections import Counter
 from typing import Any
 
 from llmdb.contract import maker_in
-from llmdbd.engine.merge import FieldSource, ModelKey
+from llmdbd.engine.merge import FieldSource, ModelKey, derived, put_at, value_at
 
 LOCAL = ("atomic_chat", "lemonade", "llamafile", "lmstudio", "ollama", "ollama_chat", "hosted_vllm", "xinference")
 """Providers that run on the user's own machine: their models cost nothing per token."""
@@ -80,9 +80,8 @@ def prices(
                 if _get(record, path) != 0 or not _given(fields, path, upstream):
                     continue
                 if name != "cache_read" and maker_in(model_id) in WRITES_AS_INPUT:
-                    found = fields[path]
                     group[name] = group["input"]
-                    fields[path] = (0, False, (*found[2], (found[0], 0)))
+                    fields[path] = derived(fields[path], 0)
                     counts["as_input"] += 1
                 else:
                     _drop(record, fields, path)
@@ -97,7 +96,7 @@ def _next(record: dict[str, Any], fields: dict[str, FieldSource], path: str, ups
     if not below:
         return 0
     index, value = below[-1]  # the highest precedence of those below
-    _put(record, path, value)
+    put_at(record, path, value)
     fields[path] = (index, False, (*((i, v) for i, v in replaced if i != index), (winner, 0)))
     return 1
 
@@ -128,30 +127,17 @@ def _patched(record: dict[str, Any], fields: dict[str, FieldSource], upstream: s
 
 def _drop(record: dict[str, Any], fields: dict[str, FieldSource], path: str) -> None:
     """Remove the value at `path`, its provenance saying `enrich` (0) deleted the upstream's value."""
-    *parents, last = path.split(".")
-    table: Any = record
-    for part in parents:
-        table = table.get(part) if isinstance(table, dict) else None
+    parent, _, last = path.rpartition(".")
+    table = value_at(record, parent)
     if not isinstance(table, dict) or last not in table:
         return
-    value = table.pop(last)
-    found = fields[path]
-    fields[path] = (0, True, (*found[2], (found[0], value)))
+    fields[path] = derived(fields[path], table.pop(last), deleted=True)
 
 
 def _get(record: dict[str, Any], path: str) -> Any:
     """The number at `path` (None for anything else: a table, a list, a bool, nothing)."""
-    value: Any = record
-    for part in path.split("."):
-        value = value.get(part) if isinstance(value, dict) else None
+    value = value_at(record, path)
     return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-
-
-def _put(record: dict[str, Any], path: str, value: Any) -> None:
-    *parents, last = path.split(".")
-    for part in parents:
-        record = record.setdefault(part, {})
-    record[last] = value
 
 
 def _positive(value: Any) -> bool:
